@@ -1,0 +1,364 @@
+//! Free start times for a service, and the reasons a wished time cannot be had.
+//!
+//! Everything here is local wall-clock time of the salon: a slot is generated as "10:30 on
+//! this date" and only then resolved to an instant in the salon's zone, so the grid stays on
+//! the hour across the daylight-saving changes. A wall-clock time that does not exist (the
+//! hour skipped in March) is never offered; one that happens twice (the hour repeated in
+//! October) is taken at its first occurrence. Salons are closed at 3 a.m., so neither case
+//! costs a real slot.
+
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::AmbiguousOffset;
+use jiff::{SignedDuration, Timestamp, ZonedDateTime};
+use serde::Serialize;
+
+use crate::business::{Break, Business, OpenHours};
+use crate::holidays;
+use crate::ids::StaffId;
+use crate::service::Minutes;
+
+/// The granularity of slot locks in storage: a booking claims every 15-minute step it touches.
+///
+/// It is fixed, not the salon's grid, so changing the grid never lets two bookings miss each
+/// other's locks; the grid is a multiple of it. 15 minutes keeps the longest service (8 hours,
+/// 32 locks) and a move of it (64 lock writes) inside one DynamoDB transaction (100 actions).
+/// A 20-minute service holds two steps: with starts on a 15-minute grid the rest of the
+/// second step could not be booked anyway.
+pub const LOCK_STEP: SignedDuration = SignedDuration::from_mins(15);
+
+/// Returns the lock steps an appointment covers: every step boundary from `start` rounded
+/// down to the step, up to (not including) `end`.
+pub fn lock_steps(start: Timestamp, end: Timestamp) -> impl Iterator<Item = Timestamp> {
+    let step = LOCK_STEP.as_secs();
+    let first = start.as_second().div_euclid(step) * step;
+    let end = end.as_second();
+    (0..)
+        .map(move |i| first + i * step)
+        .take_while(move |s| *s < end)
+        .map(|s| Timestamp::from_second(s).expect("a lock step lies between two valid timestamps"))
+}
+
+/// Time already taken on a staff member's book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Busy {
+    /// Whose time.
+    pub staff: StaffId,
+    /// From (inclusive).
+    pub start: Timestamp,
+    /// To (exclusive).
+    pub end: Timestamp,
+}
+
+/// Why the salon is closed on a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum ClosedReason {
+    /// The salon does not open on this weekday.
+    Weekday,
+    /// A Romanian public holiday, by name.
+    Holiday(&'static str),
+    /// A date the salon closed, with its reason.
+    Closure(String),
+}
+
+/// Whether the salon opens on a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DayStatus {
+    /// Open, with these hours.
+    Open(OpenHours),
+    /// Closed.
+    Closed(ClosedReason),
+}
+
+/// Returns whether, and when, the salon opens on a local date.
+pub fn day_status(business: &Business, date: Date) -> DayStatus {
+    if let Some(c) = business.closures.dates.iter().find(|c| c.date == date) {
+        return DayStatus::Closed(ClosedReason::Closure(c.reason.clone()));
+    }
+    if business.closures.romanian_holidays
+        && let Some(h) = holidays::holiday_on(date)
+    {
+        return DayStatus::Closed(ClosedReason::Holiday(h.name));
+    }
+    match business.hours.on(date.weekday()) {
+        Some(hours) => DayStatus::Open(hours),
+        None => DayStatus::Closed(ClosedReason::Weekday),
+    }
+}
+
+/// A free start time, with the staff free for the whole service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    /// When it starts, in the salon's zone.
+    pub start: ZonedDateTime,
+    /// When the service would end.
+    pub end: ZonedDateTime,
+    /// Who is free, in the salon's order of staff.
+    pub staff: Vec<StaffId>,
+}
+
+impl Slot {
+    /// Returns the local start time as a caller hears it ("10:30").
+    pub fn label(&self) -> String {
+        self.start.strftime("%H:%M").to_string()
+    }
+}
+
+/// Why a wished start time cannot be booked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unavailable {
+    /// The time has passed.
+    #[error("the time has passed")]
+    InPast,
+    /// Too close to now: the salon needs some notice.
+    #[error("bookings need notice; the earliest is {earliest}")]
+    TooSoon { earliest: Timestamp },
+    /// Beyond how far ahead the salon books.
+    #[error("bookings go no further than {last_day}")]
+    TooFarAhead { last_day: Date },
+    /// The salon is closed that day.
+    #[error("closed on {date}: {reason:?}")]
+    Closed { date: Date, reason: ClosedReason },
+    /// Outside the day's hours, or the service would run past closing.
+    #[error("outside working hours ({open} to {close})")]
+    OutsideHours { open: Time, close: Time },
+    /// The service would overlap the midday break.
+    #[error("overlaps the break ({} to {})", .pause.start, .pause.end)]
+    DuringBreak { pause: Break },
+    /// Not on the salon's grid (every 15 minutes by default).
+    #[error("appointments start every {grid} minutes")]
+    OffGrid { grid: u16 },
+    /// A wall-clock time skipped by the change to summer time.
+    #[error("that local time does not exist (daylight saving change)")]
+    NoSuchTime,
+    /// Every staff member who could do it is busy.
+    #[error("taken")]
+    Taken,
+    /// The staff member asked for does not exist or no longer takes bookings.
+    #[error("no staff member {0} takes bookings")]
+    UnknownStaff(StaffId),
+}
+
+/// Answers availability questions for one service against a snapshot of the salon's book.
+#[derive(Debug)]
+pub struct Planner<'a> {
+    business: &'a Business,
+    duration: SignedDuration,
+    staff: Vec<&'a StaffId>,
+    busy: &'a [Busy],
+    now: Timestamp,
+    today: Date,
+}
+
+impl<'a> Planner<'a> {
+    /// Prepares to plan a service of `duration`, with one staff member if the caller asked
+    /// for one, given what is already `busy` and the current instant.
+    pub fn new(
+        business: &'a Business,
+        duration: Minutes,
+        staff: Option<&StaffId>,
+        busy: &'a [Busy],
+        now: Timestamp,
+    ) -> Result<Self, Unavailable> {
+        let staff: Vec<&StaffId> = match staff {
+            Some(id) => {
+                let s = business
+                    .active_staff()
+                    .find(|s| &s.id == id)
+                    .ok_or_else(|| Unavailable::UnknownStaff(id.clone()))?;
+                vec![&s.id]
+            }
+            None => business.active_staff().map(|s| &s.id).collect(),
+        };
+        let today = now
+            .to_zoned_datetime(business.time_zone.tz().clone())
+            .date();
+        Ok(Self {
+            business,
+            duration: duration.duration(),
+            staff,
+            busy,
+            now,
+            today,
+        })
+    }
+
+    /// Returns the salon's local date of "now".
+    pub fn today(&self) -> Date {
+        self.today
+    }
+
+    /// Returns the last date that can be booked.
+    pub fn last_day(&self) -> Date {
+        let days = i64::from(self.business.rules.max_days_ahead);
+        self.today
+            .checked_add(jiff::Span::new().days(days))
+            .unwrap_or(self.today)
+    }
+
+    fn earliest(&self) -> Timestamp {
+        let lead = SignedDuration::from_mins(i64::from(self.business.rules.min_lead_minutes));
+        self.now.checked_add(lead).unwrap_or(self.now)
+    }
+
+    /// Resolves a wall-clock time in the salon's zone, `None` inside the spring-forward gap.
+    fn resolve(&self, at: DateTime) -> Option<ZonedDateTime> {
+        let tz = self.business.time_zone.tz();
+        let ambiguous = tz.to_ambiguous_zoned_datetime(at);
+        if matches!(ambiguous.offset(), AmbiguousOffset::Gap { .. }) {
+            return None;
+        }
+        // For the repeated October hour, `compatible` takes the earlier occurrence.
+        ambiguous.compatible().ok()
+    }
+
+    fn free_staff(&self, start: Timestamp, end: Timestamp) -> Vec<StaffId> {
+        self.staff
+            .iter()
+            .filter(|id| {
+                !self
+                    .busy
+                    .iter()
+                    .any(|b| &&b.staff == *id && b.start < end && start < b.end)
+            })
+            .map(|id| (*id).clone())
+            .collect()
+    }
+
+    /// Checks every rule for a start at `at`, returning the slot with its free staff.
+    pub fn check(&self, at: DateTime) -> Result<Slot, Unavailable> {
+        let start = self.resolve(at).ok_or(Unavailable::NoSuchTime)?;
+        if start.timestamp() <= self.now {
+            return Err(Unavailable::InPast);
+        }
+        let date = at.date();
+        let hours = match day_status(self.business, date) {
+            DayStatus::Open(h) => h,
+            DayStatus::Closed(reason) => return Err(Unavailable::Closed { date, reason }),
+        };
+        if date > self.last_day() {
+            return Err(Unavailable::TooFarAhead {
+                last_day: self.last_day(),
+            });
+        }
+        let end = start
+            .timestamp()
+            .checked_add(self.duration)
+            .map_err(|_| Unavailable::NoSuchTime)?;
+        let (open, close) = (
+            self.instant(date, hours.open()),
+            self.instant(date, hours.close()),
+        );
+        if at.time() < hours.open() || start.timestamp() < open || end > close {
+            return Err(Unavailable::OutsideHours {
+                open: hours.open(),
+                close: hours.close(),
+            });
+        }
+        let grid = self.business.rules.slot_minutes;
+        let minute_of_day = i32::from(at.hour()) * 60 + i32::from(at.minute());
+        if minute_of_day % i32::from(grid) != 0 || at.second() != 0 || at.subsec_nanosecond() != 0 {
+            return Err(Unavailable::OffGrid { grid });
+        }
+        if let Some(pause) = hours.pause() {
+            let (b0, b1) = (
+                self.instant(date, pause.start),
+                self.instant(date, pause.end),
+            );
+            if start.timestamp() < b1 && b0 < end {
+                return Err(Unavailable::DuringBreak { pause });
+            }
+        }
+        let earliest = self.earliest();
+        if start.timestamp() < earliest {
+            return Err(Unavailable::TooSoon { earliest });
+        }
+        let staff = self.free_staff(start.timestamp(), end);
+        if staff.is_empty() {
+            return Err(Unavailable::Taken);
+        }
+        let end = end.to_zoned_datetime(self.business.time_zone.tz().clone());
+        Ok(Slot { start, end, staff })
+    }
+
+    /// Resolves a boundary of the day (opening, closing, break) to an instant.
+    fn instant(&self, date: Date, time: Time) -> Timestamp {
+        // Hours never fall in a gap in practice; `compatible` moves such a boundary forward.
+        date.to_datetime(time)
+            .to_zoned_datetime(self.business.time_zone.tz().clone())
+            .map(|z| z.timestamp())
+            .unwrap_or(self.now)
+    }
+
+    /// Returns every free start on a local date, in order.
+    pub fn slots_on(&self, date: Date) -> Vec<Slot> {
+        let hours = match day_status(self.business, date) {
+            DayStatus::Open(h) if date >= self.today && date <= self.last_day() => h,
+            _ => return Vec::new(),
+        };
+        let grid = i32::from(self.business.rules.slot_minutes);
+        let open = i32::from(hours.open().hour()) * 60 + i32::from(hours.open().minute());
+        let close = i32::from(hours.close().hour()) * 60 + i32::from(hours.close().minute());
+        // First grid line at or after opening.
+        let first = (open + grid - 1) / grid * grid;
+        (first..close)
+            .step_by(grid as usize)
+            .filter_map(|m| {
+                let time = Time::new((m / 60) as i8, (m % 60) as i8, 0, 0).ok()?;
+                self.check(date.to_datetime(time)).ok()
+            })
+            .collect()
+    }
+
+    /// Returns every free start from `from` to `to`, both included, within the booking horizon.
+    pub fn slots_between(&self, from: Date, to: Date) -> Vec<Slot> {
+        let from = from.max(self.today);
+        let to = to.min(self.last_day());
+        let mut out = Vec::new();
+        let mut day = from;
+        while day <= to {
+            out.extend(self.slots_on(day));
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// Returns up to `limit` free starts nearest to a wished time: that day's closest first,
+    /// then the earliest of the following days.
+    pub fn alternatives(&self, wished: DateTime, limit: usize) -> Vec<Slot> {
+        let wished_at = self
+            .resolve(wished)
+            .map(|z| z.timestamp())
+            .unwrap_or_else(|| self.instant(wished.date(), wished.time()));
+        let mut same_day = self.slots_on(wished.date());
+        same_day.retain(|s| s.start.timestamp() != wished_at);
+        same_day.sort_by_key(|s| {
+            let d = s.start.timestamp().duration_since(wished_at);
+            // Nearest first; on a tie the earlier one, which callers usually prefer.
+            (d.abs(), d > SignedDuration::ZERO)
+        });
+        let mut out: Vec<Slot> = same_day.into_iter().take(limit).collect();
+        // The following days, or from today on if the wished day has passed.
+        let mut day = match wished.date().tomorrow() {
+            Ok(next) => next.max(self.today),
+            Err(_) => return out,
+        };
+        while out.len() < limit && day <= self.last_day() {
+            for slot in self.slots_on(day) {
+                if out.len() == limit {
+                    break;
+                }
+                out.push(slot);
+            }
+            day = match day.tomorrow() {
+                Ok(next) => next,
+                Err(_) => break,
+            };
+        }
+        out
+    }
+}

@@ -1,0 +1,334 @@
+//! A salon's configuration: who it is, when it is open, who works there and its booking rules.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use jiff::civil::{Date, Time, Weekday};
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{BusinessId, StaffId};
+use crate::phone::PhoneE164;
+
+/// Why a business configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The IANA time zone name is not in the bundled database.
+    #[error("unknown time zone {0:?}")]
+    TimeZone(String),
+    /// Opening hours where the salon closes before it opens.
+    #[error("a day's hours must open before they close ({open} to {close})")]
+    Hours { open: Time, close: Time },
+    /// A break that does not lie strictly inside the day's hours.
+    #[error("a break ({start} to {end}) must lie inside the day's hours")]
+    Break { start: Time, end: Time },
+    /// The slot grid must be a multiple of the 15-minute lock step, up to 2 hours.
+    #[error("the slot grid must be 15, 30, 45, 60, 75, 90, 105 or 120 minutes, got {0}")]
+    SlotGrid(u16),
+    /// Nobody to book: a salon needs at least one staff member or chair.
+    #[error("a business needs at least one staff member")]
+    NoStaff,
+    /// Two staff members with one id.
+    #[error("staff id {0} appears twice")]
+    DuplicateStaff(StaffId),
+    /// A display name that is empty or too long to say.
+    #[error("the business name must be 1 to 100 characters")]
+    Name,
+    /// Booking must be allowed at least one day ahead and at most two years.
+    #[error("the booking horizon must be 1 to 730 days, got {0}")]
+    Horizon(u16),
+}
+
+/// An IANA time zone, kept with its name so it can be stored and shown.
+///
+/// The zone data is bundled into the binary (`jiff`'s `tzdb-bundle-always`), because Lambda's
+/// `provided.al2023` and slim images may have no `/usr/share/zoneinfo`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Zone {
+    name: String,
+    tz: TimeZone,
+}
+
+impl Zone {
+    /// Looks a zone up by its IANA name.
+    pub fn parse(name: &str) -> Result<Self, ConfigError> {
+        let tz = jiff::tz::db()
+            .get(name)
+            .map_err(|_| ConfigError::TimeZone(name.to_owned()))?;
+        Ok(Self {
+            name: name.to_owned(),
+            tz,
+        })
+    }
+
+    /// Returns Europe/Bucharest, the default for a Romanian salon.
+    pub fn bucharest() -> Self {
+        Self::parse("Europe/Bucharest").expect("Europe/Bucharest is in the bundled tz database")
+    }
+
+    /// Returns the IANA name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Returns the zone for conversions.
+    pub fn tz(&self) -> &TimeZone {
+        &self.tz
+    }
+}
+
+impl fmt::Debug for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Zone({})", self.name)
+    }
+}
+
+impl PartialEq for Zone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Zone {}
+
+impl TryFrom<String> for Zone {
+    type Error = ConfigError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Zone> for String {
+    fn from(z: Zone) -> String {
+        z.name
+    }
+}
+
+/// A stylist or a chair; appointments are held per staff member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staff {
+    /// Stable id, used in storage keys.
+    pub id: StaffId,
+    /// What a caller can ask for ("Ana").
+    pub name: String,
+    /// Inactive staff keep their history but take no new bookings.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A midday break inside a day's hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Break {
+    /// When the break begins.
+    pub start: Time,
+    /// When work resumes.
+    pub end: Time,
+}
+
+/// The hours of an open day; built only through [`OpenHours::new`], so `open < close` and the break lies inside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "OpenHoursRaw")]
+pub struct OpenHours {
+    open: Time,
+    close: Time,
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "break")]
+    pause: Option<Break>,
+}
+
+#[derive(Deserialize)]
+struct OpenHoursRaw {
+    open: Time,
+    close: Time,
+    #[serde(default, rename = "break")]
+    pause: Option<Break>,
+}
+
+impl TryFrom<OpenHoursRaw> for OpenHours {
+    type Error = ConfigError;
+    fn try_from(raw: OpenHoursRaw) -> Result<Self, Self::Error> {
+        Self::new(raw.open, raw.close, raw.pause)
+    }
+}
+
+impl OpenHours {
+    /// Builds a day's hours, refusing a close before the open or a break outside them.
+    pub fn new(open: Time, close: Time, pause: Option<Break>) -> Result<Self, ConfigError> {
+        if open >= close {
+            return Err(ConfigError::Hours { open, close });
+        }
+        if let Some(b) = pause
+            && !(open < b.start && b.start < b.end && b.end < close)
+        {
+            return Err(ConfigError::Break {
+                start: b.start,
+                end: b.end,
+            });
+        }
+        Ok(Self { open, close, pause })
+    }
+
+    /// Returns the opening time.
+    pub fn open(&self) -> Time {
+        self.open
+    }
+
+    /// Returns the closing time: the last appointment must end by then.
+    pub fn close(&self) -> Time {
+        self.close
+    }
+
+    /// Returns the midday break, if any.
+    pub fn pause(&self) -> Option<Break> {
+        self.pause
+    }
+}
+
+/// Working hours for each day of the week; `None` means closed that weekday.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeeklyHours {
+    pub monday: Option<OpenHours>,
+    pub tuesday: Option<OpenHours>,
+    pub wednesday: Option<OpenHours>,
+    pub thursday: Option<OpenHours>,
+    pub friday: Option<OpenHours>,
+    pub saturday: Option<OpenHours>,
+    pub sunday: Option<OpenHours>,
+}
+
+impl WeeklyHours {
+    /// Returns the hours of a weekday, or `None` when closed.
+    pub fn on(&self, day: Weekday) -> Option<OpenHours> {
+        match day {
+            Weekday::Monday => self.monday,
+            Weekday::Tuesday => self.tuesday,
+            Weekday::Wednesday => self.wednesday,
+            Weekday::Thursday => self.thursday,
+            Weekday::Friday => self.friday,
+            Weekday::Saturday => self.saturday,
+            Weekday::Sunday => self.sunday,
+        }
+    }
+}
+
+/// A date the salon is closed besides its weekly closed days.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Closure {
+    /// The local date.
+    pub date: Date,
+    /// Why, for the owner and the agent ("inventar", "concediu").
+    pub reason: String,
+}
+
+/// Days the salon is closed: specific dates, and Romania's public holidays unless turned off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closures {
+    /// Close on Romania's legal holidays (Law 53/2003 art. 139); on by default.
+    #[serde(default = "yes")]
+    pub romanian_holidays: bool,
+    /// Extra closed dates.
+    #[serde(default)]
+    pub dates: BTreeSet<Closure>,
+}
+
+impl Default for Closures {
+    fn default() -> Self {
+        Self {
+            romanian_holidays: true,
+            dates: BTreeSet::new(),
+        }
+    }
+}
+
+/// The booking rules of a salon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRules {
+    /// Appointments start on this grid, in minutes from midnight (default 15).
+    pub slot_minutes: u16,
+    /// How long before its start an appointment can still be made, in minutes.
+    pub min_lead_minutes: u32,
+    /// How many days ahead one can book (today counts as day 0).
+    pub max_days_ahead: u16,
+}
+
+impl Default for BookingRules {
+    fn default() -> Self {
+        Self {
+            slot_minutes: 15,
+            min_lead_minutes: 60,
+            max_days_ahead: 60,
+        }
+    }
+}
+
+/// A salon: the tenant every other record belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Business {
+    /// Stable id, used in storage keys.
+    pub id: BusinessId,
+    /// The name the agent says ("Salon Voice Booking").
+    pub name: String,
+    /// The numbers it answers: a call is routed by the number dialled.
+    pub numbers: Vec<PhoneE164>,
+    /// Its time zone; every time a caller hears is local to it.
+    #[serde(default = "Zone::bucharest")]
+    pub time_zone: Zone,
+    /// Stylists or chairs.
+    pub staff: Vec<Staff>,
+    /// Slot grid, lead time and horizon.
+    #[serde(default)]
+    pub rules: BookingRules,
+    /// Weekly working hours.
+    pub hours: WeeklyHours,
+    /// Closed dates and holidays.
+    #[serde(default)]
+    pub closures: Closures,
+    /// Send an SMS confirmation after a booking.
+    #[serde(default)]
+    pub sms_confirmations: bool,
+    /// The salon's own greeting; the default one is used when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+}
+
+impl Business {
+    /// Checks what serde cannot: staff, grid and horizon.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ConfigError::Name);
+        }
+        if self.staff.is_empty() {
+            return Err(ConfigError::NoStaff);
+        }
+        let mut seen = BTreeSet::new();
+        for s in &self.staff {
+            if !seen.insert(&s.id) {
+                return Err(ConfigError::DuplicateStaff(s.id.clone()));
+            }
+        }
+        let g = self.rules.slot_minutes;
+        if !(15..=120).contains(&g) || !g.is_multiple_of(15) {
+            return Err(ConfigError::SlotGrid(g));
+        }
+        if !(1..=730).contains(&self.rules.max_days_ahead) {
+            return Err(ConfigError::Horizon(self.rules.max_days_ahead));
+        }
+        Ok(())
+    }
+
+    /// Returns the staff member with this id, active or not.
+    pub fn staff_member(&self, id: &StaffId) -> Option<&Staff> {
+        self.staff.iter().find(|s| &s.id == id)
+    }
+
+    /// Returns the staff who take new bookings.
+    pub fn active_staff(&self) -> impl Iterator<Item = &Staff> {
+        self.staff.iter().filter(|s| s.active)
+    }
+}

@@ -1,0 +1,27 @@
+//! The booking domain of a salon: businesses, services, clients, appointments, availability
+//! and call records, as pure types and rules.
+//!
+//! Nothing here does I/O: storage and HTTP depend on this crate, never the reverse. "Now" is
+//! always an argument (see [`clock`]), so every rule can be tested on any day of the year.
+#![forbid(unsafe_code)]
+
+pub mod appointment;
+pub mod availability;
+pub mod business;
+pub mod call;
+pub mod clock;
+pub mod demo;
+pub mod holidays;
+pub mod ids;
+pub mod phone;
+pub mod service;
+pub mod text;
+
+pub use appointment::{Appointment, AppointmentStatus, Client, Source};
+pub use availability::{Busy, ClosedReason, DayStatus, Planner, Slot, Unavailable};
+pub use business::{BookingRules, Business, ConfigError, OpenHours, Staff, WeeklyHours, Zone};
+pub use call::{CallEvent, CallRecord, CallStatus};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use ids::{AppointmentId, BusinessId, CallSid, IdError, IdempotencyKey, ServiceId, StaffId};
+pub use phone::{PhoneE164, PhoneError};
+pub use service::{Minutes, Price, Service};

@@ -1,0 +1,122 @@
+//! Services a salon offers: name, duration, price.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::ServiceId;
+
+/// Why a service definition was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// Durations are 5 minutes to 8 hours, in steps of 5, so a booking's slot locks fit one transaction.
+    #[error("a service lasts 5 to 480 minutes in steps of 5, got {0}")]
+    Duration(u16),
+    /// The name is what callers say; it cannot be empty.
+    #[error("a service needs a name")]
+    Name,
+}
+
+/// How long a service takes: 5 to 480 minutes, a multiple of 5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u16", into = "u16")]
+pub struct Minutes(u16);
+
+impl Minutes {
+    /// Builds a duration, refusing anything the slot locks cannot cover.
+    pub fn new(minutes: u16) -> Result<Self, ServiceError> {
+        if (5..=480).contains(&minutes) && minutes.is_multiple_of(5) {
+            Ok(Self(minutes))
+        } else {
+            Err(ServiceError::Duration(minutes))
+        }
+    }
+
+    /// Returns the number of minutes.
+    pub fn get(self) -> u16 {
+        self.0
+    }
+
+    /// Returns the length as an absolute duration.
+    pub fn duration(self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_mins(i64::from(self.0))
+    }
+}
+
+impl TryFrom<u16> for Minutes {
+    type Error = ServiceError;
+    fn try_from(v: u16) -> Result<Self, Self::Error> {
+        Self::new(v)
+    }
+}
+
+impl From<Minutes> for u16 {
+    fn from(m: Minutes) -> u16 {
+        m.0
+    }
+}
+
+/// A price in bani (1 leu = 100 bani), so no float ever rounds a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Price {
+    /// The amount in bani.
+    pub bani: u32,
+}
+
+impl Price {
+    /// Builds a price of whole lei.
+    pub const fn lei(lei: u32) -> Self {
+        Self { bani: lei * 100 }
+    }
+}
+
+impl fmt::Display for Price {
+    /// Writes the price as a Romanian says it: "50 lei", "1 leu", "45,50 lei".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (lei, bani) = (self.bani / 100, self.bani % 100);
+        let unit = if lei == 1 && bani == 0 { "leu" } else { "lei" };
+        if bani == 0 {
+            write!(f, "{lei} {unit}")
+        } else {
+            write!(f, "{lei},{bani:02} {unit}")
+        }
+    }
+}
+
+/// A service on the salon's menu.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    /// Stable id, used in storage keys.
+    pub id: ServiceId,
+    /// What callers say and the agent reads out ("Tuns").
+    pub name: String,
+    /// A family of services ("tuns", "barba", "vopsit").
+    pub category: String,
+    /// How long it takes.
+    pub duration: Minutes,
+    /// What it costs.
+    pub price: Price,
+    /// Inactive services stay in the history but cannot be booked.
+    pub active: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_multiples_of_five_up_to_eight_hours() {
+        assert!(Minutes::new(20).is_ok());
+        assert_eq!(Minutes::new(7), Err(ServiceError::Duration(7)));
+        assert_eq!(Minutes::new(0), Err(ServiceError::Duration(0)));
+        assert_eq!(Minutes::new(485), Err(ServiceError::Duration(485)));
+    }
+
+    #[test]
+    fn prices_read_as_romanians_say_them() {
+        assert_eq!(Price::lei(50).to_string(), "50 lei");
+        assert_eq!(Price::lei(1).to_string(), "1 leu");
+        assert_eq!(Price { bani: 4550 }.to_string(), "45,50 lei");
+    }
+}

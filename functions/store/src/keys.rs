@@ -1,0 +1,69 @@
+//! The single-table key layout, in one place (the README's "Data model" explains it).
+
+use jiff::Timestamp;
+use salon_domain::{
+    AppointmentId, BusinessId, CallSid, IdempotencyKey, PhoneE164, ServiceId, StaffId,
+};
+
+/// Where a business lives: its profile, services, clients and appointments.
+pub fn business(b: &BusinessId) -> String {
+    format!("BIZ#{b}")
+}
+pub const PROFILE: &str = "PROFILE";
+
+/// The routing item for a dialled number.
+pub fn number(n: &PhoneE164) -> (String, String) {
+    (format!("NUMBER#{n}"), "NUMBER".to_owned())
+}
+
+pub const SERVICE_PREFIX: &str = "SERVICE#";
+pub fn service(s: &ServiceId) -> String {
+    format!("SERVICE#{s}")
+}
+
+pub fn client(p: &PhoneE164) -> String {
+    format!("CLIENT#{p}")
+}
+
+pub const APPOINTMENT_PREFIX: &str = "APPT#";
+pub fn appointment(id: &AppointmentId) -> String {
+    format!("APPT#{id}")
+}
+
+/// The partition holding a client's appointments (copies kept in step in every transaction).
+pub fn client_appointments(b: &BusinessId, p: &PhoneE164) -> String {
+    format!("BIZ#{b}#CLIENT#{p}")
+}
+
+/// The partition of a business's slot locks, sorted by time.
+pub fn slots(b: &BusinessId) -> String {
+    format!("BIZ#{b}#SLOTS")
+}
+
+/// Formats an instant so that text order is time order.
+pub fn instant(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// One lock: a staff member's 15-minute step.
+pub fn slot(step: Timestamp, staff: &StaffId) -> String {
+    format!("{}#{staff}", instant(step))
+}
+
+pub fn idempotency(k: &IdempotencyKey) -> String {
+    format!("IDEM#{k}")
+}
+
+/// What a booking is, whatever key it came with: the same call, client, service and start.
+pub fn natural(
+    call: &CallSid,
+    client: &PhoneE164,
+    service: &ServiceId,
+    start: Timestamp,
+) -> String {
+    format!("BOOKING#{call}#{client}#{service}#{}", instant(start))
+}
+
+pub fn call(sid: &CallSid) -> (String, String) {
+    (format!("CALL#{sid}"), "CALL".to_owned())
+}

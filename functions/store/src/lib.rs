@@ -1,0 +1,17 @@
+//! Storage for the salon's book: one single-table interface ([`Table`]) with a DynamoDB and an
+//! embedded backend, and the booking rules written once on top of it ([`Store`]).
+#![forbid(unsafe_code)]
+
+pub mod dynamo;
+pub mod embedded;
+mod keys;
+pub mod seed;
+mod store;
+pub mod table;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use dynamo::DynamoTable;
+pub use embedded::EmbeddedTable;
+pub use store::{ALTERNATIVES, Booking, BookingError, BookingRequest, Store, StoreError};
+pub use table::{BackendError, Table};

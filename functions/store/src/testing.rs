@@ -1,0 +1,114 @@
+//! Test support: a moto DynamoDB server on loopback, and fresh stores of either backend.
+//!
+//! Compiled only with the `testing` feature, for this crate's tests and its dependents'.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::{DynamoTable, EmbeddedTable, Store};
+
+/// A moto server serving one request at a time (`scripts/moto_serial.py`).
+pub struct MotoServer {
+    endpoint: String,
+    child: Mutex<Child>,
+    /// Held open for the server's life: when this process exits, the server sees its stdin
+    /// close and exits too, so a static server never outlives the tests.
+    _stdin: Mutex<ChildStdin>,
+}
+
+/// The Python with moto installed: `MOTO_PYTHON`, else the test command's virtual environment.
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("MOTO_PYTHON") {
+        return p.into();
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    home.join(".cache/salon-voice/venvs/moto/bin/python")
+}
+
+impl MotoServer {
+    /// Starts a server on a free loopback port. Panics with the fix when moto is missing:
+    /// the DynamoDB tests never skip.
+    pub fn start() -> Self {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/moto_serial.py");
+        let python = python();
+        let mut child = Command::new(&python)
+            .arg(&script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start moto with {} ({e}); run the README's test command, which installs it, \
+                     or set MOTO_PYTHON to a Python with moto[server]",
+                    python.display()
+                )
+            });
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("moto prints its port");
+        let port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("moto did not start: {line:?}"));
+        let stdin = child.stdin.take().expect("stdin is piped");
+        Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child: Mutex::new(child),
+            _stdin: Mutex::new(stdin),
+        }
+    }
+
+    /// Returns one server for the whole test process.
+    pub fn shared() -> &'static Self {
+        static SERVER: OnceLock<MotoServer> = OnceLock::new();
+        SERVER.get_or_init(Self::start)
+    }
+
+    /// Returns the server's URL.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Creates a fresh, empty table: moto copies whole tables inside transactions, so small
+    /// per-test tables keep it fast.
+    pub async fn fresh_table(&self) -> DynamoTable {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "salon-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let table = DynamoTable::local(&self.endpoint, name);
+        table.create_table().await.expect("moto creates a table");
+        table
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.child.lock() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A store on a fresh moto table.
+pub async fn dynamo_store() -> Store {
+    Store::new(Arc::new(MotoServer::shared().fresh_table().await))
+}
+
+/// A store in a fresh temporary directory, kept until the returned guard drops.
+pub fn embedded_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let table = EmbeddedTable::open(dir.path()).expect("the embedded store opens");
+    (Store::new(Arc::new(table)), dir)
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every check and test from a fresh clone: installs what the tests need (a Python virtual
+# environment per purpose), then formatting, lints and the whole workspace's tests. The tests
+# start the servers they use (moto on loopback) themselves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# One build shared between runs on a reused machine.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/salon-voice/target}"
+venvs="${SALON_VENVS:-$HOME/.cache/salon-voice/venvs}"
+
+# ensure_venv NAME MODULE: a virtual environment with scripts/requirements/NAME.txt installed,
+# reused while the requirements file is unchanged.
+ensure_venv() {
+  local name=$1 module=$2 dir="$venvs/$1" req="scripts/requirements/$1.txt"
+  local stamp="$dir/.requirements"
+  if [ -x "$dir/bin/python" ] && cmp -s "$req" "$stamp" && "$dir/bin/python" -c "import $module" 2>/dev/null; then
+    return
+  fi
+  echo "==> installing $name into $dir"
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet -r "$req"
+  cp "$req" "$stamp"
+}
+
+ensure_venv moto moto
+export MOTO_PYTHON="$venvs/moto/bin/python"
+
+echo "==> cargo fmt"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> tests"
+# nextest runs each test in its own process (a panic or a stuck server stays in its test) and
+# ends with one summary line; doc tests are none yet.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --all-targets --locked --no-fail-fast
+fi
