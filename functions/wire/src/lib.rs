@@ -1,0 +1,1 @@
+//! The wire between the relay and the functions: the types and names both sides use.

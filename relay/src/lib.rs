@@ -1,0 +1,1 @@
+//! The relay: Twilio Media Streams to OpenAI Realtime, one task per call.
