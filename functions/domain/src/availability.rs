@@ -362,3 +362,88 @@ impl<'a> Planner<'a> {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+    use crate::phone::PhoneE164;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn salon() -> Business {
+        demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap())
+    }
+
+    fn staff(id: &str) -> StaffId {
+        StaffId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn lock_steps_cover_every_quarter_hour_touched() {
+        let steps: Vec<_> =
+            lock_steps(ts("2026-12-15T08:00:00Z"), ts("2026-12-15T08:20:00Z")).collect();
+        assert_eq!(
+            steps,
+            [ts("2026-12-15T08:00:00Z"), ts("2026-12-15T08:15:00Z")]
+        );
+        let off: Vec<_> =
+            lock_steps(ts("2026-12-15T08:10:00Z"), ts("2026-12-15T08:30:00Z")).collect();
+        assert_eq!(
+            off,
+            [ts("2026-12-15T08:00:00Z"), ts("2026-12-15T08:15:00Z")]
+        );
+    }
+
+    #[test]
+    fn a_busy_stylist_is_left_out_and_the_others_offered() {
+        let b = salon();
+        let busy = [Busy {
+            staff: staff("ana"),
+            start: ts("2026-12-15T10:00:00+02:00"),
+            end: ts("2026-12-15T10:30:00+02:00"),
+        }];
+        let now = ts("2026-12-14T08:00:00+02:00");
+        let p = Planner::new(&b, Minutes::new(30).unwrap(), None, &busy, now).unwrap();
+        let slot = p.check("2026-12-15T10:00".parse().unwrap()).unwrap();
+        assert_eq!(slot.staff, [staff("maria"), staff("ion")]);
+        let only_ana = Planner::new(
+            &b,
+            Minutes::new(30).unwrap(),
+            Some(&staff("ana")),
+            &busy,
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            only_ana.check("2026-12-15T10:00".parse().unwrap()),
+            Err(Unavailable::Taken)
+        );
+        assert_eq!(
+            only_ana
+                .alternatives("2026-12-15T10:00".parse().unwrap(), 2)
+                .iter()
+                .map(Slot::label)
+                .collect::<Vec<_>>(),
+            ["09:30", "10:30"]
+        );
+    }
+
+    #[test]
+    fn nothing_is_offered_in_the_past_or_beyond_the_horizon() {
+        let b = salon();
+        let now = ts("2026-12-15T12:10:00+02:00");
+        let p = Planner::new(&b, Minutes::new(30).unwrap(), None, &[], now).unwrap();
+        let today = p.slots_on(now.to_zoned_datetime(b.time_zone.tz().clone()).date());
+        assert_eq!(
+            today.first().map(Slot::label).as_deref(),
+            Some("14:00"),
+            "13:15 is the break"
+        );
+        assert!(p.slots_on("2026-12-14".parse().unwrap()).is_empty());
+        assert!(p.slots_on(p.last_day().tomorrow().unwrap()).is_empty());
+        assert_eq!(p.last_day(), "2027-02-13".parse().unwrap());
+    }
+}

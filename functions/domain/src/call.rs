@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AppointmentId, BusinessId, CallSid};
 
+// The relay writes the summary; its types live on the wire, defined once.
+pub use salon_wire::summary::{CallOutcome, CallSummary, Speaker, TokenUsage, TranscriptLine};
+
 /// Twilio's call status (`CallStatus` of the status callback).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -64,67 +67,6 @@ pub struct ToolCallRecord {
     pub at: Timestamp,
     /// How long it took, in milliseconds.
     pub millis: u32,
-}
-
-/// Tokens spent on the call, summed from the model's `response.done` events.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenUsage {
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub input_audio_tokens: u64,
-    pub output_audio_tokens: u64,
-    pub cached_input_tokens: u64,
-}
-
-/// Who said a line of the transcript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Speaker {
-    Caller,
-    Agent,
-}
-
-/// One line of what was said.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TranscriptLine {
-    pub speaker: Speaker,
-    pub text: String,
-}
-
-/// How the relay's side of the call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallOutcome {
-    /// The agent said goodbye and ended the call (`end_call`).
-    EndedByAgent,
-    /// The caller stayed silent after the check-in.
-    Silence,
-    /// The call reached the maximum length.
-    MaxLength,
-    /// The caller hung up.
-    CallerHungUp,
-    /// The model could not be reached or was lost for good.
-    UpstreamFailed,
-    /// The relay was shutting down.
-    Shutdown,
-}
-
-impl CallOutcome {
-    /// Returns whether the relay closed the stream on purpose, so no apology is due.
-    pub fn is_deliberate(self) -> bool {
-        matches!(self, Self::EndedByAgent | Self::Silence | Self::MaxLength)
-    }
-}
-
-/// What only the relay knows, sent once at the end of its stream.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallSummary {
-    pub outcome: CallOutcome,
-    pub stream_seconds: u32,
-    pub usage: TokenUsage,
-    pub barge_ins: u32,
-    pub reconnects: u32,
-    pub transcript: Vec<TranscriptLine>,
 }
 
 /// Something that happened to a call.

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::ServiceId;
+use crate::text::{Match, best_match};
 
 /// Why a service definition was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,9 +102,99 @@ pub struct Service {
     pub active: bool,
 }
 
+/// Why a spoken service name found no single service.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FindServiceError {
+    /// Nothing offered sounds like it; `offered` lists what the salon does.
+    #[error("unknown service; offered: {}", .offered.join(", "))]
+    Unknown { offered: Vec<String> },
+    /// Several services fit; the agent should ask which.
+    #[error("which one: {}", .candidates.join(", "))]
+    Ambiguous { candidates: Vec<String> },
+}
+
+/// Finds the active service a caller named, by name or id, ignoring case, diacritics and
+/// cedillas ("barbierit", "BĂRBIERIT" and "bărbierit" typed with ş all find "Bărbierit").
+pub fn find_service<'a>(
+    services: &'a [Service],
+    query: &str,
+) -> Result<&'a Service, FindServiceError> {
+    let active: Vec<&Service> = services.iter().filter(|s| s.active).collect();
+    match best_match(query, &active, |s| [s.name.as_str(), s.id.as_str()]) {
+        Match::Exact(s) | Match::Unique(s) => Ok(s),
+        Match::Ambiguous(c) => Err(FindServiceError::Ambiguous {
+            candidates: c.into_iter().map(|s| s.name.clone()).collect(),
+        }),
+        Match::None => Err(FindServiceError::Unknown {
+            offered: active.iter().map(|s| s.name.clone()).collect(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demo;
+
+    #[test]
+    fn services_are_found_the_way_callers_say_them() {
+        let menu = demo::services();
+        for q in [
+            "barbierit",
+            "BĂRBIERIT",
+            "bărbierit",
+            "b\u{103}rbierit",
+            "Bărbierit ",
+            "barbierit",
+        ] {
+            assert_eq!(
+                find_service(&menu, q).unwrap().id.as_str(),
+                "barbierit",
+                "{q}"
+            );
+        }
+        assert_eq!(
+            find_service(&menu, "b\u{103}rbierit").unwrap().name,
+            "Bărbierit"
+        );
+        assert_eq!(
+            find_service(&menu, "tuns").unwrap().id.as_str(),
+            "tuns",
+            "not Tuns copii"
+        );
+        assert_eq!(
+            find_service(&menu, "tuns si barba").unwrap().id.as_str(),
+            "tuns-barba"
+        );
+        assert_eq!(find_service(&menu, "suvite").unwrap().id.as_str(), "suvite");
+        assert_eq!(
+            find_service(&menu, "\u{15f}uvi\u{163}e")
+                .unwrap()
+                .id
+                .as_str(),
+            "suvite",
+            "cedilla forms"
+        );
+    }
+
+    #[test]
+    fn an_unknown_service_lists_what_is_offered() {
+        let mut menu = demo::services();
+        menu.iter_mut()
+            .find(|s| s.id.as_str() == "vopsit")
+            .unwrap()
+            .active = false;
+        let Err(FindServiceError::Unknown { offered }) = find_service(&menu, "manichiură") else {
+            panic!()
+        };
+        assert!(offered.contains(&"Tuns".to_owned()) && offered.contains(&"Bărbierit".to_owned()));
+        assert!(
+            !offered.contains(&"Vopsit".to_owned()),
+            "inactive services are not offered"
+        );
+        assert!(find_service(&menu, "vopsit").is_err());
+    }
 
     #[test]
     fn durations_are_multiples_of_five_up_to_eight_hours() {

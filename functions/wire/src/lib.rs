@@ -1,1 +1,97 @@
-//! The wire between the relay and the functions: the types and names both sides use.
+//! The wire between the relay and the functions: the types, names and signatures both sides use.
+//!
+//! No I/O and no dependency on the booking domain: the relay depends on this crate and on
+//! nothing else of `functions/`. A type defined here is defined nowhere else.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod summary;
+pub mod token;
+pub mod tools;
+
+use serde::{Deserialize, Serialize};
+
+pub use summary::{CallOutcome, CallSummary, Speaker, TokenUsage, TranscriptLine};
+pub use tools::{ToolError, ToolErrorCode, ToolReply};
+
+/// The `<Parameter>` names the voice webhook puts in the TwiML; they reach the relay in
+/// `start.customParameters`.
+pub mod params {
+    /// The business (salon) id.
+    pub const BUSINESS: &str = "business";
+    /// The caller's number as Twilio sent it.
+    pub const CALLER: &str = "caller";
+    /// The stream token ([`crate::token`]).
+    pub const TOKEN: &str = "token";
+}
+
+/// The relay's endpoint on the functions, all `POST` with JSON bodies.
+pub mod paths {
+    /// Fetches the session config; creates or updates the call record.
+    pub fn session(call_sid: &str) -> String {
+        format!("/api/relay/calls/{call_sid}/session")
+    }
+
+    /// Runs a tool.
+    pub fn tool(call_sid: &str, name: &str) -> String {
+        format!("/api/relay/calls/{call_sid}/tools/{name}")
+    }
+
+    /// Posts the call summary.
+    pub fn summary(call_sid: &str) -> String {
+        format!("/api/relay/calls/{call_sid}/summary")
+    }
+}
+
+/// The relay asks for a call's session config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRequest {
+    /// The business from the stream's parameters.
+    pub business: String,
+    /// The caller's number from the stream's parameters.
+    pub caller: String,
+}
+
+/// A tool the model may call, as the Realtime API's `session.tools` takes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDefinition {
+    /// Always `function`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    /// A plain JSON Schema object: every subschema inlined, no `$ref`.
+    pub parameters: serde_json::Value,
+}
+
+/// What the model needs for one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionConfig {
+    /// The system instructions, in Romanian.
+    pub instructions: String,
+    /// What the agent says first.
+    pub greeting: String,
+    /// The salon's preferred voice; the relay's configuration may override it.
+    pub voice: String,
+    /// The salon's preferred model; the relay's configuration may override it.
+    pub model: String,
+    /// The model that transcribes the caller (`gpt-4o-transcribe`, …).
+    pub transcription_model: String,
+    /// The language the caller speaks, for transcription (`ro`).
+    pub language: String,
+    pub tools: Vec<ToolDefinition>,
+}
+
+/// The relay runs a tool the model called.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolRequest {
+    /// The model's call id; with the call SID it makes the idempotency key.
+    pub call_id: String,
+    /// The arguments exactly as the model wrote them (a JSON text, possibly malformed).
+    pub arguments: String,
+}
+
+/// The idempotency key of a tool call: `callSid:callId`.
+pub fn idempotency_key(call_sid: &str, call_id: &str) -> String {
+    format!("{call_sid}:{call_id}")
+}
