@@ -26,6 +26,11 @@ ensure_venv() {
 
 ensure_venv moto moto
 export MOTO_PYTHON="$venvs/moto/bin/python"
+ensure_venv oracles twilio
+export ORACLE_PYTHON="$venvs/oracles/bin/python"
+
+echo "==> template.yaml (cfn-lint, sam validate --lint)"
+scripts/lint-template.sh
 
 echo "==> cargo fmt"
 cargo fmt --all -- --check

@@ -1,1 +1,4 @@
 //! The relay: Twilio Media Streams to OpenAI Realtime, one task per call.
+#![forbid(unsafe_code)]
+
+pub mod audio;

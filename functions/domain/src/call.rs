@@ -187,13 +187,18 @@ impl CallRecord {
                 }
             }
             CallEvent::ToolCall(call) => {
-                let seen = self
+                // A retried tool call (same name and call id) is one call: keep its latest outcome.
+                match self
                     .tool_calls
-                    .iter()
-                    .any(|c| c.call_id == call.call_id && c.at == call.at && c.name == call.name);
-                if !seen {
-                    self.tool_calls.push(call.clone());
-                    self.tool_calls.sort_by_key(|c| c.at);
+                    .iter_mut()
+                    .find(|c| c.call_id == call.call_id && c.name == call.name)
+                {
+                    Some(seen) if seen.at <= call.at => *seen = call.clone(),
+                    Some(_) => {}
+                    None => {
+                        self.tool_calls.push(call.clone());
+                        self.tool_calls.sort_by_key(|c| c.at);
+                    }
                 }
             }
             CallEvent::Appointment(id) => {

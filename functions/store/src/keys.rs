@@ -64,6 +64,9 @@ pub fn natural(
     format!("BOOKING#{call}#{client}#{service}#{}", instant(start))
 }
 
+/// A call's transcript, kept apart so it can expire.
+pub const TRANSCRIPT: &str = "TRANSCRIPT";
+
 pub fn call(sid: &CallSid) -> (String, String) {
     (format!("CALL#{sid}"), "CALL".to_owned())
 }

@@ -184,12 +184,24 @@ fn put(pk: String, sk: String, version: u64, value: &impl Serialize, cond: Cond)
 #[derive(Clone)]
 pub struct Store {
     table: Arc<dyn Table>,
+    /// How long call transcripts (personal data) are kept.
+    retention_days: u32,
 }
 
 impl Store {
     /// Wraps a table.
     pub fn new(table: Arc<dyn Table>) -> Self {
-        Self { table }
+        Self {
+            table,
+            retention_days: 30,
+        }
+    }
+
+    /// Keeps call transcripts for `days` (`TRANSCRIPT_RETENTION_DAYS`); the rest of a call
+    /// record stays.
+    pub fn with_transcript_retention_days(mut self, days: u32) -> Self {
+        self.retention_days = days;
+        self
     }
 
     // ---- businesses and services ----
@@ -929,11 +941,19 @@ impl Store {
 
     // ---- call records ----
 
-    /// Reads a call record.
+    /// Reads a call record, with its transcript while it is kept.
     pub async fn call(&self, sid: &CallSid) -> Result<Option<CallRecord>, StoreError> {
         let (pk, sk) = keys::call(sid);
-        let item = self.table.get(&pk, &sk).await?;
-        item.as_ref().map(decode).transpose()
+        let Some(item) = self.table.get(&pk, &sk).await? else {
+            return Ok(None);
+        };
+        let mut record: CallRecord = decode(&item)?;
+        if let Some(summary) = record.summary.as_mut()
+            && let Some(t) = self.table.get(&pk, keys::TRANSCRIPT).await?
+        {
+            summary.transcript = decode(&t)?;
+        }
+        Ok(Some(record))
     }
 
     /// Merges an event into a call's record, creating it if this is the first word of the call.
@@ -956,12 +976,40 @@ impl Store {
                 None => (CallRecord::new(sid.clone()), 1, Cond::Absent),
             };
             record.apply(event);
-            match self
-                .table
-                .transact(vec![put(pk.clone(), sk.clone(), version, &record, cond)])
-                .await
+            let mut writes = Vec::with_capacity(2);
+            // The transcript is personal data: it lives in its own item that expires
+            // (DynamoDB TTL, the embedded store's purge), while the record stays.
+            let mut transcript = Vec::new();
+            if let Some(summary) = record.summary.as_mut()
+                && !summary.transcript.is_empty()
             {
-                Ok(()) => return Ok(record),
+                transcript = std::mem::take(&mut summary.transcript);
+                let at = match event {
+                    CallEvent::Summary { at, .. } => *at,
+                    _ => Timestamp::now(),
+                };
+                let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
+                writes.push(Write::Put {
+                    item: Item {
+                        pk: pk.clone(),
+                        sk: keys::TRANSCRIPT.to_owned(),
+                        version: 1,
+                        data: encode(&transcript),
+                        expires_at: Some(expires),
+                    },
+                    cond: Cond::Any,
+                });
+            }
+            writes.push(put(pk.clone(), sk.clone(), version, &record, cond));
+            match self.table.transact(writes).await {
+                Ok(()) => {
+                    if let Some(summary) = record.summary.as_mut()
+                        && !transcript.is_empty()
+                    {
+                        summary.transcript = transcript;
+                    }
+                    return Ok(record);
+                }
                 Err(TransactError::Backend(e)) => return Err(e.into()),
                 Err(_) => jittered_pause(attempt).await,
             }

@@ -8,6 +8,11 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use std::sync::atomic::AtomicBool;
+
+use async_trait::async_trait;
+
+use crate::table::{BackendError, Item, SkRange, Table, TransactError, Write};
 use crate::{DynamoTable, EmbeddedTable, Store};
 
 /// A moto server serving one request at a time (`scripts/moto_serial.py`).
@@ -111,4 +116,59 @@ pub fn embedded_store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let table = EmbeddedTable::open(dir.path()).expect("the embedded store opens");
     (Store::new(Arc::new(table)), dir)
+}
+
+/// A table that works until it is told to fail, as a store does when DynamoDB is unreachable.
+pub struct BreakableTable {
+    inner: Arc<dyn Table>,
+    broken: AtomicBool,
+}
+
+impl BreakableTable {
+    /// Wraps a working table.
+    pub fn new(inner: Arc<dyn Table>) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            broken: AtomicBool::new(false),
+        })
+    }
+
+    /// Makes every later request fail (or work again).
+    pub fn set_broken(&self, broken: bool) {
+        self.broken.store(broken, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), BackendError> {
+        if self.broken.load(Ordering::SeqCst) {
+            Err(BackendError::msg("the table is unreachable (test)"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Table for BreakableTable {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, BackendError> {
+        self.check()?;
+        self.inner.get(pk, sk).await
+    }
+
+    async fn query(&self, pk: &str, range: SkRange<'_>) -> Result<Vec<Item>, BackendError> {
+        self.check()?;
+        self.inner.query(pk, range).await
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), TransactError> {
+        self.check()?;
+        self.inner.transact(writes).await
+    }
+}
+
+/// A breakable embedded store: the store, its switch, and the directory guard.
+pub fn breakable_embedded_store() -> (Store, Arc<BreakableTable>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let table = EmbeddedTable::open(dir.path()).expect("the embedded store opens");
+    let breakable = BreakableTable::new(Arc::new(table));
+    (Store::new(breakable.clone()), breakable, dir)
 }

@@ -1,0 +1,81 @@
+//! The application: its state, built once from configuration, and its one `Router`, which
+//! Lambda serves with `lambda_http::run` and a local run with `axum::serve`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use salon_domain::{Clock, SystemClock};
+use salon_store::{DynamoTable, EmbeddedTable, Store, Table};
+
+use crate::config::{RelayApiSettings, StoreConfig, TwilioSettings};
+use crate::{relay_api, twilio};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Every "now" comes from here, so tests can set it.
+    pub clock: Arc<dyn Clock>,
+    /// Present when this deployment serves Twilio's webhooks.
+    pub twilio: Option<Arc<TwilioSettings>>,
+    /// Present when this deployment serves the relay's API.
+    pub relay_api: Option<Arc<RelayApiSettings>>,
+}
+
+impl AppState {
+    /// Builds the state with the system clock.
+    pub fn new(
+        store: Store,
+        twilio: Option<TwilioSettings>,
+        relay_api: Option<RelayApiSettings>,
+    ) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            twilio: twilio.map(Arc::new),
+            relay_api: relay_api.map(Arc::new),
+        }
+    }
+
+    /// Replaces the clock (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+/// Opens the configured store, keeping transcripts for `retention_days`.
+pub async fn open_store(config: &StoreConfig, retention_days: u32) -> anyhow::Result<Store> {
+    let table: Arc<dyn Table> = match config {
+        StoreConfig::Dynamo {
+            table,
+            endpoint: Some(endpoint),
+        } => Arc::new(DynamoTable::local(endpoint, table)),
+        StoreConfig::Dynamo {
+            table,
+            endpoint: None,
+        } => Arc::new(DynamoTable::from_env(table).await),
+        StoreConfig::Embedded { dir } => Arc::new(EmbeddedTable::open(dir)?),
+    };
+    Ok(Store::new(table).with_transcript_retention_days(retention_days))
+}
+
+/// Builds the router: `/health`, and the parts this deployment is configured for.
+pub fn router(state: AppState) -> Router {
+    if let Some(t) = &state.twilio
+        && !t.signature_check
+    {
+        tracing::warn!(
+            "TWILIO SIGNATURE CHECK IS OFF: anyone can call the webhooks. Use this for local runs only."
+        );
+    }
+    let mut app = Router::new().route("/health", get(|| async { "ok" }));
+    if state.twilio.is_some() {
+        app = app.merge(twilio::routes::router());
+    }
+    if state.relay_api.is_some() {
+        app = app.merge(relay_api::router());
+    }
+    app.with_state(state)
+}

@@ -1,0 +1,41 @@
+//! Writes the demo salon into a store: `seed --store dynamodb --table NAME --number +40…`
+//! (or `--store embedded --data-dir DIR`). Running it again changes nothing.
+
+use anyhow::{Context, bail};
+use salon_domain::PhoneE164;
+use salon_functions::config::StoreConfig;
+use salon_functions::open_store;
+use salon_store::seed;
+
+const USAGE: &str = "usage: seed --number +40XXXXXXXXX (--store dynamodb --table NAME [--endpoint-url URL] | --store embedded [--data-dir DIR])";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let number = value("--number").context(USAGE)?;
+    let number = PhoneE164::parse(&number).with_context(|| format!("--number {number:?}"))?;
+    let store = match value("--store").as_deref() {
+        Some("dynamodb") => StoreConfig::Dynamo {
+            table: value("--table").context("--table is required with --store dynamodb")?,
+            endpoint: value("--endpoint-url"),
+        },
+        Some("embedded") | None => StoreConfig::Embedded {
+            dir: value("--data-dir").unwrap_or_else(|| "data".into()).into(),
+        },
+        Some(other) => bail!("--store {other:?}: expected dynamodb or embedded\n{USAGE}"),
+    };
+    let store = open_store(&store, 30).await?;
+    seed::demo_salon(&store, number.clone()).await?;
+    println!("Seeded the demo salon, answering {number}.");
+    Ok(())
+}

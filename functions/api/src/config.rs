@@ -1,0 +1,270 @@
+//! Configuration, read once from the environment, failing fast with the variable's name.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A configuration problem, naming the variable.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    /// A variable is set to something unusable.
+    #[error("{name} is invalid: {why}")]
+    Invalid { name: &'static str, why: String },
+}
+
+/// A secret: never printed, never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// Returns the value, for signing only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Reads variables: the process environment in binaries, a map in tests.
+pub trait Env {
+    /// Returns a variable's value, if set and not empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<const N: usize> Env for [(&str, &str); N] {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+fn required(env: &dyn Env, name: &'static str) -> Result<String, ConfigError> {
+    env.var(name).ok_or(ConfigError::Missing(name))
+}
+
+fn secret(env: &dyn Env, name: &'static str) -> Result<Secret, ConfigError> {
+    let v = required(env, name)?;
+    if v.len() < 16 {
+        return Err(ConfigError::Invalid {
+            name,
+            why: "a secret needs at least 16 characters".into(),
+        });
+    }
+    Ok(Secret(v))
+}
+
+fn url(env: &dyn Env, name: &'static str, schemes: &[&str]) -> Result<String, ConfigError> {
+    let v = required(env, name)?;
+    let v = v.trim().trim_end_matches('/').to_owned();
+    let ok = schemes.iter().any(|s| {
+        v.strip_prefix(s)
+            .and_then(|r| r.strip_prefix("://"))
+            .is_some_and(|host| !host.is_empty())
+    });
+    if !ok {
+        return Err(ConfigError::Invalid {
+            name,
+            why: format!("expected a {} URL, got {v:?}", schemes.join(" or ")),
+        });
+    }
+    Ok(v)
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// DynamoDB: `STORE=dynamodb`, `TABLE_NAME`, optionally `DYNAMODB_ENDPOINT` (a local server).
+    Dynamo {
+        table: String,
+        endpoint: Option<String>,
+    },
+    /// The embedded store: `STORE=embedded`, `DATA_DIR` (default `./data`).
+    Embedded { dir: PathBuf },
+}
+
+impl StoreConfig {
+    /// Reads `STORE` and what it needs.
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        match env.var("STORE").as_deref() {
+            Some("dynamodb") => Ok(Self::Dynamo {
+                table: required(env, "TABLE_NAME")?,
+                endpoint: env.var("DYNAMODB_ENDPOINT"),
+            }),
+            Some("embedded") | None => Ok(Self::Embedded {
+                dir: env
+                    .var("DATA_DIR")
+                    .map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            }),
+            Some(other) => Err(ConfigError::Invalid {
+                name: "STORE",
+                why: format!("expected dynamodb or embedded, got {other:?}"),
+            }),
+        }
+    }
+}
+
+/// What the Twilio webhooks need.
+#[derive(Debug, Clone)]
+pub struct TwilioSettings {
+    /// The base URL Twilio signs against, e.g. `https://abc.execute-api.eu-central-1.amazonaws.com`.
+    pub public_base_url: String,
+    pub auth_token: Secret,
+    /// Off only for local runs (`TWILIO_SIGNATURE_CHECK=off`), and logged loudly when off.
+    pub signature_check: bool,
+    /// The relay's `wss://` base; the stream URL is `{relay}/twilio/stream`.
+    pub relay_public_url: String,
+    pub stream_token_secret: Secret,
+}
+
+impl TwilioSettings {
+    /// Reads `PUBLIC_BASE_URL`, `TWILIO_AUTH_TOKEN`, `TWILIO_SIGNATURE_CHECK`, `RELAY_PUBLIC_URL`, `STREAM_TOKEN_SECRET`.
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        let signature_check = match env.var("TWILIO_SIGNATURE_CHECK").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "TWILIO_SIGNATURE_CHECK",
+                    why: format!("expected on or off, got {other:?}"),
+                });
+            }
+        };
+        let auth_token = required(env, "TWILIO_AUTH_TOKEN")?;
+        Ok(Self {
+            public_base_url: url(env, "PUBLIC_BASE_URL", &["https", "http"])?,
+            auth_token: Secret(auth_token),
+            signature_check,
+            relay_public_url: url(env, "RELAY_PUBLIC_URL", &["wss", "ws"])?,
+            stream_token_secret: secret(env, "STREAM_TOKEN_SECRET")?,
+        })
+    }
+}
+
+/// What the relay's API needs.
+#[derive(Debug, Clone)]
+pub struct RelayApiSettings {
+    pub relay_secret: Secret,
+    /// The Realtime model the session config suggests (`OPENAI_REALTIME_MODEL`, default `gpt-realtime`).
+    pub model: String,
+    /// The voice (`OPENAI_VOICE`, default `marin`).
+    pub voice: String,
+    /// The transcription model (`OPENAI_TRANSCRIPTION_MODEL`, default `gpt-4o-transcribe`).
+    pub transcription_model: String,
+}
+
+/// The default Realtime model: generally available and not scheduled for shutdown.
+pub const DEFAULT_MODEL: &str = "gpt-realtime";
+
+impl RelayApiSettings {
+    /// Reads `RELAY_SECRET` and the model settings.
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            relay_secret: secret(env, "RELAY_SECRET")?,
+            model: env
+                .var("OPENAI_REALTIME_MODEL")
+                .unwrap_or_else(|| DEFAULT_MODEL.into()),
+            voice: env.var("OPENAI_VOICE").unwrap_or_else(|| "marin".into()),
+            transcription_model: env
+                .var("OPENAI_TRANSCRIPTION_MODEL")
+                .unwrap_or_else(|| "gpt-4o-transcribe".into()),
+        })
+    }
+}
+
+/// How long transcripts are kept (`TRANSCRIPT_RETENTION_DAYS`, default 30).
+pub fn retention_days(env: &dyn Env) -> Result<u32, ConfigError> {
+    match env.var("TRANSCRIPT_RETENTION_DAYS") {
+        None => Ok(30),
+        Some(v) => v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .ok_or(ConfigError::Invalid {
+                name: "TRANSCRIPT_RETENTION_DAYS",
+                why: format!("expected 1 to 3650 days, got {v:?}"),
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: [(&str, &str); 5] = [
+        ("PUBLIC_BASE_URL", "https://api.example.com/"),
+        ("TWILIO_AUTH_TOKEN", "0123456789abcdef0123456789abcdef"),
+        ("RELAY_PUBLIC_URL", "wss://relay.example.com"),
+        ("STREAM_TOKEN_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("TWILIO_SIGNATURE_CHECK", "on"),
+    ];
+
+    #[test]
+    fn twilio_settings_read_and_trim() {
+        let s = TwilioSettings::from_env(&GOOD).unwrap();
+        assert_eq!(s.public_base_url, "https://api.example.com");
+        assert!(s.signature_check);
+        assert_eq!(format!("{:?}", s.auth_token), "Secret(***)");
+        assert!(
+            !format!("{s:?}").contains("0123456789abcdef"),
+            "secrets never print"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_malformed_variable_is_named() {
+        let missing = [("PUBLIC_BASE_URL", "https://api.example.com")];
+        let e = TwilioSettings::from_env(&missing).unwrap_err().to_string();
+        assert_eq!(e, "TWILIO_AUTH_TOKEN is not set");
+        let mut bad = GOOD;
+        bad[2] = ("RELAY_PUBLIC_URL", "https://relay.example.com");
+        let e = TwilioSettings::from_env(&bad).unwrap_err().to_string();
+        assert!(e.starts_with("RELAY_PUBLIC_URL is invalid"), "{e}");
+        bad = GOOD;
+        bad[4] = ("TWILIO_SIGNATURE_CHECK", "maybe");
+        assert!(
+            TwilioSettings::from_env(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("TWILIO_SIGNATURE_CHECK")
+        );
+        let short = [("RELAY_SECRET", "short")];
+        assert!(
+            RelayApiSettings::from_env(&short)
+                .unwrap_err()
+                .to_string()
+                .contains("at least 16")
+        );
+        assert!(StoreConfig::from_env(&[("STORE", "postgres")]).is_err());
+        assert_eq!(
+            StoreConfig::from_env(&[("STORE", "dynamodb")])
+                .unwrap_err()
+                .to_string(),
+            "TABLE_NAME is not set"
+        );
+        assert!(retention_days(&[("TRANSCRIPT_RETENTION_DAYS", "0")]).is_err());
+        assert_eq!(retention_days(&[("X", "1")]).unwrap(), 30);
+    }
+}

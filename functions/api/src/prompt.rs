@@ -1,0 +1,207 @@
+//! The model's Romanian instructions and greeting for one call.
+//!
+//! Laid out as OpenAI's Realtime prompting guide advises: short bullets under labelled
+//! sections, the language pinned, sample phrases, and tool rules by behaviour (look-ups at
+//! once, writes only after the caller confirms).
+
+use std::fmt::Write;
+
+use jiff::{Span, Timestamp};
+use salon_domain::availability::{DayStatus, day_status};
+use salon_domain::{Business, Client, Service};
+
+use crate::speech;
+
+/// The greeting when the salon has none of its own. It says the caller is talking to an AI
+/// system, as the EU AI Act (Art. 50) requires.
+pub fn greeting(business: &Business) -> String {
+    match &business.greeting {
+        Some(g) if !g.trim().is_empty() => g.trim().to_owned(),
+        _ => format!(
+            "Bună ziua! {}, asistentul virtual al salonului. Cu ce vă pot ajuta?",
+            business.name
+        ),
+    }
+}
+
+/// Builds the instructions for a call at `now`, from a known client if there is one.
+pub fn instructions(
+    business: &Business,
+    services: &[Service],
+    client: Option<&Client>,
+    now: Timestamp,
+) -> String {
+    let tz = business.time_zone.tz().clone();
+    let here = now.to_zoned_datetime(tz);
+    let today = here.date();
+    let mut s = String::new();
+    let _ = writeln!(s, "# Rol și obiectiv");
+    let _ = writeln!(
+        s,
+        "- Ești asistentul virtual al salonului „{}”. Răspunzi la telefon și faci, muți sau anulezi programări.",
+        business.name
+    );
+    let _ = writeln!(
+        s,
+        "- Obiectivul: o programare corectă, confirmată de client, în cât mai puține replici."
+    );
+    let _ = writeln!(s, "\n# Personalitate și ton");
+    let _ = writeln!(
+        s,
+        "- Cald, politicos, răbdător; mulți clienți sunt în vârstă. Vorbește clar și nu prea repede."
+    );
+    let _ = writeln!(
+        s,
+        "- Replici scurte: una sau două propoziții. Pune o singură întrebare o dată."
+    );
+    let _ = writeln!(
+        s,
+        "- Adresează-te cu „dumneavoastră”. Variază formulările, nu repeta aceeași frază."
+    );
+    let _ = writeln!(s, "\n# Limba");
+    let _ = writeln!(
+        s,
+        "- Vorbește DOAR în limba română, chiar dacă apelantul schimbă limba."
+    );
+    let _ = writeln!(
+        s,
+        "- Spune orele ca un român: „la zece și jumătate”, „la unsprezece și un sfert”."
+    );
+    let _ = writeln!(s, "\n# Context");
+    let _ = writeln!(
+        s,
+        "- Astăzi este {} ({}), ora {}.",
+        speech::date(today),
+        today,
+        here.strftime("%H:%M")
+    );
+    let _ = writeln!(s, "- Zilele următoare (folosește datele exacte în unelte):");
+    for i in 1..=7 {
+        if let Ok(d) = today.checked_add(Span::new().days(i)) {
+            let word = match i {
+                1 => " (mâine)",
+                2 => " (poimâine)",
+                _ => "",
+            };
+            let open = match day_status(business, d) {
+                DayStatus::Open(h) => format!(
+                    "deschis {}–{}",
+                    h.open().strftime("%H:%M"),
+                    h.close().strftime("%H:%M")
+                ),
+                DayStatus::Closed(_) => "închis".to_owned(),
+            };
+            let _ = writeln!(s, "  - {}{word}: {d}, {open}", speech::date(d));
+        }
+    }
+    let _ = writeln!(s, "- Servicii (nume, durată, preț):");
+    for svc in services.iter().filter(|s| s.active) {
+        let _ = writeln!(
+            s,
+            "  - {}: {}, {}",
+            svc.name,
+            speech::duration(svc.duration.get()),
+            svc.price
+        );
+    }
+    let names: Vec<String> = business.active_staff().map(|s| s.name.clone()).collect();
+    let _ = writeln!(s, "- Stiliști: {}.", speech::list(&names, "și"));
+    match client {
+        Some(c) => {
+            let _ = writeln!(
+                s,
+                "- Apelantul este client cunoscut: {}. Salută-l pe nume și nu-i mai cere numele.",
+                c.name
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "- Apelantul nu este client cunoscut: cere-i numele înainte de programare."
+            );
+        }
+    }
+    let _ = writeln!(s, "\n# Unelte");
+    let _ = writeln!(
+        s,
+        "- Verificările (servicii, disponibilitate, programările clientului) le faci imediat, spunând scurt „Mă uit imediat în program...”."
+    );
+    let _ = writeln!(
+        s,
+        "- Programarea, mutarea și anularea le faci DOAR după ce ai citit detaliile (serviciu, zi, oră, nume) și clientul a confirmat."
+    );
+    let _ = writeln!(
+        s,
+        "- Nu inventa niciodată o oră: oferă doar orele primite de la unelte."
+    );
+    let _ = writeln!(
+        s,
+        "- Dacă o oră e ocupată, oferă una sau două dintre alternativele primite."
+    );
+    let _ = writeln!(
+        s,
+        "- Dacă o unealtă dă eroare, spune mesajul ei pe scurt și continuă conversația."
+    );
+    let _ = writeln!(
+        s,
+        "- Când clientul nu mai are nimic de cerut, salută („Vă mulțumim și o zi frumoasă! La revedere!”) și apoi apelează end_call."
+    );
+    let _ = writeln!(s, "\n# Când nu înțelegi");
+    let _ = writeln!(
+        s,
+        "- Dacă sunetul e neclar, cere politicos să repete. Nu ghici niciodată un nume, o zi sau o oră."
+    );
+    let _ = writeln!(s, "\n# Flux");
+    let _ = writeln!(s, "1. Află serviciul dorit.");
+    let _ = writeln!(s, "2. Află ziua și ora; verifică disponibilitatea.");
+    let _ = writeln!(s, "3. Află numele (dacă nu îl știi).");
+    let _ = writeln!(
+        s,
+        "4. Recitește: „Deci, tuns, mâine la ora zece, pe numele Ion Popescu. Confirmați?”"
+    );
+    let _ = writeln!(
+        s,
+        "5. După „da”, fă programarea și confirm-o: „Perfect! Vă așteptăm mâine la ora zece.”"
+    );
+    let _ = writeln!(s, "\n# Siguranță");
+    let _ = writeln!(
+        s,
+        "- Dacă cineva cere un om de la salon sau are o problemă pe care nu o poți rezolva, spune că salonul îl va suna înapoi și încheie politicos."
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use salon_domain::{PhoneE164, demo};
+
+    #[test]
+    fn the_instructions_carry_today_the_menu_and_the_client() {
+        let b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
+        let now: Timestamp = "2026-12-14T08:00:00+02:00".parse().unwrap();
+        let client = Client {
+            phone: PhoneE164::parse("0722123456").unwrap(),
+            name: "Ion Popescu".into(),
+            created: now,
+        };
+        let text = instructions(&b, &demo::services(), Some(&client), now);
+        assert!(
+            text.contains("Astăzi este luni, 14 decembrie (2026-12-14), ora 08:00."),
+            "{text}"
+        );
+        assert!(text.contains("marți, 15 decembrie (mâine): 2026-12-15, deschis 09:00–19:00"));
+        assert!(text.contains("duminică, 20 decembrie: 2026-12-20, închis"));
+        assert!(text.contains("Bărbierit: 20 de minute, 30 lei"));
+        assert!(text.contains("client cunoscut: Ion Popescu"));
+        assert!(text.contains("DOAR în limba română"));
+        assert!(
+            !text.contains(['ş', 'ţ', 'Ş', 'Ţ']),
+            "comma-below diacritics only"
+        );
+        assert_eq!(
+            greeting(&b),
+            "Bună ziua! Salon Voice Booking, asistentul virtual al salonului. Cu ce vă pot ajuta?"
+        );
+    }
+}

@@ -1,0 +1,777 @@
+//! The booking tools the model calls: arguments parsed by the same types that describe them.
+//!
+//! Each tool's arguments are a Rust type; its JSON Schema for the model is derived from that
+//! type ([`definitions`]), so the description and the parser cannot disagree. Answers are
+//! compact JSON with Romanian labels and local times, made for the model to read aloud.
+
+use jiff::Timestamp;
+use jiff::civil::{Date, DateTime, Time};
+use salon_domain::availability::{DayStatus, day_status};
+use salon_domain::service::{FindServiceError, find_service};
+use salon_domain::text::{Match, best_match};
+use salon_domain::{
+    Appointment, AppointmentId, Business, CallSid, ClosedReason, IdempotencyKey, PhoneE164,
+    Service, Slot, StaffId, Unavailable,
+};
+use salon_store::{BookingError, BookingRequest, Store};
+use salon_wire::tools::{self as names, Alternative, ToolError, ToolErrorCode};
+use salon_wire::{ToolDefinition, ToolReply};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::speech;
+
+/// Takes no arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct NoArguments {}
+
+/// Checks a day's free times, or one wished time.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CheckAvailability {
+    /// The service as the caller named it, e.g. "tuns" or "bărbierit".
+    pub service: String,
+    /// The day, as YYYY-MM-DD in the salon's calendar.
+    pub date: String,
+    /// The wished start, as HH:MM (24-hour). Leave out to get the day's free times.
+    #[serde(default)]
+    pub time: Option<String>,
+    /// A stylist the caller asked for, by name. Leave out for anyone.
+    #[serde(default)]
+    pub stylist: Option<String>,
+}
+
+/// Looks the caller up by their phone number.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct FindClient {
+    /// Only when the caller's number is hidden: the number they said. Otherwise leave out.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// Books an appointment after the caller confirmed every detail.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CreateAppointment {
+    /// The service as the caller named it.
+    pub service: String,
+    /// The day, as YYYY-MM-DD.
+    pub date: String,
+    /// The start, as HH:MM (24-hour), one of the times the availability check offered.
+    pub time: String,
+    /// The name the caller gave. Required for a new client.
+    #[serde(default)]
+    pub client_name: Option<String>,
+    /// A stylist the caller asked for, by name.
+    #[serde(default)]
+    pub stylist: Option<String>,
+    /// Only when the caller's number is hidden: the number they said.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// Lists the caller's upcoming appointments.
+pub type ListAppointments = NoArguments;
+
+/// Cancels one of the caller's appointments, after they confirmed which.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CancelAppointment {
+    /// The appointment's id, from list_client_appointments.
+    pub appointment_id: String,
+}
+
+/// Moves one of the caller's appointments to a new time, after they confirmed it.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RescheduleAppointment {
+    /// The appointment's id, from list_client_appointments.
+    pub appointment_id: String,
+    /// The new day, as YYYY-MM-DD.
+    pub date: String,
+    /// The new start, as HH:MM (24-hour).
+    pub time: String,
+    /// A stylist the caller asked for, by name.
+    #[serde(default)]
+    pub stylist: Option<String>,
+}
+
+/// Ends the call after the goodbye has been said.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct EndCall {
+    /// Why the call ends, e.g. "booked", "caller said goodbye".
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Derives a tool's parameters: a plain JSON Schema object, every subschema inlined.
+fn schema<T: JsonSchema>() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft07()
+        .with(|s| {
+            s.inline_subschemas = true;
+            s.meta_schema = None;
+        })
+        .into_generator();
+    let mut v = generator.into_root_schema_for::<T>().to_value();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("title");
+        o.remove("$schema");
+        o.remove("description");
+        o.entry("properties").or_insert_with(|| json!({}));
+    }
+    v
+}
+
+fn tool<T: JsonSchema>(name: &str, description: &str) -> ToolDefinition {
+    ToolDefinition {
+        kind: "function".into(),
+        name: name.into(),
+        description: description.into(),
+        parameters: schema::<T>(),
+    }
+}
+
+/// Returns every tool the model may call, `end_call` included.
+pub fn definitions() -> Vec<ToolDefinition> {
+    vec![
+        tool::<NoArguments>(
+            names::GET_AVAILABLE_SERVICES,
+            "Lists the salon's services with duration and price. Call it when the caller asks what is offered or what something costs.",
+        ),
+        tool::<CheckAvailability>(
+            names::CHECK_APPOINTMENT_AVAILABILITY,
+            "Checks free times for a service on a day, or whether one wished time is free (with the nearest alternatives if not). Call it before offering any time.",
+        ),
+        tool::<FindClient>(
+            names::FIND_EXISTING_CLIENT,
+            "Looks up the caller by their phone number: their name and upcoming appointments, if they are a client.",
+        ),
+        tool::<CreateAppointment>(
+            names::CREATE_VOICE_APPOINTMENT,
+            "Books the appointment. Call it only after reading the details back and the caller confirming them.",
+        ),
+        tool::<ListAppointments>(
+            names::LIST_CLIENT_APPOINTMENTS,
+            "Lists the caller's upcoming appointments, with their ids, before cancelling or moving one.",
+        ),
+        tool::<CancelAppointment>(
+            names::CANCEL_APPOINTMENT,
+            "Cancels one of the caller's appointments, after they confirmed which one.",
+        ),
+        tool::<RescheduleAppointment>(
+            names::RESCHEDULE_APPOINTMENT,
+            "Moves one of the caller's appointments to a new time, after checking it is free and the caller confirmed it.",
+        ),
+        tool::<EndCall>(
+            names::END_CALL,
+            "Ends the call. Call it right after saying goodbye, when the caller has nothing more to ask.",
+        ),
+    ]
+}
+
+/// Who is calling, and when: what every tool runs with.
+pub struct CallContext {
+    pub business: Business,
+    pub call_sid: CallSid,
+    /// The caller's number, when Twilio sent a valid one.
+    pub caller: Option<PhoneE164>,
+    pub now: Timestamp,
+}
+
+/// What a tool did, for the call record.
+pub struct Outcome {
+    pub reply: ToolReply,
+    /// An appointment booked or moved by it.
+    pub appointment: Option<AppointmentId>,
+}
+
+impl From<ToolReply> for Outcome {
+    fn from(reply: ToolReply) -> Self {
+        Self {
+            reply,
+            appointment: None,
+        }
+    }
+}
+
+fn fail(code: ToolErrorCode, message: impl Into<String>) -> ToolReply {
+    ToolReply::error(code, message)
+}
+
+fn parse<T: DeserializeOwned>(arguments: &str) -> Result<T, ToolReply> {
+    let text = if arguments.trim().is_empty() {
+        "{}"
+    } else {
+        arguments
+    };
+    serde_json::from_str(text).map_err(|e| {
+        tracing::info!(error = %e, "tool arguments did not parse");
+        fail(
+            ToolErrorCode::InvalidArguments,
+            "Nu am înțeles toate detaliile cererii. Vă rog să le repetați.",
+        )
+    })
+}
+
+fn parse_date(s: &str) -> Result<Date, ToolReply> {
+    s.trim().parse::<Date>().map_err(|_| {
+        fail(
+            ToolErrorCode::InvalidDateTime,
+            "Nu am înțeles data. Ce zi doriți?",
+        )
+    })
+}
+
+fn parse_time(s: &str) -> Result<Time, ToolReply> {
+    let s = s.trim();
+    // "9:30" is as good as "09:30".
+    let padded = if s.find(':') == Some(1) {
+        format!("0{s}")
+    } else {
+        s.to_owned()
+    };
+    padded.parse::<Time>().map_err(|_| {
+        fail(
+            ToolErrorCode::InvalidDateTime,
+            "Nu am înțeles ora. La ce oră doriți?",
+        )
+    })
+}
+
+fn store_down(e: impl std::fmt::Display) -> ToolReply {
+    tracing::error!(error = %e, "the store failed during a tool call");
+    fail(
+        ToolErrorCode::StoreUnavailable,
+        "Ne pare rău, sistemul de programări nu răspunde acum. Vă rugăm să reveniți puțin mai târziu.",
+    )
+}
+
+fn service_of<'a>(services: &'a [Service], name: &str) -> Result<&'a Service, ToolReply> {
+    find_service(services, name).map_err(|e| match e {
+        FindServiceError::Unknown { offered } => fail(
+            ToolErrorCode::UnknownService,
+            format!(
+                "Nu avem serviciul „{}”. Oferim: {}.",
+                name.trim(),
+                speech::list(&offered, "și")
+            ),
+        ),
+        FindServiceError::Ambiguous { candidates } => fail(
+            ToolErrorCode::AmbiguousService,
+            format!("Vă referiți la {}?", speech::list(&candidates, "sau")),
+        ),
+        _ => fail(ToolErrorCode::UnknownService, "Nu am găsit acest serviciu."),
+    })
+}
+
+fn stylist_of(business: &Business, name: Option<&str>) -> Result<Option<StaffId>, ToolReply> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    let staff: Vec<_> = business.active_staff().collect();
+    match best_match(name, &staff, |s| [s.name.as_str(), s.id.as_str()]) {
+        Match::Exact(s) | Match::Unique(s) => Ok(Some(s.id.clone())),
+        _ => {
+            let names: Vec<String> = staff.iter().map(|s| s.name.clone()).collect();
+            Err(fail(
+                ToolErrorCode::InvalidArguments,
+                format!(
+                    "Nu avem un stilist cu numele {name}. La noi lucrează {}.",
+                    speech::list(&names, "și")
+                ),
+            ))
+        }
+    }
+}
+
+fn staff_name(business: &Business, id: &StaffId) -> String {
+    business
+        .staff_member(id)
+        .map_or_else(|| id.to_string(), |s| s.name.clone())
+}
+
+/// The phone the caller's appointments are under: the caller ID, or the number they said
+/// when it is hidden. A caller can only reach appointments under their own number.
+fn phone_of(ctx: &CallContext, said: Option<&str>) -> Result<PhoneE164, ToolReply> {
+    if let Some(p) = &ctx.caller {
+        return Ok(p.clone());
+    }
+    match said {
+        Some(s) => PhoneE164::parse(s).map_err(|_| {
+            fail(
+                ToolErrorCode::InvalidPhone,
+                "Numărul de telefon nu pare corect. Mi-l puteți spune din nou, cifră cu cifră?",
+            )
+        }),
+        None => Err(fail(
+            ToolErrorCode::InvalidPhone,
+            "Numărul dumneavoastră nu este afișat. Pe ce număr de telefon să fac programarea?",
+        )),
+    }
+}
+
+fn alternative(s: &Slot) -> Alternative {
+    Alternative {
+        date: s.start.date().to_string(),
+        time: s.label(),
+        spoken: speech::slot(&s.start),
+    }
+}
+
+/// Says why a time cannot be had, with what can be had instead.
+fn unavailable(
+    business: &Business,
+    at: DateTime,
+    reason: &Unavailable,
+    alternatives: &[Slot],
+) -> ToolReply {
+    let time = at.time().strftime("%H:%M").to_string();
+    let why = match reason {
+        Unavailable::InPast => "Ora aceasta a trecut deja.".to_owned(),
+        Unavailable::TooSoon { earliest } => format!(
+            "Avem nevoie de puțin timp să ne pregătim: cel mai devreme putem începe la ora {}.",
+            earliest
+                .to_zoned_datetime(business.time_zone.tz().clone())
+                .strftime("%H:%M")
+        ),
+        Unavailable::TooFarAhead { last_day } => {
+            format!("Facem programări doar până {}.", speech::date(*last_day))
+        }
+        Unavailable::Closed { date, reason } => match reason {
+            ClosedReason::Weekday => {
+                format!("{} salonul este închis.", capitalise(&speech::date(*date)))
+            }
+            ClosedReason::Holiday(name) => format!(
+                "{} este sărbătoare, {name}, și salonul este închis.",
+                capitalise(&speech::date(*date))
+            ),
+            ClosedReason::Closure(why) if why.trim().is_empty() => {
+                format!("{} salonul este închis.", capitalise(&speech::date(*date)))
+            }
+            ClosedReason::Closure(why) => format!(
+                "{} salonul este închis ({why}).",
+                capitalise(&speech::date(*date))
+            ),
+        },
+        Unavailable::OutsideHours { open, close } => format!(
+            "În ziua aceea lucrăm între {} și {}, iar serviciul trebuie să se termine până la închidere.",
+            open.strftime("%H:%M"),
+            close.strftime("%H:%M")
+        ),
+        Unavailable::DuringBreak { pause } => format!(
+            "Între {} și {} este pauza de prânz.",
+            pause.start.strftime("%H:%M"),
+            pause.end.strftime("%H:%M")
+        ),
+        Unavailable::OffGrid { grid } => {
+            format!("Programările încep din {grid} în {grid} de minute.")
+        }
+        Unavailable::NoSuchTime => "Ora aceasta nu există în ziua schimbării orei.".to_owned(),
+        Unavailable::Taken => format!("Ora {time} este deja ocupată."),
+        Unavailable::UnknownStaff(_) => "Stilistul acesta nu mai primește programări.".to_owned(),
+        _ => "Ora aceasta nu este disponibilă.".to_owned(),
+    };
+    let offers: Vec<String> = alternatives
+        .iter()
+        .map(|s| {
+            if s.start.date() == at.date() {
+                s.label()
+            } else {
+                speech::slot(&s.start)
+            }
+        })
+        .collect();
+    let message = if offers.is_empty() {
+        why
+    } else {
+        format!("{why} Vă pot oferi {}.", speech::list(&offers, "sau"))
+    };
+    ToolReply::Err(ToolError {
+        code: ToolErrorCode::Unavailable,
+        message,
+        alternatives: alternatives.iter().map(alternative).collect(),
+    })
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn booking_error(business: &Business, at: Option<DateTime>, e: BookingError) -> ToolReply {
+    match e {
+        BookingError::Unavailable {
+            reason,
+            alternatives,
+        } => unavailable(business, at.unwrap_or_default(), &reason, &alternatives),
+        BookingError::NameRequired => {
+            fail(ToolErrorCode::NameRequired, "Pe ce nume fac programarea?")
+        }
+        BookingError::NotFound => fail(
+            ToolErrorCode::NotFound,
+            "Nu am găsit această programare pe numărul dumneavoastră.",
+        ),
+        BookingError::Cancelled => fail(
+            ToolErrorCode::Cancelled,
+            "Programarea aceasta a fost deja anulată.",
+        ),
+        BookingError::UnknownService(_) | BookingError::ServiceInactive(_) => fail(
+            ToolErrorCode::UnknownService,
+            "Serviciul acesta nu mai este oferit.",
+        ),
+        BookingError::KeyReused(_) => {
+            tracing::warn!("an idempotency key came back with a different booking");
+            fail(
+                ToolErrorCode::KeyReused,
+                "Nu am putut înregistra cererea. Vă rog să confirmați din nou detaliile.",
+            )
+        }
+        BookingError::UnknownBusiness(_) => fail(
+            ToolErrorCode::Internal,
+            "Ne pare rău, a apărut o problemă la salon.",
+        ),
+        other => store_down(other),
+    }
+}
+
+fn appointment_json(business: &Business, a: &Appointment) -> Value {
+    let start = a.start.to_zoned_datetime(business.time_zone.tz().clone());
+    json!({
+        "id_programare": a.id.as_str(),
+        "serviciu": a.service_name,
+        "data": start.date().to_string(),
+        "ora": start.strftime("%H:%M").to_string(),
+        "spus": speech::slot(&start),
+        "stilist": staff_name(business, &a.staff),
+    })
+}
+
+/// Runs a tool. `call_id` comes from the model; with the call SID it makes the booking's key.
+pub async fn run(
+    store: &Store,
+    ctx: &CallContext,
+    name: &str,
+    call_id: &str,
+    arguments: &str,
+) -> Outcome {
+    let result = match name {
+        names::GET_AVAILABLE_SERVICES => services(store, ctx, arguments).await.map(Outcome::from),
+        names::CHECK_APPOINTMENT_AVAILABILITY => {
+            check(store, ctx, arguments).await.map(Outcome::from)
+        }
+        names::FIND_EXISTING_CLIENT => find_client(store, ctx, arguments).await.map(Outcome::from),
+        names::CREATE_VOICE_APPOINTMENT => create(store, ctx, call_id, arguments).await,
+        names::LIST_CLIENT_APPOINTMENTS => list(store, ctx, arguments).await.map(Outcome::from),
+        names::CANCEL_APPOINTMENT => cancel(store, ctx, arguments).await.map(Outcome::from),
+        names::RESCHEDULE_APPOINTMENT => reschedule(store, ctx, arguments).await,
+        _ => Err(fail(ToolErrorCode::UnknownTool, "Nu pot face asta.")),
+    };
+    result.unwrap_or_else(Outcome::from)
+}
+
+async fn services(
+    store: &Store,
+    ctx: &CallContext,
+    arguments: &str,
+) -> Result<ToolReply, ToolReply> {
+    let _: NoArguments = parse(arguments)?;
+    let all = store.services(&ctx.business.id).await.map_err(store_down)?;
+    let list: Vec<Value> = all
+        .iter()
+        .filter(|s| s.active)
+        .map(|s| json!({"nume": s.name, "durata": speech::duration(s.duration.get()), "pret": s.price.to_string()}))
+        .collect();
+    Ok(ToolReply::Ok(json!({ "servicii": list })))
+}
+
+async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> {
+    let args: CheckAvailability = parse(arguments)?;
+    let date = parse_date(&args.date)?;
+    let all = store.services(&ctx.business.id).await.map_err(store_down)?;
+    let service = service_of(&all, &args.service)?;
+    let stylist = stylist_of(&ctx.business, args.stylist.as_deref())?;
+    let b = &ctx.business;
+    if let Some(time) = args.time.as_deref() {
+        let at = date.to_datetime(parse_time(time)?);
+        return match store
+            .check(&b.id, &service.id, at, stylist.as_ref(), ctx.now)
+            .await
+        {
+            Ok(slot) => Ok(ToolReply::Ok(json!({
+                "disponibil": true,
+                "serviciu": service.name,
+                "data": date.to_string(),
+                "ora": slot.label(),
+                "spus": speech::slot(&slot.start),
+                "stilisti_liberi": slot.staff.iter().map(|s| staff_name(b, s)).collect::<Vec<_>>(),
+            }))),
+            Err(e) => Err(booking_error(b, Some(at), e)),
+        };
+    }
+    let slots = store
+        .availability(&b.id, &service.id, date, date, stylist.as_ref(), ctx.now)
+        .await
+        .map_err(|e| booking_error(b, None, e))?;
+    if slots.is_empty() {
+        // Nothing that day: say why (closed, past, full) and offer the next free times.
+        let noon = date.to_datetime(Time::constant(12, 0, 0, 0));
+        let (reason, alternatives) = match store
+            .check(&b.id, &service.id, noon, stylist.as_ref(), ctx.now)
+            .await
+        {
+            Err(BookingError::Unavailable {
+                reason,
+                alternatives,
+            }) => (reason, alternatives),
+            Err(e) => return Err(booking_error(b, None, e)),
+            Ok(_) => (Unavailable::Taken, Vec::new()),
+        };
+        let reply = match (&reason, day_status(b, date)) {
+            (
+                Unavailable::Closed { .. } | Unavailable::InPast | Unavailable::TooFarAhead { .. },
+                _,
+            ) => unavailable(b, noon, &reason, &alternatives),
+            (_, DayStatus::Open(_)) => {
+                let offers: Vec<String> = alternatives
+                    .iter()
+                    .map(|s| speech::slot(&s.start))
+                    .collect();
+                let mut message = format!(
+                    "{} nu mai avem locuri libere.",
+                    capitalise(&speech::date(date))
+                );
+                if !offers.is_empty() {
+                    message.push_str(&format!(" Vă pot oferi {}.", speech::list(&offers, "sau")));
+                }
+                ToolReply::Err(ToolError {
+                    code: ToolErrorCode::Unavailable,
+                    message,
+                    alternatives: alternatives.iter().map(alternative).collect(),
+                })
+            }
+            _ => unavailable(b, noon, &reason, &alternatives),
+        };
+        return Err(reply);
+    }
+    Ok(ToolReply::Ok(json!({
+        "serviciu": service.name,
+        "data": date.to_string(),
+        "spus": speech::date(date),
+        "ore_libere": slots.iter().map(Slot::label).collect::<Vec<_>>(),
+        "intervale": ranges(&slots, service.duration.get()),
+    })))
+}
+
+/// Summarises free starts as ranges a person can say ("09:00–12:30"): consecutive grid
+/// starts join into one range.
+fn ranges(slots: &[Slot], _duration: u16) -> Vec<String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut prev: Option<&Slot> = None;
+    for s in slots {
+        let joined = prev.is_some_and(|p| {
+            s.start.date() == p.start.date()
+                && s.start
+                    .timestamp()
+                    .duration_since(p.start.timestamp())
+                    .as_mins()
+                    <= 15
+        });
+        match (joined, out.last_mut()) {
+            (true, Some(last)) => last.1 = s.label(),
+            _ => out.push((s.label(), s.label())),
+        }
+        prev = Some(s);
+    }
+    out.into_iter()
+        .map(|(a, b)| if a == b { a } else { format!("{a}–{b}") })
+        .collect()
+}
+
+async fn find_client(
+    store: &Store,
+    ctx: &CallContext,
+    arguments: &str,
+) -> Result<ToolReply, ToolReply> {
+    let args: FindClient = parse(arguments)?;
+    let phone = phone_of(ctx, args.phone.as_deref())?;
+    let b = &ctx.business;
+    let Some(client) = store.client(&b.id, &phone).await.map_err(store_down)? else {
+        return Ok(ToolReply::Ok(json!({ "gasit": false })));
+    };
+    let upcoming = upcoming(store, ctx, &phone).await?;
+    Ok(ToolReply::Ok(
+        json!({ "gasit": true, "nume": client.name, "programari": upcoming }),
+    ))
+}
+
+async fn upcoming(
+    store: &Store,
+    ctx: &CallContext,
+    phone: &PhoneE164,
+) -> Result<Vec<Value>, ToolReply> {
+    let all = store
+        .client_appointments(&ctx.business.id, phone)
+        .await
+        .map_err(store_down)?;
+    Ok(all
+        .iter()
+        .filter(|a| a.is_booked() && a.start > ctx.now)
+        .map(|a| appointment_json(&ctx.business, a))
+        .collect())
+}
+
+async fn create(
+    store: &Store,
+    ctx: &CallContext,
+    call_id: &str,
+    arguments: &str,
+) -> Result<Outcome, ToolReply> {
+    let args: CreateAppointment = parse(arguments)?;
+    let at = parse_date(&args.date)?.to_datetime(parse_time(&args.time)?);
+    let all = store.services(&ctx.business.id).await.map_err(store_down)?;
+    let service = service_of(&all, &args.service)?;
+    let stylist = stylist_of(&ctx.business, args.stylist.as_deref())?;
+    let phone = phone_of(ctx, args.phone.as_deref())?;
+    let key = IdempotencyKey::parse(salon_wire::idempotency_key(ctx.call_sid.as_str(), call_id))
+        .map_err(|_| {
+            fail(
+                ToolErrorCode::InvalidArguments,
+                "Nu am putut înregistra cererea.",
+            )
+        })?;
+    let req = BookingRequest {
+        business: ctx.business.id.clone(),
+        service: service.id.clone(),
+        client: phone,
+        client_name: args.client_name.clone(),
+        start: at,
+        staff: stylist,
+        call_sid: Some(ctx.call_sid.clone()),
+        key,
+    };
+    let booking = store
+        .book(&req, ctx.now)
+        .await
+        .map_err(|e| booking_error(&ctx.business, Some(at), e))?;
+    let a = &booking.appointment;
+    let mut result = appointment_json(&ctx.business, a);
+    if let Some(o) = result.as_object_mut() {
+        o.insert("confirmat".into(), json!(true));
+        o.insert("pe_numele".into(), json!(a.client_name));
+        o.insert(
+            "durata".into(),
+            json!(speech::duration(service.duration.get())),
+        );
+        o.insert("pret".into(), json!(service.price.to_string()));
+    }
+    Ok(Outcome {
+        reply: ToolReply::Ok(result),
+        appointment: Some(a.id.clone()),
+    })
+}
+
+async fn list(store: &Store, ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> {
+    let _: ListAppointments = parse(arguments)?;
+    let phone = phone_of(ctx, None)?;
+    Ok(ToolReply::Ok(
+        json!({ "programari": upcoming(store, ctx, &phone).await? }),
+    ))
+}
+
+fn appointment_id(s: &str) -> Result<AppointmentId, ToolReply> {
+    AppointmentId::parse(s.trim()).map_err(|_| {
+        fail(
+            ToolErrorCode::NotFound,
+            "Nu am găsit această programare pe numărul dumneavoastră.",
+        )
+    })
+}
+
+async fn cancel(store: &Store, ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> {
+    let args: CancelAppointment = parse(arguments)?;
+    let id = appointment_id(&args.appointment_id)?;
+    let phone = phone_of(ctx, None)?;
+    let a = store
+        .cancel(&ctx.business.id, &id, Some(&phone), ctx.now)
+        .await
+        .map_err(|e| booking_error(&ctx.business, None, e))?;
+    let mut result = appointment_json(&ctx.business, &a);
+    if let Some(o) = result.as_object_mut() {
+        o.insert("anulat".into(), json!(true));
+    }
+    Ok(ToolReply::Ok(result))
+}
+
+async fn reschedule(
+    store: &Store,
+    ctx: &CallContext,
+    arguments: &str,
+) -> Result<Outcome, ToolReply> {
+    let args: RescheduleAppointment = parse(arguments)?;
+    let id = appointment_id(&args.appointment_id)?;
+    let at = parse_date(&args.date)?.to_datetime(parse_time(&args.time)?);
+    let stylist = stylist_of(&ctx.business, args.stylist.as_deref())?;
+    let phone = phone_of(ctx, None)?;
+    let a = store
+        .reschedule(
+            &ctx.business.id,
+            &id,
+            Some(&phone),
+            at,
+            stylist.as_ref(),
+            ctx.now,
+        )
+        .await
+        .map_err(|e| booking_error(&ctx.business, Some(at), e))?;
+    let mut result = appointment_json(&ctx.business, &a);
+    if let Some(o) = result.as_object_mut() {
+        o.insert("mutat".into(), json!(true));
+    }
+    Ok(Outcome {
+        reply: ToolReply::Ok(result),
+        appointment: Some(a.id),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_schemas_are_plain_inlined_objects() {
+        let defs = definitions();
+        assert_eq!(defs.len(), 8);
+        for d in &defs {
+            let text = d.parameters.to_string();
+            assert_eq!(d.parameters["type"], "object", "{}", d.name);
+            for banned in ["$ref", "$schema", "definitions", "$defs"] {
+                assert!(!text.contains(banned), "{}: {text}", d.name);
+            }
+        }
+        let create = defs
+            .iter()
+            .find(|d| d.name == names::CREATE_VOICE_APPOINTMENT)
+            .unwrap();
+        let required: Vec<&str> = create.parameters["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(required, ["service", "date", "time"]);
+        assert!(
+            create.parameters["properties"]["client_name"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("name")
+        );
+    }
+
+    #[test]
+    fn times_parse_with_or_without_a_leading_zero() {
+        assert_eq!(parse_time("9:30").unwrap(), Time::constant(9, 30, 0, 0));
+        assert_eq!(parse_time("10:00").unwrap(), Time::constant(10, 0, 0, 0));
+        assert!(parse_time("zece").is_err());
+        assert!(parse_date("2026-13-01").is_err());
+    }
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Builds both Lambda binaries for arm64 with cargo-lambda and deploys template.yaml with SAM,
+# then prints the URLs to paste into Twilio's console and the relay's configuration.
+#
+# Usage: scripts/deploy.sh [--guided] [--config-env NAME] [-- EXTRA SAM DEPLOY ARGS...]
+#
+#   --guided          ask for every parameter again (also what happens the first time, when
+#                     samconfig.toml has no deploy section for the config environment yet)
+#   --config-env NAME samconfig.toml environment (default: "default"; e.g. "staging")
+#
+# The first (guided) run asks for the region, the stack name (default salon-voice), the
+# parameters and the secrets, and saves everything except the secrets to samconfig.toml.
+# Later runs reuse the saved answers; CloudFormation keeps the secrets' previous values. To
+# change a secret: scripts/deploy.sh -- --parameter-overrides RelaySecret=NEW-VALUE
+# (parameters not named keep their previous values).
+#
+# Needs: AWS credentials for the target account (AWS_PROFILE or the usual environment), Rust
+# with the aarch64-unknown-linux-gnu target, cargo-lambda (with Zig for cross-compiling),
+# python3 (for a private virtual environment with the pinned SAM CLI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+guided=false
+config_env=default
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --guided) guided=true ;;
+    --config-env)
+      [ $# -ge 2 ] || { echo "deploy.sh: --config-env needs a name" >&2; exit 2; }
+      config_env=$2
+      shift
+      ;;
+    --) shift; extra=("$@"); break ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "deploy.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+venv="${SALON_VENVS:-$HOME/.cache/salon-voice/venvs}/sam"
+sam="$venv/bin/sam"
+export SAM_CLI_TELEMETRY="${SAM_CLI_TELEMETRY:-0}"
+
+# --- tools ----------------------------------------------------------------------------------
+if ! cargo lambda --version >/dev/null 2>&1; then
+  cat >&2 <<'EOF'
+deploy.sh: cargo-lambda is not installed (`cargo lambda --version` fails).
+SAM builds Rust functions with it. Either of:
+  pip install cargo-lambda          # in a virtual environment; brings the Zig linker along
+                                    # (ziglang); then put that environment's bin/ on PATH
+  cargo install --locked cargo-lambda && pip install ziglang
+cargo-lambda cross-compiles to arm64 with Zig, so no arm64 C toolchain is needed.
+EOF
+  exit 1
+fi
+echo "==> $(cargo lambda --version)"
+if command -v rustup >/dev/null 2>&1 &&
+  ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+  echo "==> adding the Rust target aarch64-unknown-linux-gnu (the functions run on Graviton)"
+  rustup target add aarch64-unknown-linux-gnu
+fi
+
+# Installs the pinned SAM CLI on first use, and refuses to deploy a template that fails the
+# same offline checks CI runs.
+scripts/lint-template.sh
+
+# samconfig_get KEY: KEY for `sam deploy` in this config environment, from samconfig.toml
+# (the deploy section first, then the global one); empty when absent.
+samconfig_get() {
+  [ -f samconfig.toml ] || return 0
+  "$venv/bin/python" - "$config_env" "$1" <<'PY'
+import sys
+import tomlkit  # a SAM CLI dependency: there on every Python SAM supports
+with open("samconfig.toml", encoding="utf-8") as f:
+    env = tomlkit.load(f).get(sys.argv[1], {})
+for section in ("deploy", "global"):
+    value = env.get(section, {}).get("parameters", {}).get(sys.argv[2])
+    if value:
+        print(value)
+        break
+PY
+}
+
+# --- build ----------------------------------------------------------------------------------
+# cargo-lambda builds each function's binary from the workspace root into the workspace's
+# target directory (CARGO_TARGET_DIR if set), so the second function reuses the first one's
+# dependencies; SAM copies each `bootstrap` into .aws-sam/build/.
+echo "==> sam build (cargo lambda build --release --arm64, one binary per function)"
+"$sam" build --template-file template.yaml --build-in-source
+
+# --- deploy ---------------------------------------------------------------------------------
+saved_stack=$(samconfig_get stack_name)
+if [ "$guided" = false ] && [ -z "$saved_stack" ]; then
+  echo "==> no saved deploy settings for config environment '$config_env': deploying guided"
+  guided=true
+fi
+if [ "$guided" = true ]; then
+  cat <<'EOF'
+==> sam deploy --guided
+    Secrets: TwilioAuthToken is in Twilio's console (Account > API keys & tokens);
+    generate RelaySecret and StreamTokenSecret with `openssl rand -hex 32` and give the relay
+    the same two values. Answer "y" to IAM role creation (each function gets its own role).
+EOF
+  "$sam" deploy --guided --config-env "$config_env" --stack-name "${saved_stack:-salon-voice}" \
+    ${extra[@]+"${extra[@]}"}
+else
+  echo "==> sam deploy (settings from samconfig.toml, environment '$config_env')"
+  "$sam" deploy --config-env "$config_env" --no-fail-on-empty-changeset ${extra[@]+"${extra[@]}"}
+fi
+
+# --- what to paste where ----------------------------------------------------------------------
+stack=$(samconfig_get stack_name)
+region=$(samconfig_get region)
+[ -n "$stack" ] || { echo "deploy.sh: no stack_name in samconfig.toml; cannot list outputs" >&2; exit 1; }
+region_args=()
+[ -z "$region" ] || region_args=(--region "$region")
+
+echo "==> stack outputs ($stack${region:+, $region})"
+"$sam" list stack-outputs --stack-name "$stack" ${region_args[@]+"${region_args[@]}"} --output json |
+  "$venv/bin/python" -c '
+import json, sys
+out = {o["OutputKey"]: o["OutputValue"] for o in json.load(sys.stdin)}
+print(f"""
+Twilio console > Phone Numbers > Manage > Active numbers > (the salon number) > Voice:
+  A call comes in       Webhook  {out["VoiceWebhookUrl"]}  HTTP POST
+  Call status changes            {out["StatusCallbackUrl"]}  HTTP POST
+  (Paste them exactly: Twilio signs the URL it calls, and the functions check that signature.)
+
+Relay configuration:
+  FUNCTIONS_URL={out["FunctionsUrl"]}
+  RELAY_SECRET, STREAM_TOKEN_SECRET, TWILIO_AUTH_TOKEN: the values given to this stack
+  RELAY_PUBLIC_URL: the same wss:// URL given to this stack
+
+DynamoDB table: {out["TableName"]}
+  Demo data: scripts/seed.sh +40XXXXXXXXX  (the Twilio number the salon answers on)
+""")'
