@@ -8,6 +8,7 @@ pub mod auth;
 pub mod summary;
 pub mod token;
 pub mod tools;
+pub mod twilio_signature;
 
 use serde::{Deserialize, Serialize};
 

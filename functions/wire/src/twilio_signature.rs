@@ -1,4 +1,4 @@
-//! Twilio's request signature: HMAC-SHA1 over the public URL and the sorted form parameters.
+//! Twilio's request signature (webhooks, and the relay's WebSocket upgrade): HMAC-SHA1 over the public URL and the sorted form parameters.
 //!
 //! As Twilio's own validators do, the URL is tried as given, without its port, and with the
 //! scheme's default port, since Twilio may have signed any of the three.

@@ -1,0 +1,144 @@
+//! Counters for `/metrics`, in Prometheus' text format.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use salon_wire::CallOutcome;
+
+/// Upper bounds of the tool-latency histogram, in seconds.
+const BUCKETS: [f64; 8] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+const OUTCOMES: [(CallOutcome, &str); 6] = [
+    (CallOutcome::EndedByAgent, "ended_by_agent"),
+    (CallOutcome::Silence, "silence"),
+    (CallOutcome::MaxLength, "max_length"),
+    (CallOutcome::CallerHungUp, "caller_hung_up"),
+    (CallOutcome::UpstreamFailed, "upstream_failed"),
+    (CallOutcome::Shutdown, "shutdown"),
+];
+
+/// The relay's counters; shared by every call.
+#[derive(Default)]
+pub struct Metrics {
+    pub active_calls: AtomicU64,
+    calls: [AtomicU64; 6],
+    /// Streams refused before a call began (bad token, wrong format, full, draining).
+    pub streams_refused: AtomicU64,
+    pub frames_in: AtomicU64,
+    pub frames_out: AtomicU64,
+    pub barge_ins: AtomicU64,
+    pub malformed_messages: AtomicU64,
+    pub openai_errors: AtomicU64,
+    pub openai_reconnects: AtomicU64,
+    tool_buckets: [AtomicU64; 8],
+    tool_count: AtomicU64,
+    tool_micros: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts a finished call.
+    pub fn call_ended(&self, outcome: CallOutcome) {
+        if let Some(i) = OUTCOMES.iter().position(|(o, _)| *o == outcome) {
+            self.calls[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Records how long a tool call took.
+    pub fn tool_latency(&self, d: std::time::Duration) {
+        let s = d.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if s <= *b {
+                self.tool_buckets[i].fetch_add(1, Relaxed);
+            }
+        }
+        self.tool_count.fetch_add(1, Relaxed);
+        self.tool_micros.fetch_add(d.as_micros() as u64, Relaxed);
+    }
+
+    /// Renders every counter.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let mut one = |name: &str, kind: &str, help: &str, v: u64| {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+        };
+        one(
+            "relay_active_calls",
+            "gauge",
+            "Calls in progress.",
+            self.active_calls.load(Relaxed),
+        );
+        one(
+            "relay_streams_refused_total",
+            "counter",
+            "Streams refused before a call began.",
+            self.streams_refused.load(Relaxed),
+        );
+        one(
+            "relay_frames_in_total",
+            "counter",
+            "Media frames from Twilio.",
+            self.frames_in.load(Relaxed),
+        );
+        one(
+            "relay_frames_out_total",
+            "counter",
+            "Media frames to Twilio.",
+            self.frames_out.load(Relaxed),
+        );
+        one(
+            "relay_barge_ins_total",
+            "counter",
+            "Times a caller spoke over the agent.",
+            self.barge_ins.load(Relaxed),
+        );
+        one(
+            "relay_malformed_messages_total",
+            "counter",
+            "Twilio messages that did not parse.",
+            self.malformed_messages.load(Relaxed),
+        );
+        one(
+            "relay_openai_errors_total",
+            "counter",
+            "Error events and failures from OpenAI.",
+            self.openai_errors.load(Relaxed),
+        );
+        one(
+            "relay_openai_reconnects_total",
+            "counter",
+            "OpenAI connections re-established mid-call.",
+            self.openai_reconnects.load(Relaxed),
+        );
+        let _ = writeln!(
+            s,
+            "# HELP relay_calls_total Calls ended, by outcome.\n# TYPE relay_calls_total counter"
+        );
+        for (i, (_, label)) in OUTCOMES.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "relay_calls_total{{outcome=\"{label}\"}} {}",
+                self.calls[i].load(Relaxed)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "# HELP relay_tool_call_seconds Tool call latency.\n# TYPE relay_tool_call_seconds histogram"
+        );
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "relay_tool_call_seconds_bucket{{le=\"{b}\"}} {}",
+                self.tool_buckets[i].load(Relaxed)
+            );
+        }
+        let count = self.tool_count.load(Relaxed);
+        let _ = writeln!(s, "relay_tool_call_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            s,
+            "relay_tool_call_seconds_sum {}",
+            self.tool_micros.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(s, "relay_tool_call_seconds_count {count}");
+        s
+    }
+}

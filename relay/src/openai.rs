@@ -1,0 +1,154 @@
+//! The OpenAI Realtime API (GA interface) over WebSocket: connecting, and the client events
+//! the relay sends.
+
+use std::time::Duration;
+
+use salon_wire::{SessionConfig, Speaker, TranscriptLine};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::audio::AudioMode;
+use crate::config::Secret;
+
+/// A connection to the Realtime API.
+pub type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Why the Realtime API could not be reached.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to the Realtime API")]
+pub struct ConnectError(#[source] pub tokio_tungstenite::tungstenite::Error);
+
+/// Per-socket buffers sized for one call's events, not tungstenite's 128 KiB defaults.
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(0)
+}
+
+/// Opens one connection: `{url}?model=…` with the bearer key, no beta header.
+pub async fn connect(url: &str, model: &str, key: &Secret) -> Result<Upstream, ConnectError> {
+    let mut request = format!("{url}?model={model}")
+        .into_client_request()
+        .map_err(ConnectError)?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+        .map_err(|e| ConnectError(tokio_tungstenite::tungstenite::Error::HttpFormat(e.into())))?;
+    request.headers_mut().insert("authorization", bearer);
+    // Nagle would hold small audio frames back by tens of milliseconds.
+    let (socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(socket_config()), true)
+            .await
+            .map_err(ConnectError)?;
+    Ok(socket)
+}
+
+/// Connects, retrying with backoff until `budget` is spent (about 3 s at call start, so the
+/// caller hears the fallback quickly if OpenAI is down).
+pub async fn connect_with_retry(
+    url: &str,
+    model: &str,
+    key: &Secret,
+    budget: Duration,
+) -> Result<Upstream, ConnectError> {
+    let deadline = tokio::time::Instant::now() + budget;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let attempt = tokio::time::timeout_at(deadline, connect(url, model, key)).await;
+        match attempt {
+            Ok(Ok(socket)) => return Ok(socket),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e.0, "the Realtime API refused or failed a connection");
+                if tokio::time::Instant::now() + pause >= deadline {
+                    return Err(e);
+                }
+            }
+            Err(_) => {
+                return Err(ConnectError(tokio_tungstenite::tungstenite::Error::Io(
+                    std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "connecting to the Realtime API timed out",
+                    ),
+                )));
+            }
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(800));
+    }
+}
+
+/// The session for a call: instructions, tools, Romanian transcription, server VAD, formats.
+pub fn session_update(session: &SessionConfig, mode: AudioMode, model: &str, voice: &str) -> Value {
+    json!({
+        "type": "session.update",
+        "session": {
+            "type": "realtime",
+            "model": model,
+            "output_modalities": ["audio"],
+            "instructions": session.instructions,
+            "audio": {
+                "input": {
+                    "format": mode.openai_format(),
+                    "transcription": {"model": session.transcription_model, "language": session.language},
+                    "turn_detection": {
+                        "type": "server_vad",
+                        "silence_duration_ms": 500,
+                        "create_response": true,
+                        "interrupt_response": true
+                    }
+                },
+                "output": {"format": mode.openai_format(), "voice": voice}
+            },
+            "tools": session.tools,
+            "tool_choice": "auto"
+        }
+    })
+}
+
+/// Returns whether `session.updated` echoes the audio formats the relay asked for.
+pub fn formats_match(updated: &Value, mode: AudioMode) -> bool {
+    let want = mode.openai_format();
+    let audio = &updated["session"]["audio"];
+    let same = |got: &Value| {
+        got["type"] == want["type"] && (want.get("rate").is_none() || got["rate"] == want["rate"])
+    };
+    same(&audio["input"]["format"]) && same(&audio["output"]["format"])
+}
+
+/// Caller audio, base64 in the session's input format.
+pub fn append(audio_b64: &str) -> Value {
+    json!({"type": "input_audio_buffer.append", "audio": audio_b64})
+}
+
+/// Cuts the assistant item to what the caller heard.
+pub fn truncate(item_id: &str, audio_end_ms: u64) -> Value {
+    json!({"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0, "audio_end_ms": audio_end_ms})
+}
+
+/// A tool's result.
+pub fn function_output(call_id: &str, output: &str) -> Value {
+    json!({"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": call_id, "output": output}})
+}
+
+/// Asks for a response, optionally with instructions for this response only.
+pub fn response_create(instructions: Option<&str>) -> Value {
+    match instructions {
+        Some(i) => json!({"type": "response.create", "response": {"instructions": i}}),
+        None => json!({"type": "response.create"}),
+    }
+}
+
+/// A line of the conversation so far, replayed into a new session after a reconnect.
+pub fn restore_item(line: &TranscriptLine) -> Value {
+    let item = match line.speaker {
+        Speaker::Caller => {
+            json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": line.text}]})
+        }
+        Speaker::Agent => {
+            json!({"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": line.text}]})
+        }
+    };
+    json!({"type": "conversation.item.create", "item": item})
+}

@@ -1,0 +1,414 @@
+//! Test peers for the relay: fake functions, a Twilio-side client, and a relay on port 0.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use futures_util::{SinkExt, StreamExt};
+use salon_relay::audio::AudioMode;
+use salon_relay::config::{Config, Secret};
+use salon_relay::metrics::Metrics;
+use salon_wire::{CallSummary, SessionConfig, ToolDefinition, ToolReply, auth, token};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+
+pub const RELAY_SECRET: &str = "relay-secret-0123456789abcdef0123";
+pub const STREAM_SECRET: &str = "stream-secret-0123456789abcdef012";
+pub const CALL: &str = "CA0123456789abcdef0123456789abcdef";
+pub const GREETING: &str =
+    "Bună ziua! Salon Voice Booking, asistentul virtual al salonului. Cu ce vă pot ajuta?";
+
+/// How the fake functions answer tools.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ToolMode {
+    /// `{"ok":true,"result":{"tool":name,…}}`.
+    Ok,
+    /// HTTP 500, as when the functions are failing.
+    Fail,
+}
+
+/// The functions, faked: they check the relay's signatures and record what they got.
+#[derive(Clone)]
+pub struct FakeFunctions {
+    pub url: String,
+    pub tools: Arc<Mutex<Vec<(String, Value)>>>,
+    pub summaries: Arc<Mutex<Vec<CallSummary>>>,
+    pub mode: Arc<Mutex<ToolMode>>,
+    pub unsigned: Arc<Mutex<u32>>,
+}
+
+fn def(name: &str) -> ToolDefinition {
+    ToolDefinition {
+        kind: "function".into(),
+        name: name.into(),
+        description: format!("the {name} tool"),
+        parameters: json!({"type": "object", "properties": {}}),
+    }
+}
+
+async fn fake(
+    State(f): State<FakeFunctions>,
+    Path(rest): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let now = jiff::Timestamp::now().as_second();
+    if auth::verify(
+        RELAY_SECRET.as_bytes(),
+        h(auth::HEADER_TIMESTAMP).as_deref(),
+        h(auth::HEADER_SIGNATURE).as_deref(),
+        &body,
+        now,
+    )
+    .is_err()
+    {
+        *f.unsigned.lock().unwrap() += 1;
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let (_call, what) = rest;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    if what == "session" {
+        let tools = [
+            "check_appointment_availability",
+            "create_voice_appointment",
+            "end_call",
+        ]
+        .map(def)
+        .to_vec();
+        return Json(SessionConfig {
+            instructions: "Ești asistentul virtual al salonului.".into(),
+            greeting: GREETING.into(),
+            voice: "marin".into(),
+            model: "gpt-realtime".into(),
+            transcription_model: "gpt-4o-transcribe".into(),
+            language: "ro".into(),
+            tools,
+        })
+        .into_response();
+    }
+    if what == "summary" {
+        f.summaries
+            .lock()
+            .unwrap()
+            .push(serde_json::from_value(body).unwrap());
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let name = what.strip_prefix("tools/").unwrap_or(&what).to_owned();
+    f.tools.lock().unwrap().push((name.clone(), body));
+    match *f.mode.lock().unwrap() {
+        ToolMode::Ok => {
+            Json(ToolReply::Ok(json!({"tool": name, "disponibil": true}))).into_response()
+        }
+        ToolMode::Fail => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+impl FakeFunctions {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let f = FakeFunctions {
+            url: format!("http://{}", listener.local_addr().unwrap()),
+            tools: Default::default(),
+            summaries: Default::default(),
+            mode: Arc::new(Mutex::new(ToolMode::Ok)),
+            unsigned: Default::default(),
+        };
+        let app = Router::new()
+            .route("/api/relay/calls/{call}/{what}", post(fake))
+            .route(
+                "/api/relay/calls/{call}/tools/{name}",
+                post(|s, Path((c, n)): Path<(String, String)>, h, b| {
+                    fake(s, Path((c, format!("tools/{n}"))), h, b)
+                }),
+            )
+            .with_state(f.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        f
+    }
+
+    pub fn summary(&self) -> Option<CallSummary> {
+        self.summaries.lock().unwrap().last().cloned()
+    }
+
+    pub async fn wait_summary(&self, within: Duration) -> CallSummary {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(s) = self.summary() {
+                return s;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no call summary within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// A relay on a free port.
+pub struct Relay {
+    pub url: String,
+    pub metrics: Arc<Metrics>,
+    pub stop: Option<oneshot::Sender<()>>,
+    pub done: tokio::task::JoinHandle<()>,
+}
+
+pub fn config(functions: &FakeFunctions, openai_url: &str, mode: AudioMode) -> Config {
+    Config {
+        relay_public_url: "wss://relay.example.com".into(),
+        twilio_auth_token: Some(Secret::new("0123456789abcdef0123456789abcdef")),
+        relay_secret: Secret::new(RELAY_SECRET),
+        stream_token_secret: Secret::new(STREAM_SECRET),
+        functions_url: functions.url.clone(),
+        openai_api_key: Secret::new("sk-test-key"),
+        openai_url: openai_url.trim_end_matches("/v1/realtime").to_owned() + "/v1/realtime",
+        model: None,
+        voice: None,
+        audio_mode: mode,
+        max_calls: 10,
+        silence: Duration::from_secs(30),
+        max_call: Duration::from_secs(600),
+        drain: Duration::from_secs(30),
+        tool_timeout: Duration::from_secs(2),
+        connect_budget: Duration::from_secs(3),
+    }
+}
+
+impl Relay {
+    pub async fn start(config: Config) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}", listener.local_addr().unwrap());
+        let metrics = Arc::new(Metrics::default());
+        let (tx, rx) = oneshot::channel::<()>();
+        let m = metrics.clone();
+        let done = tokio::spawn(async move {
+            salon_relay::run(listener, config, m, async {
+                let _ = rx.await;
+            })
+            .await
+        });
+        Relay {
+            url,
+            metrics,
+            stop: Some(tx),
+            done,
+        }
+    }
+
+    pub fn http(&self) -> String {
+        self.url.replace("ws://", "http://")
+    }
+
+    pub fn metric(&self, name: &str) -> f64 {
+        self.metrics
+            .render()
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name}"))
+    }
+}
+
+/// What the relay sent Twilio.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Heard {
+    Media(Vec<u8>),
+    Mark(String),
+    Clear,
+    Closed,
+}
+
+/// A Twilio Media Streams peer: sends `start` and audio, records what comes back, and echoes
+/// each mark once the audio before it has "played" (20 ms of playback per mark).
+pub struct TwilioSide {
+    out: mpsc::UnboundedSender<String>,
+    pub heard: Arc<Mutex<Vec<Heard>>>,
+    /// Marks echoed after playing (not those flushed by a clear).
+    pub echoed: Arc<Mutex<Vec<String>>>,
+    /// Holds playback: no mark is echoed while set.
+    pub hold: Arc<Mutex<bool>>,
+}
+
+impl TwilioSide {
+    pub async fn dial(relay: &Relay, token: Option<String>) -> Self {
+        Self::dial_with(
+            relay,
+            token,
+            json!({"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}),
+        )
+        .await
+    }
+
+    pub async fn dial_with(relay: &Relay, token: Option<String>, format: Value) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("{}/twilio/stream", relay.url))
+            .await
+            .unwrap();
+        let (mut tx, mut rx) = ws.split();
+        let heard: Arc<Mutex<Vec<Heard>>> = Default::default();
+        let echoed: Arc<Mutex<Vec<String>>> = Default::default();
+        let hold = Arc::new(Mutex::new(false));
+        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
+        // One writer, so frames and mark echoes keep their order.
+        tokio::spawn(async move {
+            while let Some(text) = out_rx.recv().await {
+                if tx.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let (mark_tx, mut mark_rx) = mpsc::unbounded_channel::<Option<String>>();
+        let h2 = heard.clone();
+        tokio::spawn(async move {
+            while let Some(msg) = rx.next().await {
+                let Ok(Message::Text(t)) = msg else { break };
+                let v: Value = serde_json::from_str(&t).unwrap();
+                match v["event"].as_str().unwrap() {
+                    "media" => h2.lock().unwrap().push(Heard::Media(
+                        B64.decode(v["media"]["payload"].as_str().unwrap()).unwrap(),
+                    )),
+                    "mark" => {
+                        let name = v["mark"]["name"].as_str().unwrap().to_owned();
+                        h2.lock().unwrap().push(Heard::Mark(name.clone()));
+                        let _ = mark_tx.send(Some(name));
+                    }
+                    "clear" => {
+                        h2.lock().unwrap().push(Heard::Clear);
+                        let _ = mark_tx.send(None);
+                    }
+                    other => panic!("the relay sent Twilio {other}"),
+                }
+            }
+            h2.lock().unwrap().push(Heard::Closed);
+        });
+        let (e2, hold2, o2) = (echoed.clone(), hold.clone(), out.clone());
+        tokio::spawn(async move {
+            let mut pending: std::collections::VecDeque<String> = Default::default();
+            let echo = |n: &str| {
+                json!({"event": "mark", "streamSid": "MZ1", "mark": {"name": n}}).to_string()
+            };
+            loop {
+                tokio::select! {
+                    m = mark_rx.recv() => match m {
+                        // Twilio echoes the marks of cleared audio at once.
+                        Some(None) => for n in pending.drain(..) { let _ = o2.send(echo(&n)); },
+                        Some(Some(name)) => pending.push_back(name),
+                        None => break,
+                    },
+                    _ = tokio::time::sleep(Duration::from_millis(20)) => {
+                        if !*hold2.lock().unwrap() && let Some(n) = pending.pop_front() {
+                            e2.lock().unwrap().push(n.clone());
+                            let _ = o2.send(echo(&n));
+                        }
+                    }
+                }
+            }
+        });
+        let side = TwilioSide {
+            out,
+            heard,
+            echoed,
+            hold,
+        };
+        let mut params = json!({"business": "salon-demo", "caller": "+40722123456"});
+        if let Some(t) = token {
+            params["token"] = json!(t);
+        }
+        side.raw(json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}).to_string());
+        side.raw(
+            json!({"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {
+                "accountSid": "AC1", "streamSid": "MZ1", "callSid": CALL, "tracks": ["inbound"],
+                "mediaFormat": format, "customParameters": params}})
+            .to_string(),
+        );
+        side
+    }
+
+    pub fn raw(&self, text: String) {
+        let _ = self.out.send(text);
+    }
+
+    /// Streams μ-law audio in 20 ms frames, in real time, then a second of the line's quiet
+    /// (Twilio keeps streaming frames while nobody speaks, which is how a turn ends).
+    pub async fn speak(&self, mulaw: &[u8]) {
+        let mut audio = mulaw.to_vec();
+        audio.extend(silence(1000));
+        for frame in audio.chunks(160) {
+            let payload = B64.encode(frame);
+            self.raw(json!({"event": "media", "streamSid": "MZ1", "media": {"track": "inbound", "payload": payload}}).to_string());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn hang_up(&self) {
+        self.raw(
+            json!({"event": "stop", "streamSid": "MZ1", "stop": {"callSid": CALL}}).to_string(),
+        );
+    }
+
+    pub fn media_frames(&self) -> Vec<Vec<u8>> {
+        self.heard
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|h| {
+                if let Heard::Media(m) = h {
+                    Some(m.clone())
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    pub fn closed(&self) -> bool {
+        self.heard.lock().unwrap().contains(&Heard::Closed)
+    }
+
+    /// Waits until `pred` holds over what was heard.
+    pub async fn wait(&self, within: Duration, what: &str, pred: impl Fn(&[Heard]) -> bool) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if pred(&self.heard.lock().unwrap()) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: not within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// A valid stream token for `CALL`.
+pub fn stream_token() -> String {
+    token::issue(
+        STREAM_SECRET.as_bytes(),
+        CALL,
+        "salon-demo",
+        jiff::Timestamp::now().as_second() + 120,
+    )
+}
+
+/// μ-law silence.
+pub fn silence(ms: usize) -> Vec<u8> {
+    vec![0xFF; ms * 8]
+}

@@ -1,0 +1,772 @@
+//! The relay driven through real WebSockets on loopback: a Twilio-side peer, the in-tree
+//! Realtime double, and fake functions.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use salon_realtime_double::{Double, Script};
+use salon_relay::audio::AudioMode;
+use salon_wire::CallOutcome;
+use serde_json::{Value, json};
+
+fn script(v: Value) -> Script {
+    Script::from_json(&v.to_string()).unwrap()
+}
+
+/// The caller's recorded words (μ-law 8 kHz), from the double's audio.
+fn caller(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/realtime-double/audio/caller/{name}.wav",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    salon_realtime_double::audio::Wav::parse(&std::fs::read(path).unwrap())
+        .unwrap()
+        .data
+}
+
+struct Rig {
+    double: Double,
+    functions: FakeFunctions,
+    relay: Relay,
+}
+
+async fn rig(s: Value, mode: AudioMode, tune: impl FnOnce(&mut salon_relay::Config)) -> Rig {
+    let double = Double::start(script(s)).await.unwrap();
+    let functions = FakeFunctions::start().await;
+    let mut config = config(&functions, &double.url(), mode);
+    tune(&mut config);
+    let relay = Relay::start(config).await;
+    Rig {
+        double,
+        functions,
+        relay,
+    }
+}
+
+fn events(double: &Double, kind: &str) -> Vec<Value> {
+    double
+        .received()
+        .into_iter()
+        .filter(|e| e["type"] == kind)
+        .collect()
+}
+
+async fn greets_first_in_steady_chunks(mode: AudioMode) {
+    let r = rig(
+        json!({"responses": [{"say": {"text": GREETING, "audio": "01-salut"}}]}),
+        mode,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    let update = r
+        .double
+        .wait_for(|e| e["type"] == "session.update", Duration::from_secs(5))
+        .await
+        .expect("session.update");
+    let format = &update["session"]["audio"]["input"]["format"];
+    assert_eq!(format, &mode.openai_format());
+    assert_eq!(
+        update["session"]["audio"]["output"]["format"],
+        mode.openai_format()
+    );
+    assert_eq!(
+        update["session"]["audio"]["input"]["transcription"]["language"],
+        "ro"
+    );
+    let greet = r
+        .double
+        .wait_for(|e| e["type"] == "response.create", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(
+        greet["response"]["instructions"]
+            .as_str()
+            .unwrap()
+            .contains(GREETING)
+    );
+
+    // The whole greeting arrives, in 160-byte frames, each followed by its own mark.
+    twilio
+        .wait(
+            Duration::from_secs(10),
+            "the greeting's last mark echoed",
+            |h| h.iter().filter(|x| matches!(x, Heard::Mark(_))).count() > 50,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let heard = twilio.heard.lock().unwrap().clone();
+    let mut names = std::collections::HashSet::new();
+    for pair in heard.chunks(2) {
+        match pair {
+            [Heard::Media(m), Heard::Mark(n)] => {
+                assert_eq!(m.len(), 160, "steady 20 ms chunks");
+                assert!(names.insert(n.clone()), "mark names are unique");
+            }
+            other => panic!("expected media then mark, got {other:?}"),
+        }
+    }
+    let total: usize = twilio.media_frames().iter().map(Vec::len).sum();
+    let greeting_ms = r
+        .double
+        .sent()
+        .iter()
+        .filter(|e| e["type"] == "response.output_audio.delta")
+        .count();
+    assert!(greeting_ms > 0);
+    // 3.0 to 8 seconds of Romanian greeting, give or take the last padded frame.
+    assert!(
+        (3 * 8000..8 * 8000).contains(&total),
+        "{total} bytes of μ-law"
+    );
+
+    twilio.hang_up();
+    let summary = r.functions.wait_summary(Duration::from_secs(5)).await;
+    assert_eq!(summary.outcome, CallOutcome::CallerHungUp);
+    assert!(summary.transcript.iter().any(|l| l.text == GREETING));
+    assert!(
+        summary.usage.output_tokens > 0,
+        "usage summed from response.done"
+    );
+    assert_eq!(
+        *r.functions.unsigned.lock().unwrap(),
+        0,
+        "every request to the functions was signed"
+    );
+}
+
+#[tokio::test]
+async fn greets_first_in_steady_chunks_pcm24() {
+    greets_first_in_steady_chunks(AudioMode::Pcm24).await;
+}
+
+#[tokio::test]
+async fn greets_first_in_steady_chunks_pcmu() {
+    greets_first_in_steady_chunks(AudioMode::Pcmu).await;
+}
+
+async fn barge_in_truncates_at_what_was_heard(mode: AudioMode) {
+    let r = rig(
+        json!({"caller_transcripts": ["Stați puțin, nu asta am vrut să spun."],
+               "responses": [{"say": {"text": "O frază lungă despre servicii.", "ms": 6000}}, {"say": {"text": "Vă ascult.", "ms": 500}}]}),
+        mode,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    // Let about a third of a second play, then hold playback where it is.
+    let echoed = twilio.echoed.clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while echoed.lock().unwrap().len() < 15 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the greeting does not play"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    *twilio.hold.lock().unwrap() = true;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let played = echoed.lock().unwrap().len() as u64;
+    twilio.speak(&caller("10-intrerupere")).await;
+
+    let truncate = r
+        .double
+        .wait_for(
+            |e| e["type"] == "conversation.item.truncate",
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("a truncate");
+    assert_eq!(
+        truncate["audio_end_ms"].as_u64(),
+        Some(played * 20),
+        "what the caller heard, by marks"
+    );
+    assert_eq!(truncate["content_index"], 0);
+    let sent_ms = twilio.media_frames().len() as u64 * 20;
+    assert!(played * 20 <= sent_ms);
+    twilio
+        .wait(Duration::from_secs(2), "a clear", |h| {
+            h.contains(&Heard::Clear)
+        })
+        .await;
+    assert!(
+        !r.double.sent().iter().any(|e| e["type"] == "error"),
+        "the double accepted the truncate: {:?}",
+        r.double
+            .sent()
+            .iter()
+            .filter(|e| e["type"] == "error")
+            .collect::<Vec<_>>()
+    );
+    // Nothing of the interrupted item reaches Twilio after the clear: only the next
+    // response ("Vă ascult.", 500 ms = 25 frames, the last one padded) follows it.
+    *twilio.hold.lock().unwrap() = false;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let heard = twilio.heard.lock().unwrap().clone();
+    let clear_at = heard.iter().position(|h| *h == Heard::Clear).unwrap();
+    let after = heard[clear_at..]
+        .iter()
+        .filter(|h| matches!(h, Heard::Media(_)))
+        .count();
+    assert!(after <= 26, "{after} frames after the clear");
+    assert_eq!(r.relay.metric("relay_barge_ins_total"), 1.0);
+    twilio.hang_up();
+    assert_eq!(
+        r.functions
+            .wait_summary(Duration::from_secs(5))
+            .await
+            .barge_ins,
+        1
+    );
+}
+
+#[tokio::test]
+async fn barge_in_truncates_at_what_was_heard_pcm24() {
+    barge_in_truncates_at_what_was_heard(AudioMode::Pcm24).await;
+}
+
+#[tokio::test]
+async fn barge_in_truncates_at_what_was_heard_pcmu() {
+    barge_in_truncates_at_what_was_heard(AudioMode::Pcmu).await;
+}
+
+#[tokio::test]
+async fn no_truncate_when_nothing_is_playing() {
+    let r = rig(
+        json!({"caller_transcripts": ["Aș dori o programare."], "responses": [{"say": {"text": "Bună ziua!", "ms": 400}}, {"say": {"text": "Sigur.", "ms": 300}}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    // Wait until the greeting has fully played.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    twilio.speak(&caller("01-cerere-tuns")).await;
+    r.double
+        .wait_for(
+            |e| e["type"] == "input_audio_buffer.append",
+            Duration::from_secs(2),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(events(&r.double, "conversation.item.truncate").is_empty());
+    assert!(!twilio.heard.lock().unwrap().contains(&Heard::Clear));
+    twilio.hang_up();
+}
+
+#[tokio::test]
+async fn tool_calls_go_to_the_functions_and_one_response_follows() {
+    let r = rig(
+        json!({"caller_transcripts": ["Aș dori un tuns mâine la zece."],
+               "responses": [
+                   {"say": {"text": "Bună ziua!", "ms": 300}},
+                   {"calls": [
+                       {"name": "check_appointment_availability", "arguments": {"service": "tuns", "date": "2026-12-15", "time": "10:00"}},
+                       {"name": "check_appointment_availability", "arguments": {"service": "barbierit", "date": "2026-12-15", "time": "10:00"}}]},
+                   {"say": {"text": "Avem liber la zece.", "ms": 300}}]}),
+        AudioMode::Pcm24,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    twilio.speak(&caller("01-cerere-tuns")).await;
+    r.double
+        .wait_for(
+            |e| e["type"] == "response.create" && e.get("response").is_none(),
+            Duration::from_secs(8),
+        )
+        .await
+        .expect("a response after the tools");
+    let outputs: Vec<Value> = events(&r.double, "conversation.item.create")
+        .into_iter()
+        .filter(|e| e["item"]["type"] == "function_call_output")
+        .collect();
+    assert_eq!(outputs.len(), 2, "both parallel calls answered");
+    for o in &outputs {
+        let reply: Value = serde_json::from_str(o["item"]["output"].as_str().unwrap()).unwrap();
+        assert_eq!(reply["ok"], true);
+    }
+    let tools = r.functions.tools.lock().unwrap().clone();
+    assert_eq!(tools.len(), 2);
+    assert!(
+        tools
+            .iter()
+            .all(|(n, body)| n == "check_appointment_availability" && body["call_id"].is_string())
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let creates_after = r
+        .double
+        .received()
+        .iter()
+        .filter(|e| e["type"] == "response.create" && e.get("response").is_none())
+        .count();
+    assert_eq!(creates_after, 1, "one response.create for the two outputs");
+    assert!(
+        !r.double
+            .sent()
+            .iter()
+            .any(|e| e["error"]["code"] == "conversation_already_has_active_response"),
+        "never while a response is active"
+    );
+    twilio.hang_up();
+    let s = r.functions.wait_summary(Duration::from_secs(5)).await;
+    assert!(s.transcript.iter().any(|l| l.text == "Avem liber la zece."));
+}
+
+#[tokio::test]
+async fn failing_functions_become_an_error_the_model_can_apologise_for() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"calls": [{"name": "create_voice_appointment", "arguments": {"service": "tuns"}}]}, {"say": {"text": "Ne pare rău.", "ms": 300}}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    *r.functions.mode.lock().unwrap() = ToolMode::Fail;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    twilio.speak(&caller("03-confirmare")).await;
+    let out = r
+        .double
+        .wait_for(
+            |e| {
+                e["type"] == "conversation.item.create"
+                    && e["item"]["type"] == "function_call_output"
+            },
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("an output even when the functions fail");
+    let reply: Value = serde_json::from_str(out["item"]["output"].as_str().unwrap()).unwrap();
+    assert_eq!(reply["ok"], false);
+    assert_eq!(reply["error"]["code"], "functions_unreachable");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nu răspunde")
+    );
+    r.double
+        .wait_for(
+            |e| e["type"] == "response.create" && e.get("response").is_none(),
+            Duration::from_secs(3),
+        )
+        .await
+        .expect("the call goes on");
+    assert!(!twilio.closed());
+    twilio.hang_up();
+}
+
+#[tokio::test]
+async fn end_call_hangs_up_after_the_goodbye_has_played() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"say": {"text": "La revedere!", "audio": "08-la-revedere"}, "calls": [{"name": "end_call", "arguments": {"reason": "booked"}}]}]}),
+        AudioMode::Pcm24,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    twilio.speak(&caller("09-la-revedere")).await;
+    twilio
+        .wait(Duration::from_secs(15), "the stream closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    let summary = r
+        .functions
+        .summary()
+        .expect("the summary was posted before the stream closed");
+    assert_eq!(summary.outcome, CallOutcome::EndedByAgent);
+    // Every frame of the goodbye had played (its mark echoed) before the close.
+    let heard = twilio.heard.lock().unwrap().clone();
+    let marks: Vec<String> = heard
+        .iter()
+        .filter_map(|h| {
+            if let Heard::Mark(n) = h {
+                Some(n.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    let echoed = twilio.echoed.lock().unwrap().clone();
+    assert_eq!(
+        echoed.last(),
+        marks.last(),
+        "closed only after the last mark came back"
+    );
+    assert!(
+        r.functions.tools.lock().unwrap().is_empty(),
+        "end_call is the relay's own"
+    );
+}
+
+#[tokio::test]
+async fn openai_refusing_ends_the_stream_within_seconds() {
+    let r = rig(json!({"responses": []}), AudioMode::Pcm24, |_| {}).await;
+    r.double.refuse_next(1000);
+    let began = std::time::Instant::now();
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    twilio
+        .wait(Duration::from_secs(6), "the stream closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(5), "closed after {took:?}");
+    assert_eq!(r.double.connections(), 0);
+    assert_eq!(
+        r.functions
+            .wait_summary(Duration::from_secs(2))
+            .await
+            .outcome,
+        CallOutcome::UpstreamFailed
+    );
+    assert_eq!(r.relay.metric("relay_active_calls"), 0.0);
+}
+
+#[tokio::test]
+async fn a_dropped_model_connection_is_restored_with_the_conversation() {
+    let r = rig(
+        json!({"caller_transcripts": ["Aș dori o programare pentru tuns."],
+               "responses": [{"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 300}}, {"drop": "before"}, {"say": {"text": "Scuze, continuăm.", "ms": 300}}]}),
+        AudioMode::Pcm24,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    twilio.speak(&caller("01-cerere-tuns")).await;
+    r.double
+        .wait_for(
+            |e| {
+                e["type"] == "response.create"
+                    && e["response"]["instructions"]
+                        .as_str()
+                        .is_some_and(|i| i.contains("întrerupt"))
+            },
+            Duration::from_secs(8),
+        )
+        .await
+        .expect("the relay resumed the conversation");
+    assert_eq!(r.double.connections(), 2);
+    let restored: Vec<Value> = events(&r.double, "conversation.item.create")
+        .into_iter()
+        .filter(|e| e["item"]["type"] == "message")
+        .collect();
+    assert!(restored.iter().any(|e| e["item"]["role"] == "assistant"
+        && e["item"]["content"][0]["text"] == "Bună ziua! Cu ce vă pot ajuta?"));
+    assert!(restored.iter().any(|e| e["item"]["role"] == "user"
+        && e["item"]["content"][0]["text"] == "Aș dori o programare pentru tuns."));
+    assert!(!twilio.closed(), "the caller is still on the line");
+    twilio.hang_up();
+    let s = r.functions.wait_summary(Duration::from_secs(5)).await;
+    assert_eq!(s.reconnects, 1);
+    assert_eq!(r.relay.metric("relay_openai_reconnects_total"), 1.0);
+}
+
+#[tokio::test]
+async fn a_caller_hanging_up_ends_everything_and_nothing_leaks() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 5000}}]}),
+        AudioMode::Pcm24,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    r.double
+        .wait_for(|e| e["type"] == "response.create", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(r.relay.metric("relay_active_calls"), 1.0);
+    twilio.hang_up();
+    let s = r.functions.wait_summary(Duration::from_secs(3)).await;
+    assert_eq!(s.outcome, CallOutcome::CallerHungUp);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(r.relay.metric("relay_active_calls"), 0.0);
+    assert_eq!(
+        r.relay
+            .metric("relay_calls_total{outcome=\"caller_hung_up\"}"),
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn a_silent_caller_is_checked_on_once_then_bid_goodbye() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"say": {"text": "Mai sunteți acolo?", "audio": "07-mai-sunteti"}}, {"say": {"text": "La revedere!", "ms": 400}}]}),
+        AudioMode::Pcmu,
+        |c| c.silence = Duration::from_secs(1),
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    twilio
+        .wait(Duration::from_secs(15), "the stream closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    let creates: Vec<String> = events(&r.double, "response.create")
+        .iter()
+        .map(|e| {
+            e["response"]["instructions"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(creates.len(), 3, "{creates:?}");
+    assert!(creates[1].contains("Mai sunteți acolo?"));
+    assert!(creates[2].contains("La revedere"));
+    assert_eq!(r.functions.summary().unwrap().outcome, CallOutcome::Silence);
+}
+
+#[tokio::test]
+async fn a_call_at_its_maximum_length_ends_politely() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"say": {"text": "Trebuie să încheiem. La revedere!", "ms": 500}}]}),
+        AudioMode::Pcm24,
+        |c| c.max_call = Duration::from_secs(2),
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    twilio.speak(&silence(1500)).await;
+    twilio
+        .wait(Duration::from_secs(10), "the stream closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    let last = events(&r.double, "response.create")
+        .last()
+        .cloned()
+        .unwrap();
+    assert!(
+        last["response"]["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("încheiem")
+    );
+    assert_eq!(
+        r.functions.summary().unwrap().outcome,
+        CallOutcome::MaxLength
+    );
+}
+
+#[tokio::test]
+async fn streams_without_a_valid_token_or_format_are_refused_before_anything_opens() {
+    let r = rig(json!({"responses": []}), AudioMode::Pcm24, |_| {}).await;
+    let none = TwilioSide::dial(&r.relay, None).await;
+    none.wait(Duration::from_secs(3), "closed", |h| {
+        h.contains(&Heard::Closed)
+    })
+    .await;
+    let forged = salon_wire::token::issue(
+        b"another-secret-0123456789abcdef",
+        CALL,
+        "salon-demo",
+        jiff::Timestamp::now().as_second() + 120,
+    );
+    let bad = TwilioSide::dial(&r.relay, Some(forged)).await;
+    bad.wait(Duration::from_secs(3), "closed", |h| {
+        h.contains(&Heard::Closed)
+    })
+    .await;
+    let linear = TwilioSide::dial_with(
+        &r.relay,
+        Some(stream_token()),
+        json!({"encoding": "audio/l16", "sampleRate": 16000, "channels": 1}),
+    )
+    .await;
+    linear
+        .wait(Duration::from_secs(3), "closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    assert_eq!(r.double.connections(), 0, "nothing upstream was opened");
+    assert_eq!(r.relay.metric("relay_streams_refused_total"), 3.0);
+
+    // A forged upgrade signature is refused at the door.
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+        format!("{}/twilio/stream", r.relay.url),
+    )
+    .unwrap();
+    req.headers_mut()
+        .insert("x-twilio-signature", "Zm9yZ2Vk".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+}
+
+#[tokio::test]
+async fn malformed_messages_are_counted_and_not_fatal() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 2000}}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    r.double
+        .wait_for(|e| e["type"] == "response.create", Duration::from_secs(5))
+        .await
+        .unwrap();
+    twilio.raw("{not json".into());
+    twilio.raw(json!({"event": "telepathy"}).to_string());
+    twilio.raw(json!({"event": "media", "media": {"payload": "***"}}).to_string());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.relay.metric("relay_malformed_messages_total"), 3.0);
+    assert!(!twilio.closed());
+    twilio.hang_up();
+}
+
+#[tokio::test]
+async fn shutdown_drains_calls_and_refuses_new_ones() {
+    let mut r = rig(json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"say": {"text": "La revedere!", "ms": 300}}]}), AudioMode::Pcmu, |c| {
+        c.drain = Duration::from_secs(2)
+    })
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    r.double
+        .wait_for(|e| e["type"] == "response.create", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let _ = r.relay.stop.take().unwrap().send(());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The call in progress goes on; new ones are refused.
+    assert!(!twilio.closed());
+    assert!(
+        tokio_tungstenite::connect_async(format!("{}/twilio/stream", r.relay.url))
+            .await
+            .is_err()
+    );
+    // At the drain limit the agent says goodbye and the call ends; then the relay exits.
+    tokio::time::timeout(Duration::from_secs(20), &mut r.relay.done)
+        .await
+        .expect("the relay exits after draining")
+        .unwrap();
+    twilio
+        .wait(Duration::from_secs(2), "the stream closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    assert_eq!(
+        r.functions.summary().unwrap().outcome,
+        CallOutcome::Shutdown
+    );
+}
+
+/// Every event of a call that barges in, calls tools and reconnects, checked against the
+/// official `openai` package's models (unknown fields fail too).
+#[tokio::test]
+async fn relay_events_match_the_openai_package() {
+    let r = rig(
+        json!({"caller_transcripts": ["Stați puțin.", "Aș dori un tuns.", "Mulțumesc."],
+               "responses": [
+                   {"say": {"text": "Bună ziua! Salon Voice Booking.", "ms": 4000}},
+                   {"calls": [{"name": "check_appointment_availability", "arguments": {"service": "tuns", "date": "2026-12-15"}}]},
+                   {"say": {"text": "Avem liber mâine.", "ms": 300}},
+                   {"drop": "before"},
+                   {"say": {"text": "Scuze, continuăm.", "ms": 300}}]}),
+        AudioMode::Pcm24,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    let echoed = twilio.echoed.clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while echoed.lock().unwrap().len() < 10 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the greeting does not play"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    twilio.speak(&caller("10-intrerupere")).await;
+    r.double
+        .wait_for(
+            |e| e["type"] == "conversation.item.truncate",
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("a truncate");
+    r.double
+        .wait_for(
+            |e| {
+                e["type"] == "conversation.item.create"
+                    && e["item"]["type"] == "function_call_output"
+            },
+            Duration::from_secs(8),
+        )
+        .await
+        .expect("a tool output");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    twilio.speak(&caller("01-cerere-tuns")).await;
+    r.double
+        .wait_for(
+            |e| e["type"] == "conversation.item.create" && e["item"]["type"] == "message",
+            Duration::from_secs(8),
+        )
+        .await
+        .expect("the conversation restored after the drop");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    twilio.hang_up();
+    r.functions.wait_summary(Duration::from_secs(5)).await;
+
+    let mut lines = String::new();
+    for e in r.double.received() {
+        lines.push_str(&json!({"direction": "client", "event": e}).to_string());
+        lines.push('\n');
+    }
+    for e in r.double.sent() {
+        lines.push_str(&json!({"direction": "server", "event": e}).to_string());
+        lines.push('\n');
+    }
+    let kinds: std::collections::BTreeSet<String> = r
+        .double
+        .received()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    for k in [
+        "session.update",
+        "input_audio_buffer.append",
+        "response.create",
+        "conversation.item.truncate",
+        "conversation.item.create",
+    ] {
+        assert!(kinds.contains(k), "the relay sent no {k}");
+    }
+    let python = std::env::var_os("ORACLE_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap())
+                .join(".cache/salon-voice/venvs/oracles/bin/python")
+        });
+    let script = format!(
+        "{}/realtime-double/tests/oracle_events.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut child = std::process::Command::new(python)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the openai oracle runs; the README's test command installs it (never skipped)");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the openai package refused events:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
