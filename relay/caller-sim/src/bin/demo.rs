@@ -1,0 +1,92 @@
+//! The offline demo call: starts the functions (embedded store, demo salon), the relay and the
+//! Realtime double on loopback, places scenario 1 with the caller simulator, and prints the
+//! conversation's timeline and the appointment that was booked.
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+use salon_caller_sim::offline::{Backend, CALLER, Stack, demo_id, next_open_day, say};
+use salon_domain::PhoneE164;
+use salon_relay::audio::AudioMode;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mode = match std::env::var("AUDIO_MODE").ok().as_deref() {
+        Some("pcmu") => AudioMode::Pcmu,
+        _ => AudioMode::Pcm24,
+    };
+    let date = next_open_day();
+    let script = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/booking.json"
+    ))?;
+    println!(
+        "Salon Voice Booking: an offline call (audio {mode}); the caller books a haircut on {date} at 10:00.\n"
+    );
+    let stack = Stack::start(
+        mode,
+        Backend::Embedded,
+        serde_json::from_str(&script)?,
+        &[("date", &date.to_string())],
+    )
+    .await;
+    let report = stack
+        .call(
+            "CA00000000000000000000000000000001",
+            CALLER,
+            vec![say("01-cerere-tuns"), say("02-nume"), say("03-confirmare")],
+        )
+        .await;
+    let sid = salon_domain::CallSid::parse("CA00000000000000000000000000000001")?;
+    let record = stack
+        .store
+        .call(&sid)
+        .await?
+        .context("the call was recorded")?;
+    println!("\nThe conversation (from the call record):");
+    for line in record.summary.iter().flat_map(|s| &s.transcript) {
+        let who = match line.speaker {
+            salon_wire::Speaker::Caller => "caller",
+            salon_wire::Speaker::Agent => "agent ",
+        };
+        println!("  {who}: {}", line.text);
+    }
+    for t in &record.tool_calls {
+        println!(
+            "  tool:   {} ({} ms, {})",
+            t.name,
+            t.millis,
+            t.error.as_deref().unwrap_or("ok")
+        );
+    }
+    if let Ok(path) = std::env::var("DEMO_WAV") {
+        std::fs::write(&path, salon_caller_sim::mulaw_wav(&report.heard))?;
+        println!("\nWhat the caller heard is in {path}.");
+    }
+    let booked = stack
+        .store
+        .client_appointments(&demo_id(), &PhoneE164::parse(CALLER)?)
+        .await?;
+    println!("\nBooked:");
+    for a in &booked {
+        let start = a
+            .start
+            .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Bucharest")?);
+        println!(
+            "  {} for {} ({}), {} at {}, with {}",
+            a.service_name,
+            a.client_name,
+            a.client,
+            start.date(),
+            start.strftime("%H:%M"),
+            a.staff
+        );
+    }
+    anyhow::ensure!(
+        booked.len() == 1,
+        "the demo call should book exactly one appointment"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(())
+}

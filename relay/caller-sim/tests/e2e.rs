@@ -1,0 +1,591 @@
+//! Scripted calls, end to end and offline: the functions (Twilio webhooks and the relay API,
+//! as two servers over one store, as deployed), the relay, the Realtime double and the
+//! caller simulator. Each call is judged by what ends up in the store.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use salon_caller_sim::offline::*;
+use salon_caller_sim::{Report, Step, call, parse_twiml};
+use salon_domain::availability::{DayStatus, day_status};
+use salon_domain::{CallSid, IdempotencyKey, PhoneE164, ServiceId, demo};
+use salon_relay::audio::AudioMode;
+use salon_store::{BookingRequest, Store};
+use salon_wire::CallOutcome;
+use serde_json::{Value, json};
+
+fn sid(n: u32) -> String {
+    format!("CA{n:032x}")
+}
+
+/// The TwiML Twilio got when the stream ended: a plain hang-up, or the apology.
+fn hung_up_cleanly(report: &Report) -> bool {
+    let after = report
+        .after_stream
+        .as_deref()
+        .expect("the stream-ended webhook was called");
+    after.contains("<Hangup/>") && !after.contains("<Say")
+}
+
+fn booking_script() -> Value {
+    serde_json::from_str(include_str!("../scenarios/booking.json")).unwrap()
+}
+
+/// Scenario 1: a new caller books a haircut for the next open day at 10:00.
+async fn a_new_caller_books_a_haircut(mode: AudioMode, backend: Backend) {
+    let date = next_open_day();
+    let stack = Stack::start(
+        mode,
+        backend,
+        booking_script(),
+        &[("date", &date.to_string())],
+    )
+    .await;
+    let call_sid = sid(1);
+    let report = stack
+        .call(
+            &call_sid,
+            CALLER,
+            vec![say("01-cerere-tuns"), say("02-nume"), say("03-confirmare")],
+        )
+        .await;
+    assert!(report.closed_by_relay, "the agent ended the call");
+    assert!(hung_up_cleanly(&report), "{:?}", report.after_stream);
+    assert!(report.heard.len() > 8000 * 5, "the caller heard the agent");
+
+    let phone = PhoneE164::parse(CALLER).unwrap();
+    let client = stack
+        .store
+        .client(&demo_id(), &phone)
+        .await
+        .unwrap()
+        .expect("the client was created");
+    assert_eq!(client.name, "Ion Popescu");
+    let booked = stack
+        .store
+        .client_appointments(&demo_id(), &phone)
+        .await
+        .unwrap();
+    assert_eq!(booked.len(), 1, "booked exactly once");
+    let start = booked[0]
+        .start
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Bucharest").unwrap());
+    assert_eq!(
+        (start.date(), start.strftime("%H:%M").to_string()),
+        (date, "10:00".to_owned())
+    );
+    assert_eq!(
+        booked[0].call_sid.as_ref().map(CallSid::as_str),
+        Some(call_sid.as_str())
+    );
+
+    let record = stack
+        .store
+        .call(&CallSid::parse(&call_sid).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let tools: Vec<(&str, bool)> = record
+        .tool_calls
+        .iter()
+        .map(|t| (t.name.as_str(), t.error.is_none()))
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            ("check_appointment_availability", true),
+            ("create_voice_appointment", true)
+        ]
+    );
+    assert_eq!(record.appointments, vec![booked[0].id.clone()]);
+    assert!(
+        record.duration_seconds.is_some_and(|d| d > 0),
+        "Twilio's duration"
+    );
+    let summary = record.summary.expect("the relay's summary");
+    assert_eq!(summary.outcome, CallOutcome::EndedByAgent);
+    assert!(summary.usage.input_tokens > 0 && summary.usage.output_tokens > 0);
+    assert!(
+        summary
+            .transcript
+            .iter()
+            .any(|l| l.text.contains("Ion Popescu")),
+        "{:?}",
+        summary.transcript
+    );
+    assert!(
+        summary
+            .transcript
+            .iter()
+            .any(|l| l.text.contains("Programarea este confirmată"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_1_a_new_caller_books_pcm24() {
+    a_new_caller_books_a_haircut(AudioMode::Pcm24, Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_1_a_new_caller_books_pcmu() {
+    a_new_caller_books_a_haircut(AudioMode::Pcmu, Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_1_on_dynamodb() {
+    a_new_caller_books_a_haircut(AudioMode::Pcm24, Backend::Dynamo).await;
+}
+
+/// Books a 10:00 haircut for another client directly, to take chairs.
+async fn take_chair(
+    store: &Store,
+    date: Date,
+    phone: &str,
+    key: &str,
+) -> salon_domain::Appointment {
+    let req = BookingRequest {
+        business: demo_id(),
+        service: ServiceId::parse("tuns").unwrap(),
+        client: PhoneE164::parse(phone).unwrap(),
+        client_name: Some(format!("Client {phone}")),
+        start: date.to_datetime(jiff::civil::Time::constant(10, 0, 0, 0)),
+        staff: None,
+        call_sid: None,
+        key: IdempotencyKey::parse(key).unwrap(),
+    };
+    store
+        .book(&req, Timestamp::now())
+        .await
+        .unwrap()
+        .appointment
+}
+
+/// Scenario 2: a known caller asks for a taken time and takes the alternative offered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_2_a_known_caller_takes_the_alternative() {
+    let date = next_open_day();
+    let script = json!({
+        "caller_transcripts": ["Aș dori o programare pentru tuns la zece.", "Atunci la zece și jumătate e bine."],
+        "responses": [
+            {"say": {"text": "Bună ziua, domnule Popescu! Cu ce vă pot ajuta?", "audio": "01-salut"}},
+            {"calls": [{"name": "check_appointment_availability", "arguments": {"service": "tuns", "date": "{date}", "time": "10:00"}}]},
+            {"say": {"text": "Ora zece este deja ocupată. Vă pot oferi zece și jumătate sau unsprezece și un sfert.", "audio": "05-ocupat"}},
+            {"calls": [{"name": "create_voice_appointment", "arguments": {"service": "tuns", "date": "{date}", "time": "10:30"}}]},
+            {"say": {"text": "Perfect! Vă așteptăm la zece și jumătate.", "ms": 1200}, "calls": [{"name": "end_call", "arguments": {}}]}
+        ]
+    });
+    let stack = Stack::start(
+        AudioMode::Pcm24,
+        Backend::Embedded,
+        script,
+        &[("date", &date.to_string())],
+    )
+    .await;
+    // A known client, and every chair at 10:00 taken.
+    stack
+        .store
+        .put_client(
+            &demo_id(),
+            &salon_domain::Client {
+                phone: PhoneE164::parse(CALLER).unwrap(),
+                name: "Ion Popescu".into(),
+                created: Timestamp::now(),
+            },
+        )
+        .await
+        .unwrap();
+    for i in 0..3 {
+        take_chair(
+            &stack.store,
+            date,
+            &format!("07330000{i:02}"),
+            &format!("chair-{i}"),
+        )
+        .await;
+    }
+    let report = stack
+        .call(
+            &sid(2),
+            CALLER,
+            vec![say("01-cerere-tuns"), say("04-alternativa")],
+        )
+        .await;
+    assert!(report.closed_by_relay && hung_up_cleanly(&report));
+    let session = stack
+        .double
+        .received()
+        .into_iter()
+        .find(|e| e["type"] == "session.update")
+        .unwrap();
+    assert!(
+        session["session"]["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("client cunoscut: Ion Popescu")
+    );
+    let check = stack
+        .double
+        .received()
+        .into_iter()
+        .find(|e| {
+            e["type"] == "conversation.item.create" && e["item"]["type"] == "function_call_output"
+        })
+        .unwrap();
+    let reply: Value = serde_json::from_str(check["item"]["output"].as_str().unwrap()).unwrap();
+    assert_eq!(reply["error"]["code"], "unavailable");
+    assert!(
+        reply["error"]["alternatives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["time"] == "10:30")
+    );
+    let mine = stack
+        .store
+        .client_appointments(&demo_id(), &PhoneE164::parse(CALLER).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        mine[0].client_name, "Ion Popescu",
+        "the known client's name"
+    );
+    let start = mine[0]
+        .start
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Bucharest").unwrap());
+    assert_eq!(start.strftime("%H:%M").to_string(), "10:30");
+}
+
+/// Scenario 3: a caller interrupts the greeting; the conversation carries on.
+async fn a_caller_interrupts_the_greeting(mode: AudioMode) {
+    let script = json!({
+        "caller_transcripts": ["Stați puțin, stați puțin, nu asta am vrut să spun.", "Mulțumesc frumos, la revedere!"],
+        "responses": [
+            {"say": {"text": "Bună ziua! Salon Voice Booking, cu ce vă pot ajuta?", "audio": "01-salut"}},
+            {"say": {"text": "Vă ascult, spuneți.", "ms": 1000}},
+            {"say": {"text": "Vă mulțumim și o zi frumoasă! La revedere!", "audio": "08-la-revedere"}, "calls": [{"name": "end_call", "arguments": {}}]}
+        ]
+    });
+    let stack = Stack::start(mode, Backend::Embedded, script, &[]).await;
+    let steps = vec![
+        Step::Interrupt {
+            after: Duration::from_millis(1500),
+            label: "10-intrerupere".into(),
+            audio: caller("10-intrerupere"),
+        },
+        say("09-la-revedere"),
+    ];
+    let report = stack.call(&sid(3), CALLER, steps).await;
+    assert_eq!(report.clears, 1, "Twilio was told to drop the greeting");
+    let truncate = stack
+        .double
+        .received()
+        .into_iter()
+        .find(|e| e["type"] == "conversation.item.truncate")
+        .expect("a truncate");
+    let end_ms = truncate["audio_end_ms"].as_u64().unwrap();
+    let heard = report.heard_ms_at_clear[0];
+    assert!(
+        end_ms >= 1500 && end_ms <= heard && heard - end_ms <= 300,
+        "truncated at {end_ms} ms; the caller had heard {heard} ms"
+    );
+    assert!(
+        !stack.double.sent().iter().any(|e| e["type"] == "error"),
+        "the double accepted every event"
+    );
+    assert!(
+        report.closed_by_relay && hung_up_cleanly(&report),
+        "the conversation carried on to a goodbye"
+    );
+    let record = stack
+        .store
+        .call(&CallSid::parse(sid(3)).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.summary.unwrap().barge_ins, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_3_a_caller_interrupts_pcm24() {
+    a_caller_interrupts_the_greeting(AudioMode::Pcm24).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_3_a_caller_interrupts_pcmu() {
+    a_caller_interrupts_the_greeting(AudioMode::Pcmu).await;
+}
+
+/// Scenario 4: the model's connection drops mid-call; the booking still lands exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_4_a_dropped_connection_still_books_once() {
+    let date = next_open_day();
+    let create = json!({"name": "create_voice_appointment", "arguments": {"service": "tuns", "date": "{date}", "time": "10:00", "client_name": "Ion Popescu"}});
+    let script = json!({
+        "caller_transcripts": ["Aș dori un tuns la zece, pe numele Ion Popescu.", "Da, confirm."],
+        "responses": [
+            {"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 1500}},
+            {"say": {"text": "Tuns la ora zece, pe numele Ion Popescu. Confirmați?", "ms": 1500}},
+            {"calls": [create.clone()], "drop": "after"},
+            {"calls": [create]},
+            {"say": {"text": "Perfect! Programarea este confirmată.", "audio": "04-confirmare"}, "calls": [{"name": "end_call", "arguments": {}}]}
+        ]
+    });
+    let stack = Stack::start(
+        AudioMode::Pcm24,
+        Backend::Embedded,
+        script,
+        &[("date", &date.to_string())],
+    )
+    .await;
+    let report = stack
+        .call(
+            &sid(4),
+            CALLER,
+            vec![say("01-cerere-tuns"), say("03-confirmare")],
+        )
+        .await;
+    assert_eq!(stack.double.connections(), 2, "the relay reconnected");
+    assert!(report.closed_by_relay && hung_up_cleanly(&report));
+    let booked = stack
+        .store
+        .client_appointments(&demo_id(), &PhoneE164::parse(CALLER).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(booked.len(), 1, "booked exactly once across the reconnect");
+    let record = stack
+        .store
+        .call(&CallSid::parse(sid(4)).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.summary.unwrap().reconnects, 1);
+    assert_eq!(record.appointments.len(), 1);
+}
+
+/// Scenario 5: the model refuses the connection; the stream ends within seconds, and Twilio
+/// gets the Romanian apology.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_5_a_refused_model_ends_the_stream_fast() {
+    let stack = Stack::start(
+        AudioMode::Pcm24,
+        Backend::Embedded,
+        json!({"responses": []}),
+        &[],
+    )
+    .await;
+    stack.double.refuse_next(1000);
+    let began = std::time::Instant::now();
+    let report = stack
+        .call(&sid(5), CALLER, vec![say("01-cerere-tuns")])
+        .await;
+    assert!(report.closed_by_relay);
+    assert!(
+        began.elapsed() < Duration::from_secs(6),
+        "ended after {:?}",
+        began.elapsed()
+    );
+    let after = report.after_stream.unwrap();
+    let stream = parse_twiml(&after);
+    assert!(stream.is_none());
+    assert!(
+        after.contains("<Say language=\"ro-RO\"")
+            && after.contains("Ne pare rău")
+            && after.contains("<Hangup/>"),
+        "{after}"
+    );
+}
+
+/// Scenario 6: the functions are down during a tool call: the agent apologises, nothing is
+/// booked, the call ends cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_6_functions_down_mid_call() {
+    let date = next_open_day();
+    let script = json!({
+        "caller_transcripts": ["Aș dori un tuns la zece, pe numele Ion Popescu."],
+        "responses": [
+            {"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 1500}},
+            {"calls": [{"name": "create_voice_appointment", "arguments": {"service": "tuns", "date": "{date}", "time": "10:00", "client_name": "Ion Popescu"}}]},
+            {"say": {"text": "Ne pare rău, sistemul de programări nu răspunde acum. Vă rugăm să reveniți puțin mai târziu.", "audio": "06-scuze"},
+             "calls": [{"name": "end_call", "arguments": {}}]}
+        ]
+    });
+    let stack = Stack::start(
+        AudioMode::Pcmu,
+        Backend::Embedded,
+        script,
+        &[("date", &date.to_string())],
+    )
+    .await;
+    let relay_api = &stack.relay_api;
+    let (account, double) = (stack.account.clone(), &stack.double);
+    let call = tokio::spawn(async move {
+        call(
+            &account,
+            &sid(6),
+            CALLER,
+            demo::DEMO_NUMBER,
+            vec![say("01-cerere-tuns")],
+            Duration::from_secs(60),
+        )
+        .await
+    });
+    // Once the session is up, the relay API goes down.
+    double
+        .wait_for(|e| e["type"] == "response.create", Duration::from_secs(10))
+        .await
+        .expect("the call started");
+    relay_api.abort();
+    let report = call.await.unwrap().unwrap();
+    report.print();
+    let output = double
+        .received()
+        .into_iter()
+        .find(|e| {
+            e["type"] == "conversation.item.create" && e["item"]["type"] == "function_call_output"
+        })
+        .expect("the model got an answer");
+    let reply: Value = serde_json::from_str(output["item"]["output"].as_str().unwrap()).unwrap();
+    assert_eq!(reply["error"]["code"], "functions_unreachable");
+    assert!(report.closed_by_relay, "the call ended");
+    assert!(
+        report.after_stream.is_some(),
+        "Twilio was told what to do next"
+    );
+    assert!(
+        stack
+            .store
+            .client_appointments(&demo_id(), &PhoneE164::parse(CALLER).unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// The next open day after `after`.
+fn open_day_after(after: Date) -> Date {
+    let b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
+    let mut d = after;
+    loop {
+        d = d.tomorrow().unwrap();
+        if matches!(day_status(&b, d), DayStatus::Open(_)) {
+            return d;
+        }
+    }
+}
+
+/// Scenario 7: one caller cancels an appointment, another moves one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_7_cancel_and_reschedule() {
+    let date = next_open_day();
+    let later = open_day_after(date);
+    let prepared = prepare(Backend::Embedded).await;
+    let (ana, bogdan) = ("+40744000001", "+40744000002");
+    let to_cancel = take_chair(&prepared.store, date, ana, "a").await;
+    let to_move = take_chair(&prepared.store, date, bogdan, "b").await;
+    let script = json!({
+        "caller_transcripts": ["Aș vrea să anulez programarea.", "Da, confirm.", "Pot să mut programarea?", "Da, confirm."],
+        "responses": [
+            {"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 1200}},
+            {"calls": [{"name": "list_client_appointments", "arguments": {}}]},
+            {"say": {"text": "Aveți tuns la ora zece. O anulez?", "ms": 1200}},
+            {"calls": [{"name": "cancel_appointment", "arguments": {"appointment_id": "{cancel}"}}]},
+            {"say": {"text": "Am anulat programarea. La revedere!", "ms": 1200}, "calls": [{"name": "end_call", "arguments": {}}]},
+            {"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 1200}},
+            {"say": {"text": "Vă pot muta la ora zece, în ziua următoare. Confirmați?", "ms": 1200}},
+            {"calls": [{"name": "reschedule_appointment", "arguments": {"appointment_id": "{move}", "date": "{later}", "time": "10:00"}}]},
+            {"say": {"text": "Am mutat programarea. La revedere!", "ms": 1200}, "calls": [{"name": "end_call", "arguments": {}}]}
+        ]
+    });
+    let later_s = later.to_string();
+    let vars = [
+        ("cancel", to_cancel.id.as_str()),
+        ("move", to_move.id.as_str()),
+        ("later", later_s.as_str()),
+    ];
+    let stack = prepared.run(AudioMode::Pcmu, script, &vars, false).await;
+
+    let first = stack
+        .call(&sid(71), ana, vec![say("05-anulare"), say("03-confirmare")])
+        .await;
+    assert!(first.closed_by_relay && hung_up_cleanly(&first));
+    let cancelled = stack
+        .store
+        .appointment(&demo_id(), &to_cancel.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!cancelled.is_booked(), "cancelled, and kept");
+
+    let second = stack
+        .call(
+            &sid(72),
+            bogdan,
+            vec![say("06-mutare"), say("03-confirmare")],
+        )
+        .await;
+    assert!(second.closed_by_relay && hung_up_cleanly(&second));
+    let moved = stack
+        .store
+        .appointment(&demo_id(), &to_move.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(moved.is_booked());
+    let start = moved
+        .start
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Bucharest").unwrap());
+    assert_eq!(
+        (start.date(), start.strftime("%H:%M").to_string()),
+        (later, "10:00".to_owned())
+    );
+}
+
+/// Scenario 8: the relay retries a booking whose answer was lost; it books once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_8_a_retried_booking_books_once() {
+    let date = next_open_day();
+    let script = json!({
+        "caller_transcripts": ["Aș dori un tuns la zece, pe numele Ion Popescu."],
+        "responses": [
+            {"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 1200}},
+            {"calls": [{"name": "create_voice_appointment", "arguments": {"service": "tuns", "date": "{date}", "time": "10:00", "client_name": "Ion Popescu"}}]},
+            {"say": {"text": "Perfect! Programarea este confirmată.", "audio": "04-confirmare"}, "calls": [{"name": "end_call", "arguments": {}}]}
+        ]
+    });
+    let stack = prepare(Backend::Embedded)
+        .await
+        .run(
+            AudioMode::Pcm24,
+            script,
+            &[("date", &date.to_string())],
+            true,
+        )
+        .await;
+    let report = stack
+        .call(&sid(8), CALLER, vec![say("01-cerere-tuns")])
+        .await;
+    assert!(report.closed_by_relay && hung_up_cleanly(&report));
+    assert_eq!(
+        stack.forwarded.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the relay sent the booking twice"
+    );
+    let booked = stack
+        .store
+        .client_appointments(&demo_id(), &PhoneE164::parse(CALLER).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(booked.len(), 1, "and it was booked once");
+    let output = stack
+        .double
+        .received()
+        .into_iter()
+        .find(|e| {
+            e["type"] == "conversation.item.create" && e["item"]["type"] == "function_call_output"
+        })
+        .unwrap();
+    let reply: Value = serde_json::from_str(output["item"]["output"].as_str().unwrap()).unwrap();
+    assert_eq!(reply["result"]["confirmat"], true);
+}
