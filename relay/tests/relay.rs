@@ -770,3 +770,48 @@ async fn relay_events_match_the_openai_package() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn health_and_metrics_are_served_over_http() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 2000}}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let health = http
+        .get(format!("{}/health", r.relay.http()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (health.status().as_u16(), health.text().await.unwrap()),
+        (200, "ok".to_owned())
+    );
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    r.double
+        .wait_for(|e| e["type"] == "response.create", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let metrics = http
+        .get(format!("{}/metrics", r.relay.http()))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = metrics.text().await.unwrap();
+    for line in [
+        "relay_active_calls 1",
+        "# TYPE relay_tool_call_seconds histogram",
+        "relay_calls_total{outcome=\"ended_by_agent\"} 0",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    twilio.hang_up();
+}

@@ -16,6 +16,9 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(filter)
         .with_current_span(true)
         .init();
+    // One TLS provider for wss://api.openai.com and the functions' HTTPS, chosen explicitly:
+    // a build that links two (ring and aws-lc) would otherwise refuse to pick one at runtime.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let config = Config::from_env()?;
     let port: u16 = std::env::var("PORT")
         .map_or(Ok(8080), |p| p.parse())
