@@ -1,40 +1,11 @@
 //! The relay's configuration, read once from the environment, failing fast with the name.
 
-use std::fmt;
 use std::time::Duration;
 
+pub use salon_wire::settings::{ConfigError, Secret};
+use salon_wire::settings::{required, secret, url};
+
 use crate::audio::AudioMode;
-
-/// A configuration problem, naming the variable.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    #[error("{name} is invalid: {why}")]
-    Invalid { name: &'static str, why: String },
-}
-
-/// A secret: never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(v: impl Into<String>) -> Self {
-        Self(v.into())
-    }
-
-    /// Returns the value, for signing only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// The relay's settings.
 #[derive(Debug, Clone)]
@@ -102,32 +73,6 @@ impl Config {
 
     /// Reads settings through `get` (the environment, or a map in tests).
     pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
-        let secret = |name: &'static str| {
-            let v = required(name)?;
-            if v.len() < 16 {
-                return Err(ConfigError::Invalid {
-                    name,
-                    why: "a secret needs at least 16 characters".into(),
-                });
-            }
-            Ok(Secret(v))
-        };
-        let url = |name: &'static str, schemes: &[&str], value: String| {
-            let v = value.trim().trim_end_matches('/').to_owned();
-            if schemes.iter().any(|s| {
-                v.strip_prefix(s)
-                    .and_then(|r| r.strip_prefix("://"))
-                    .is_some_and(|h| !h.is_empty())
-            }) {
-                Ok(v)
-            } else {
-                Err(ConfigError::Invalid {
-                    name,
-                    why: format!("expected a {} URL, got {v:?}", schemes.join(" or ")),
-                })
-            }
-        };
         let audio_mode = match get("AUDIO_MODE") {
             None => AudioMode::Pcm24,
             Some(m) => AudioMode::parse(&m).map_err(|e| ConfigError::Invalid {
@@ -150,22 +95,22 @@ impl Config {
         Ok(Self {
             relay_public_url: url(
                 "RELAY_PUBLIC_URL",
+                &required(get, "RELAY_PUBLIC_URL")?,
                 &["wss", "ws"],
-                required("RELAY_PUBLIC_URL")?,
             )?,
-            twilio_auth_token: get("TWILIO_AUTH_TOKEN").map(Secret),
-            relay_secret: secret("RELAY_SECRET")?,
-            stream_token_secret: secret("STREAM_TOKEN_SECRET")?,
+            twilio_auth_token: get("TWILIO_AUTH_TOKEN").map(Secret::new),
+            relay_secret: secret(get, "RELAY_SECRET")?,
+            stream_token_secret: secret(get, "STREAM_TOKEN_SECRET")?,
             functions_url: url(
                 "FUNCTIONS_URL",
+                &required(get, "FUNCTIONS_URL")?,
                 &["https", "http"],
-                required("FUNCTIONS_URL")?,
             )?,
-            openai_api_key: Secret(required("OPENAI_API_KEY")?),
+            openai_api_key: Secret::new(required(get, "OPENAI_API_KEY")?),
             openai_url: url(
                 "OPENAI_REALTIME_URL",
+                &get("OPENAI_REALTIME_URL").unwrap_or_else(|| DEFAULT_OPENAI_URL.into()),
                 &["wss", "ws"],
-                get("OPENAI_REALTIME_URL").unwrap_or_else(|| DEFAULT_OPENAI_URL.into()),
             )?,
             model: get("OPENAI_REALTIME_MODEL"),
             voice: get("OPENAI_VOICE"),

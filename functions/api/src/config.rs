@@ -1,41 +1,9 @@
 //! Configuration, read once from the environment, failing fast with the variable's name.
 
-use std::fmt;
 use std::path::PathBuf;
 
-/// A configuration problem, naming the variable.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A required variable is not set.
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    /// A variable is set to something unusable.
-    #[error("{name} is invalid: {why}")]
-    Invalid { name: &'static str, why: String },
-}
-
-/// A secret: never printed, never logged.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// Returns the value, for signing only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+use salon_wire::settings::{self, Lookup};
+pub use salon_wire::settings::{ConfigError, Secret};
 
 /// Reads variables: the process environment in binaries, a map in tests.
 pub trait Env {
@@ -60,36 +28,21 @@ impl<const N: usize> Env for [(&str, &str); N] {
     }
 }
 
+/// Adapts an [`Env`] to the shared readers.
+fn lookup(env: &dyn Env) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name| env.var(name)
+}
+
 fn required(env: &dyn Env, name: &'static str) -> Result<String, ConfigError> {
-    env.var(name).ok_or(ConfigError::Missing(name))
+    settings::required(&lookup(env) as Lookup<'_>, name)
 }
 
 fn secret(env: &dyn Env, name: &'static str) -> Result<Secret, ConfigError> {
-    let v = required(env, name)?;
-    if v.len() < 16 {
-        return Err(ConfigError::Invalid {
-            name,
-            why: "a secret needs at least 16 characters".into(),
-        });
-    }
-    Ok(Secret(v))
+    settings::secret(&lookup(env) as Lookup<'_>, name)
 }
 
 fn url(env: &dyn Env, name: &'static str, schemes: &[&str]) -> Result<String, ConfigError> {
-    let v = required(env, name)?;
-    let v = v.trim().trim_end_matches('/').to_owned();
-    let ok = schemes.iter().any(|s| {
-        v.strip_prefix(s)
-            .and_then(|r| r.strip_prefix("://"))
-            .is_some_and(|host| !host.is_empty())
-    });
-    if !ok {
-        return Err(ConfigError::Invalid {
-            name,
-            why: format!("expected a {} URL, got {v:?}", schemes.join(" or ")),
-        });
-    }
-    Ok(v)
+    settings::url(name, &required(env, name)?, schemes)
 }
 
 /// Where the data lives.
@@ -154,7 +107,7 @@ impl TwilioSettings {
         let auth_token = required(env, "TWILIO_AUTH_TOKEN")?;
         Ok(Self {
             public_base_url: url(env, "PUBLIC_BASE_URL", &["https", "http"])?,
-            auth_token: Secret(auth_token),
+            auth_token: Secret::new(auth_token),
             signature_check,
             relay_public_url: url(env, "RELAY_PUBLIC_URL", &["wss", "ws"])?,
             stream_token_secret: secret(env, "STREAM_TOKEN_SECRET")?,
