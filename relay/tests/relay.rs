@@ -714,15 +714,6 @@ async fn relay_events_match_the_openai_package() {
     twilio.hang_up();
     r.functions.wait_summary(Duration::from_secs(5)).await;
 
-    let mut lines = String::new();
-    for e in r.double.received() {
-        lines.push_str(&json!({"direction": "client", "event": e}).to_string());
-        lines.push('\n');
-    }
-    for e in r.double.sent() {
-        lines.push_str(&json!({"direction": "server", "event": e}).to_string());
-        lines.push('\n');
-    }
     let kinds: std::collections::BTreeSet<String> = r
         .double
         .received()
@@ -738,36 +729,14 @@ async fn relay_events_match_the_openai_package() {
     ] {
         assert!(kinds.contains(k), "the relay sent no {k}");
     }
-    let python = std::env::var_os("ORACLE_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap())
-                .join(".cache/salon-voice/venvs/oracles/bin/python")
-        });
-    let script = format!(
-        "{}/realtime-double/tests/oracle_events.py",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut child = std::process::Command::new(python)
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the openai oracle runs; the README's test command installs it (never skipped)");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(lines.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let python = salon_realtime_double::oracle::python()
+        .expect("the openai oracle (installed by the README's test command)");
+    let checked =
+        salon_realtime_double::oracle::check(&python, &r.double.received(), &r.double.sent());
     assert!(
-        out.status.success(),
-        "the openai package refused events:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        checked.is_ok(),
+        "the openai package refused events:\n{}",
+        checked.unwrap_err()
     );
 }
 

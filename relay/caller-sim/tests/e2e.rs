@@ -15,6 +15,18 @@ use salon_store::{BookingRequest, Store};
 use salon_wire::CallOutcome;
 use serde_json::{Value, json};
 
+/// The first tool result the relay gave the model, parsed.
+fn first_tool_output(double: &salon_realtime_double::Double) -> Value {
+    let output = double
+        .received()
+        .into_iter()
+        .find(|e| {
+            e["type"] == "conversation.item.create" && e["item"]["type"] == "function_call_output"
+        })
+        .expect("the model got a tool result");
+    serde_json::from_str(output["item"]["output"].as_str().unwrap()).unwrap()
+}
+
 fn sid(n: u32) -> String {
     format!("CA{n:032x}")
 }
@@ -224,15 +236,7 @@ async fn scenario_2_a_known_caller_takes_the_alternative() {
             .unwrap()
             .contains("client cunoscut: Ion Popescu")
     );
-    let check = stack
-        .double
-        .received()
-        .into_iter()
-        .find(|e| {
-            e["type"] == "conversation.item.create" && e["item"]["type"] == "function_call_output"
-        })
-        .unwrap();
-    let reply: Value = serde_json::from_str(check["item"]["output"].as_str().unwrap()).unwrap();
+    let reply = first_tool_output(&stack.double);
     assert_eq!(reply["error"]["code"], "unavailable");
     assert!(
         reply["error"]["alternatives"]
@@ -439,14 +443,7 @@ async fn scenario_6_functions_down_mid_call() {
     relay_api.abort();
     let report = call.await.unwrap().unwrap();
     report.print();
-    let output = double
-        .received()
-        .into_iter()
-        .find(|e| {
-            e["type"] == "conversation.item.create" && e["item"]["type"] == "function_call_output"
-        })
-        .expect("the model got an answer");
-    let reply: Value = serde_json::from_str(output["item"]["output"].as_str().unwrap()).unwrap();
+    let reply = first_tool_output(double);
     assert_eq!(reply["error"]["code"], "functions_unreachable");
     assert!(report.closed_by_relay, "the call ended");
     assert!(
@@ -578,14 +575,6 @@ async fn scenario_8_a_retried_booking_books_once() {
         .await
         .unwrap();
     assert_eq!(booked.len(), 1, "and it was booked once");
-    let output = stack
-        .double
-        .received()
-        .into_iter()
-        .find(|e| {
-            e["type"] == "conversation.item.create" && e["item"]["type"] == "function_call_output"
-        })
-        .unwrap();
-    let reply: Value = serde_json::from_str(output["item"]["output"].as_str().unwrap()).unwrap();
+    let reply = first_tool_output(&stack.double);
     assert_eq!(reply["result"]["confirmat"], true);
 }

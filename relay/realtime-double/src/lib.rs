@@ -30,6 +30,7 @@
 pub mod audio;
 mod connection;
 mod items;
+pub mod oracle;
 mod protocol;
 pub mod script;
 mod server;

@@ -884,7 +884,7 @@ async fn a_missing_recording_fails_at_start() {
 /// the `openai` package's pydantic models by `tests/oracle_events.py`.
 #[tokio::test]
 async fn events_match_the_openai_package() {
-    let Some(python) = oracle_python() else {
+    let Some(python) = salon_realtime_double::oracle::python() else {
         return;
     };
     // Paced at 8x real time, so events sent mid-response reliably find it active.
@@ -988,13 +988,6 @@ async fn events_match_the_openai_package() {
     assert_eq!(cancelled["response"]["status"], "cancelled");
     assert_eq!(cancelled["response"]["output"][0]["status"], "incomplete");
 
-    let mut lines = String::new();
-    for (direction, events) in [("server", double.sent()), ("client", double.received())] {
-        for event in events {
-            lines.push_str(&json!({"direction": direction, "event": event}).to_string());
-            lines.push('\n');
-        }
-    }
     let kinds: std::collections::BTreeSet<String> = double
         .sent()
         .iter()
@@ -1033,64 +1026,10 @@ async fn events_match_the_openai_package() {
         );
     }
 
-    // ORACLE_DUMP=path keeps the event lines for a look by hand.
-    if let Ok(path) = std::env::var("ORACLE_DUMP") {
-        std::fs::write(path, &lines).expect("write ORACLE_DUMP");
-    }
-    let output = run_oracle(&python, &lines);
-    println!("{}", String::from_utf8_lossy(&output.stdout));
+    let checked = salon_realtime_double::oracle::check(&python, &double.received(), &double.sent());
     assert!(
-        output.status.success(),
-        "the openai package rejected events:\n{}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
+        checked.is_ok(),
+        "the openai package rejected events:\n{}",
+        checked.unwrap_err()
     );
-}
-
-/// The venv python with the `openai` package, or `None` (skip) outside CI.
-fn oracle_python() -> Option<String> {
-    let python = std::env::var("ORACLE_PYTHON").unwrap_or_else(|_| {
-        let home = std::env::var("HOME").unwrap_or_default();
-        format!("{home}/.cache/salon-voice/venvs/oracles/bin/python")
-    });
-    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    let check = std::process::Command::new(&python)
-        .args(["-c", "import openai.types.realtime, pydantic"])
-        .output();
-    match check {
-        Ok(output) if output.status.success() => Some(python),
-        Ok(output) => {
-            let why = format!(
-                "{python} cannot import the openai package: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            assert!(!in_ci, "{why}");
-            eprintln!("skipping the oracle test: {why}");
-            None
-        }
-        Err(error) => {
-            let why = format!("cannot run {python}: {error} (set ORACLE_PYTHON)");
-            assert!(!in_ci, "{why}");
-            eprintln!("skipping the oracle test: {why}");
-            None
-        }
-    }
-}
-
-fn run_oracle(python: &str, lines: &str) -> std::process::Output {
-    use std::io::Write as _;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle_events.py");
-    let mut child = std::process::Command::new(python)
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start the oracle");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = lines.to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().expect("oracle output");
-    writer.join().unwrap().expect("oracle stdin");
-    output
 }
