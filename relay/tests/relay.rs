@@ -157,18 +157,10 @@ async fn barge_in_truncates_at_what_was_heard(mode: AudioMode) {
     .await;
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
     // Let about a third of a second play, then hold playback where it is.
-    let echoed = twilio.echoed.clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while echoed.lock().unwrap().len() < 15 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the greeting does not play"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    twilio.wait_played(15, Duration::from_secs(10)).await;
     *twilio.hold.lock().unwrap() = true;
     tokio::time::sleep(Duration::from_millis(60)).await;
-    let played = echoed.lock().unwrap().len() as u64;
+    let played = twilio.echoed.lock().unwrap().len() as u64;
     twilio.speak(&caller("10-intrerupere")).await;
 
     let truncate = r
@@ -674,15 +666,7 @@ async fn relay_events_match_the_openai_package() {
     )
     .await;
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    let echoed = twilio.echoed.clone();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while echoed.lock().unwrap().len() < 10 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the greeting does not play"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    twilio.wait_played(10, Duration::from_secs(10)).await;
     twilio.speak(&caller("10-intrerupere")).await;
     r.double
         .wait_for(

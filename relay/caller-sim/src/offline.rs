@@ -41,12 +41,20 @@ pub struct Stack {
 
 /// The next day the demo salon is open, at least tomorrow: scripts speak in relative dates.
 pub fn next_open_day() -> Date {
-    let b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
-    let mut d = Timestamp::now()
-        .to_zoned_datetime(b.time_zone.tz().clone())
-        .date();
+    let b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).expect("the demo number is valid"));
+    open_day_after(
+        Timestamp::now()
+            .to_zoned_datetime(b.time_zone.tz().clone())
+            .date(),
+    )
+}
+
+/// The demo salon's first open day after `after`.
+pub fn open_day_after(after: Date) -> Date {
+    let b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).expect("the demo number is valid"));
+    let mut d = after;
     loop {
-        d = d.tomorrow().unwrap();
+        d = d.tomorrow().expect("a salon opens within jiff's range");
         if matches!(day_status(&b, d), DayStatus::Open(_)) {
             return d;
         }

@@ -8,7 +8,6 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use salon_caller_sim::offline::*;
 use salon_caller_sim::{Report, Step, call, parse_twiml};
-use salon_domain::availability::{DayStatus, day_status};
 use salon_domain::{CallSid, IdempotencyKey, PhoneE164, ServiceId, demo};
 use salon_relay::audio::AudioMode;
 use salon_store::{BookingRequest, Store};
@@ -458,18 +457,6 @@ async fn scenario_6_functions_down_mid_call() {
             .unwrap()
             .is_empty()
     );
-}
-
-/// The next open day after `after`.
-fn open_day_after(after: Date) -> Date {
-    let b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
-    let mut d = after;
-    loop {
-        d = d.tomorrow().unwrap();
-        if matches!(day_status(&b, d), DayStatus::Open(_)) {
-            return d;
-        }
-    }
 }
 
 /// Scenario 7: one caller cancels an appointment, another moves one.

@@ -382,6 +382,18 @@ impl TwilioSide {
         self.heard.lock().unwrap().contains(&Heard::Closed)
     }
 
+    /// Waits until `n` marks have been echoed (the agent's first `n` frames have played).
+    pub async fn wait_played(&self, n: usize, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.echoed.lock().unwrap().len() < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the agent's audio does not play"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Waits until `pred` holds over what was heard.
     pub async fn wait(&self, within: Duration, what: &str, pred: impl Fn(&[Heard]) -> bool) {
         let deadline = tokio::time::Instant::now() + within;
