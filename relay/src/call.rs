@@ -78,12 +78,12 @@ pub async fn serve(socket: WebSocket, shared: Arc<Shared>, cancel: CancellationT
     let span = tracing::info_span!("call", call_sid = %start.call_sid);
     async move {
         match admit(&start, &shared) {
-            Ok(business) => {
+            Ok(claims) => {
                 shared
                     .metrics
                     .active_calls
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let outcome = run(start, business, tx, rx, &shared, cancel).await;
+                let outcome = run(start, claims, tx, rx, &shared, cancel).await;
                 shared
                     .metrics
                     .active_calls
@@ -137,8 +137,10 @@ async fn wait_for_start(rx: &mut TwilioRx, shared: &Shared) -> Option<Start> {
     }
 }
 
-/// Checks the stream's format and token before anything upstream is opened; returns the business.
-fn admit(start: &Start, shared: &Shared) -> Result<String, &'static str> {
+/// Checks the stream's format and token before anything upstream is opened; returns what the
+/// token signed. The stream's own parameters must agree with it: a stream that names another
+/// business or another caller than its token is refused, and only the token's word is used.
+fn admit(start: &Start, shared: &Shared) -> Result<token::Claims, &'static str> {
     if !start.media_format.is_mulaw_8k_mono() {
         return Err("the stream is not μ-law 8 kHz mono");
     }
@@ -154,10 +156,14 @@ fn admit(start: &Start, shared: &Shared) -> Result<String, &'static str> {
         now,
     )
     .map_err(|_| "invalid stream token")?;
-    match start.custom_parameters.get(params::BUSINESS) {
-        Some(b) if *b != claims.business => Err("the business parameter does not match the token"),
-        _ => Ok(claims.business),
+    let param = |name| start.custom_parameters.get(name).map(String::as_str);
+    if param(params::BUSINESS).is_some_and(|b| b != claims.business) {
+        return Err("the business parameter does not match the token");
     }
+    if param(params::CALLER).is_some_and(|c| c != claims.caller) {
+        return Err("the caller parameter does not match the token");
+    }
+    Ok(claims)
 }
 
 /// A tool call's result, tagged with the upstream connection it belongs to.
@@ -231,23 +237,20 @@ enum Flow {
 
 async fn run(
     start: Start,
-    business: String,
+    claims: token::Claims,
     twilio: TwilioTx,
     mut twilio_rx: TwilioRx,
     shared: &Shared,
     cancel: CancellationToken,
 ) -> CallOutcome {
     let config = &shared.config;
-    let caller = start
-        .custom_parameters
-        .get(params::CALLER)
-        .cloned()
-        .unwrap_or_default();
-    let session = match shared
-        .functions
-        .session(&start.call_sid, &SessionRequest { business, caller })
-        .await
-    {
+    let request = SessionRequest {
+        business: claims.business,
+        caller: claims.caller,
+        dialled: claims.dialled,
+        stream_sid: start.stream_sid.clone(),
+    };
+    let session = match shared.functions.session(&start.call_sid, &request).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "no session config: ending the stream so Twilio apologises");

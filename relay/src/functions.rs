@@ -64,7 +64,14 @@ impl Functions {
         loop {
             attempt += 1;
             let ts = jiff::Timestamp::now().as_second();
-            let sig = auth::sign(self.secret.expose().as_bytes(), ts, &body);
+            // The signature binds the body to this call's route: replayed to another call or
+            // tool, it fails.
+            let signed = auth::Request {
+                method: "POST",
+                path,
+                body: &body,
+            };
+            let sig = auth::sign(self.secret.expose().as_bytes(), ts, &signed);
             let sent = self
                 .http
                 .post(format!("{}{path}", self.base))

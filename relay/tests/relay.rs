@@ -556,12 +556,7 @@ async fn streams_without_a_valid_token_or_format_are_refused_before_anything_ope
         h.contains(&Heard::Closed)
     })
     .await;
-    let forged = salon_wire::token::issue(
-        b"another-secret-0123456789abcdef",
-        CALL,
-        "salon-demo",
-        jiff::Timestamp::now().as_second() + 120,
-    );
+    let forged = salon_wire::token::issue(b"another-secret-0123456789abcdef", &claims());
     let bad = TwilioSide::dial(&r.relay, Some(forged)).await;
     bad.wait(Duration::from_secs(3), "closed", |h| {
         h.contains(&Heard::Closed)
@@ -589,6 +584,51 @@ async fn streams_without_a_valid_token_or_format_are_refused_before_anything_ope
     req.headers_mut()
         .insert("x-twilio-signature", "Zm9yZ2Vk".parse().unwrap());
     assert!(tokio_tungstenite::connect_async(req).await.is_err());
+}
+
+#[tokio::test]
+async fn a_stream_cannot_claim_another_caller_or_business_than_its_token() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 500}}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    let mulaw = json!({"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1});
+    for params in [
+        json!({"business": "salon-demo", "caller": "+40744999888", "token": stream_token()}),
+        json!({"business": "another-salon", "caller": CALLER, "token": stream_token()}),
+    ] {
+        let side = TwilioSide::dial_params(&r.relay, params, mulaw.clone()).await;
+        side.wait(Duration::from_secs(3), "closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    }
+    assert_eq!(r.double.connections(), 0, "nothing upstream was opened");
+    assert!(r.functions.sessions.lock().unwrap().is_empty());
+
+    // Without the caller parameter, the caller is still the one the token signed.
+    let side = TwilioSide::dial_params(
+        &r.relay,
+        json!({"business": "salon-demo", "token": stream_token()}),
+        mulaw,
+    )
+    .await;
+    side.wait(Duration::from_secs(5), "the greeting", |h| {
+        h.iter().any(|x| matches!(x, Heard::Media(_)))
+    })
+    .await;
+    let sessions = r.functions.sessions.lock().unwrap().clone();
+    assert_eq!(
+        sessions,
+        vec![json!({
+            "business": "salon-demo",
+            "caller": CALLER,
+            "dialled": "+40312345678",
+            "stream_sid": "MZ1"
+        })]
+    );
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use salon_domain::{Clock, SystemClock};
 use salon_store::{DynamoTable, EmbeddedTable, Store, Table};
@@ -77,5 +78,11 @@ pub fn router(state: AppState) -> Router {
     if state.relay_api.is_some() {
         app = app.merge(relay_api::router());
     }
-    app.with_state(state)
+    // Twilio's forms and the relay's bodies are kilobytes (a summary's transcript tens of
+    // them): a megabyte is room enough, and a bound on what a stranger can make us read.
+    app.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
 }
+
+/// The largest request body any route reads.
+pub const MAX_BODY_BYTES: usize = 1 << 20;

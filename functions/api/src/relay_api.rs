@@ -10,10 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use salon_domain::call::ToolCallRecord;
-use salon_domain::{CallEvent, CallSid, PhoneE164};
+use salon_domain::{CallEvent, CallSid, caller_id};
+use salon_store::ClaimError;
 use salon_wire::{CallSummary, SessionConfig, SessionRequest, ToolReply, ToolRequest, auth};
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use tracing::Instrument;
 
 use crate::app::AppState;
 use crate::{prompt, tools};
@@ -41,6 +43,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Signed<T> {
             .relay_api
             .clone()
             .ok_or_else(|| StatusCode::NOT_FOUND.into_response())?;
+        let method = req.method().as_str().to_owned();
+        let path = req.uri().path().to_owned();
         let (ts, sig) = {
             let header = |name: &str| {
                 req.headers()
@@ -61,7 +65,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Signed<T> {
             settings.relay_secret.expose().as_bytes(),
             ts.as_deref(),
             sig.as_deref(),
-            &body,
+            &auth::Request {
+                method: &method,
+                path: &path,
+                body: &body,
+            },
             now,
         ) {
             tracing::warn!(error = %e, "refused an unauthenticated relay request");
@@ -91,7 +99,8 @@ fn store_failed(e: impl std::fmt::Display) -> Response {
     problem(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable")
 }
 
-/// Returns the session config for a call, recording its start.
+/// Returns the session config for a call, recording its start and claiming it for the
+/// relay's stream: a second stream of the same call gets 409.
 async fn session(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -101,10 +110,6 @@ async fn session(
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
-    let settings = state
-        .relay_api
-        .as_ref()
-        .expect("the relay API is mounted only with its settings");
     let Ok(business_id) = salon_domain::BusinessId::parse(&req.business) else {
         return problem(StatusCode::NOT_FOUND, "unknown business");
     };
@@ -113,32 +118,42 @@ async fn session(
         Ok(None) => return problem(StatusCode::NOT_FOUND, "unknown business"),
         Err(e) => return store_failed(e),
     };
+    // The relay passes on what the stream token signed; a withheld caller ID is none.
+    let caller = caller_id(&req.caller);
     let now = state.clock.now();
-    let to = business
-        .numbers
-        .first()
-        .map(|n| n.to_string())
-        .unwrap_or_default();
     let started = CallEvent::Started {
         business: business.id.clone(),
-        from: req.caller.clone(),
-        to,
+        from: caller.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+        to: req.dialled.clone(),
         at: now,
     };
-    if let Err(e) = state.store.record_call(&call_sid, &started).await {
-        return store_failed(e);
+    match state
+        .store
+        .claim_call(&call_sid, &started, &req.stream_sid)
+        .await
+    {
+        Ok(_) => {}
+        Err(ClaimError::AlreadyStreaming(_)) => {
+            tracing::warn!(call_sid = %call_sid, "refused a second stream for a call");
+            return problem(StatusCode::CONFLICT, "another stream serves this call");
+        }
+        Err(e) => return store_failed(e),
     }
     let services = match state.store.services(&business.id).await {
         Ok(s) => s,
         Err(e) => return store_failed(e),
     };
-    let client = match PhoneE164::parse(&req.caller) {
-        Ok(p) => match state.store.client(&business.id, &p).await {
+    let client = match &caller {
+        Some(p) => match state.store.client(&business.id, p).await {
             Ok(c) => c,
             Err(e) => return store_failed(e),
         },
-        Err(_) => None,
+        None => None,
     };
+    let settings = state
+        .relay_api
+        .as_ref()
+        .expect("the relay API is mounted only with its settings");
     Json(SessionConfig {
         instructions: prompt::instructions(&business, &services, client.as_ref(), now),
         greeting: prompt::greeting(&business),
@@ -162,7 +177,13 @@ async fn tool(
         Err(r) => return r.into_response(),
     };
     let span = tracing::info_span!("tool", call_sid = %call_sid, tool = %name);
-    let _enter = span.enter();
+    run_tool(&state, call_sid, &name, &req)
+        .instrument(span)
+        .await
+}
+
+/// Runs a tool inside its span, then records it on the call.
+async fn run_tool(state: &AppState, call_sid: CallSid, name: &str, req: &ToolRequest) -> Response {
     let started = Instant::now();
     let now = state.clock.now();
     let unavailable = || {
@@ -195,13 +216,11 @@ async fn tool(
     let ctx = tools::CallContext {
         business,
         call_sid: call_sid.clone(),
-        caller: record
-            .from
-            .as_deref()
-            .and_then(|f| PhoneE164::parse(f).ok()),
+        // Only a caller ID is a caller: a withheld one is no number, whatever it parses as.
+        caller: record.from.as_deref().and_then(caller_id),
         now,
     };
-    let outcome = tools::run(&state.store, &ctx, &name, &req.call_id, &req.arguments).await;
+    let outcome = tools::run(&state.store, &ctx, name, &req.call_id, &req.arguments).await;
     let error = match &outcome.reply {
         ToolReply::Ok(_) => None,
         ToolReply::Err(e) => Some(
@@ -219,7 +238,7 @@ async fn tool(
         "tool call"
     );
     let record = ToolCallRecord {
-        name: name.clone(),
+        name: name.to_owned(),
         call_id: req.call_id.clone(),
         error,
         at: now,

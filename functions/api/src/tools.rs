@@ -10,97 +10,21 @@ use salon_domain::availability::{DayStatus, day_status};
 use salon_domain::service::{FindServiceError, find_service};
 use salon_domain::text::{Match, best_match};
 use salon_domain::{
-    Appointment, AppointmentId, Business, CallSid, ClosedReason, IdempotencyKey, PhoneE164,
-    Service, Slot, StaffId, Unavailable,
+    Appointment, AppointmentId, Business, CallSid, ClientName, ClosedReason, IdempotencyKey,
+    PhoneE164, PhoneOrigin, Service, Slot, StaffId, Unavailable,
 };
 use salon_store::{BookingError, BookingRequest, Store};
+use salon_wire::tool_args::{
+    self, CancelAppointment, CheckAvailability, CreateAppointment, EndCall, FindClient,
+    ListAppointments, NoArguments, RescheduleAppointment,
+};
 use salon_wire::tools::{self as names, Alternative, ToolError, ToolErrorCode};
 use salon_wire::{ToolDefinition, ToolReply};
 use schemars::JsonSchema;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::speech;
-
-/// Takes no arguments.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct NoArguments {}
-
-/// Checks a day's free times, or one wished time.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct CheckAvailability {
-    /// The service as the caller named it, e.g. "tuns" or "bărbierit".
-    pub service: String,
-    /// The day, as YYYY-MM-DD in the salon's calendar.
-    pub date: String,
-    /// The wished start, as HH:MM (24-hour). Leave out to get the day's free times.
-    #[serde(default)]
-    pub time: Option<String>,
-    /// A stylist the caller asked for, by name. Leave out for anyone.
-    #[serde(default)]
-    pub stylist: Option<String>,
-}
-
-/// Looks the caller up by their phone number.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct FindClient {
-    /// Only when the caller's number is hidden: the number they said. Otherwise leave out.
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
-/// Books an appointment after the caller confirmed every detail.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct CreateAppointment {
-    /// The service as the caller named it.
-    pub service: String,
-    /// The day, as YYYY-MM-DD.
-    pub date: String,
-    /// The start, as HH:MM (24-hour), one of the times the availability check offered.
-    pub time: String,
-    /// The name the caller gave. Required for a new client.
-    #[serde(default)]
-    pub client_name: Option<String>,
-    /// A stylist the caller asked for, by name.
-    #[serde(default)]
-    pub stylist: Option<String>,
-    /// Only when the caller's number is hidden: the number they said.
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
-/// Lists the caller's upcoming appointments.
-pub type ListAppointments = NoArguments;
-
-/// Cancels one of the caller's appointments, after they confirmed which.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct CancelAppointment {
-    /// The appointment's id, from list_client_appointments.
-    pub appointment_id: String,
-}
-
-/// Moves one of the caller's appointments to a new time, after they confirmed it.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct RescheduleAppointment {
-    /// The appointment's id, from list_client_appointments.
-    pub appointment_id: String,
-    /// The new day, as YYYY-MM-DD.
-    pub date: String,
-    /// The new start, as HH:MM (24-hour).
-    pub time: String,
-    /// A stylist the caller asked for, by name.
-    #[serde(default)]
-    pub stylist: Option<String>,
-}
-
-/// Ends the call after the goodbye has been said.
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct EndCall {
-    /// Why the call ends, e.g. "booked", "caller said goodbye".
-    #[serde(default)]
-    pub reason: Option<String>,
-}
 
 /// Derives a tool's parameters: a plain JSON Schema object, every subschema inlined.
 fn schema<T: JsonSchema>() -> Value {
@@ -142,7 +66,7 @@ pub fn definitions() -> Vec<ToolDefinition> {
         ),
         tool::<FindClient>(
             names::FIND_EXISTING_CLIENT,
-            "Looks up the caller by their phone number: their name and upcoming appointments, if they are a client.",
+            "Looks up the caller by their caller ID: their name and upcoming appointments, if they are a client. When the caller's number is hidden it finds nothing: ask for the name instead.",
         ),
         tool::<CreateAppointment>(
             names::CREATE_VOICE_APPOINTMENT,
@@ -197,18 +121,18 @@ fn fail(code: ToolErrorCode, message: impl Into<String>) -> ToolReply {
 }
 
 fn parse<T: DeserializeOwned>(arguments: &str) -> Result<T, ToolReply> {
-    let text = if arguments.trim().is_empty() {
-        "{}"
-    } else {
-        arguments
-    };
-    serde_json::from_str(text).map_err(|e| {
+    tool_args::parse(arguments).map_err(|e| {
+        // The error says where, never what: arguments carry names and numbers.
         tracing::info!(error = %e, "tool arguments did not parse");
         fail(
             ToolErrorCode::InvalidArguments,
-            "Nu am înțeles toate detaliile cererii. Vă rog să le repetați.",
+            "Nu am înțeles toate detaliile cererii. Vă rog să le repetați, pe scurt.",
         )
     })
+}
+
+fn text(t: &Option<tool_args::Text>) -> Option<&str> {
+    t.as_ref().map(tool_args::Text::as_str)
 }
 
 fn parse_date(s: &str) -> Result<Date, ToolReply> {
@@ -288,19 +212,35 @@ fn staff_name(business: &Business, id: &StaffId) -> String {
         .map_or_else(|| id.to_string(), |s| s.name.clone())
 }
 
-/// The phone the caller's appointments are under: the caller ID, or the number they said
-/// when it is hidden. A caller can only reach appointments under their own number.
-fn phone_of(ctx: &CallContext, said: Option<&str>) -> Result<PhoneE164, ToolReply> {
+/// The phone the caller's appointments are under: the caller ID. Without one, nothing
+/// about a client is found, listed, cancelled or moved on the strength of a number said.
+fn caller(ctx: &CallContext) -> Result<PhoneE164, ToolReply> {
+    ctx.caller.clone().ok_or_else(|| {
+        fail(
+            ToolErrorCode::CallerIdHidden,
+            "Numărul dumneavoastră nu este afișat, așa că nu vă pot căuta programările. Vă pot face o programare nouă pe un număr pe care mi-l spuneți.",
+        )
+    })
+}
+
+/// The number a booking goes under: the caller ID, or the number a caller with a hidden
+/// caller ID says (marked as spoken).
+fn booking_phone(
+    ctx: &CallContext,
+    said: Option<&str>,
+) -> Result<(PhoneE164, PhoneOrigin), ToolReply> {
     if let Some(p) = &ctx.caller {
-        return Ok(p.clone());
+        return Ok((p.clone(), PhoneOrigin::CallerId));
     }
     match said {
-        Some(s) => PhoneE164::parse(s).map_err(|_| {
-            fail(
-                ToolErrorCode::InvalidPhone,
-                "Numărul de telefon nu pare corect. Mi-l puteți spune din nou, cifră cu cifră?",
-            )
-        }),
+        Some(s) => PhoneE164::parse(s)
+            .map(|p| (p, PhoneOrigin::Spoken))
+            .map_err(|_| {
+                fail(
+                    ToolErrorCode::InvalidPhone,
+                    "Numărul de telefon nu pare corect. Mi-l puteți spune din nou, cifră cu cifră?",
+                )
+            }),
         None => Err(fail(
             ToolErrorCode::InvalidPhone,
             "Numărul dumneavoastră nu este afișat. Pe ce număr de telefon să fac programarea?",
@@ -426,6 +366,18 @@ fn booking_error(business: &Business, at: Option<DateTime>, e: BookingError) -> 
                 "Nu am putut înregistra cererea. Vă rog să confirmați din nou detaliile.",
             )
         }
+        BookingError::ClientBusy(clash) => {
+            let when = clash
+                .start
+                .to_zoned_datetime(business.time_zone.tz().clone());
+            fail(
+                ToolErrorCode::ClientBusy,
+                format!(
+                    "Pe acest nume aveți deja o programare {}, care se suprapune cu ora cerută. Alegeți, vă rog, altă oră.",
+                    speech::slot(&when)
+                ),
+            )
+        }
         BookingError::UnknownBusiness(_) => fail(
             ToolErrorCode::Internal,
             "Ne pare rău, a apărut o problemă la salon.",
@@ -486,12 +438,12 @@ async fn services(
 
 async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> {
     let args: CheckAvailability = parse(arguments)?;
-    let date = parse_date(&args.date)?;
+    let date = parse_date(args.date.as_str())?;
     let all = store.services(&ctx.business.id).await.map_err(store_down)?;
-    let service = service_of(&all, &args.service)?;
-    let stylist = stylist_of(&ctx.business, args.stylist.as_deref())?;
+    let service = service_of(&all, args.service.as_str())?;
+    let stylist = stylist_of(&ctx.business, text(&args.stylist))?;
     let b = &ctx.business;
-    if let Some(time) = args.time.as_deref() {
+    if let Some(time) = text(&args.time) {
         let at = date.to_datetime(parse_time(time)?);
         return match store
             .check(&b.id, &service.id, at, stylist.as_ref(), ctx.now)
@@ -592,8 +544,9 @@ async fn find_client(
     ctx: &CallContext,
     arguments: &str,
 ) -> Result<ToolReply, ToolReply> {
-    let args: FindClient = parse(arguments)?;
-    let phone = phone_of(ctx, args.phone.as_deref())?;
+    // A number said by a caller with a hidden caller ID is ignored: anyone could say it.
+    let _: FindClient = parse(arguments)?;
+    let phone = caller(ctx)?;
     let b = &ctx.business;
     let Some(client) = store.client(&b.id, &phone).await.map_err(store_down)? else {
         return Ok(ToolReply::Ok(json!({ "gasit": false })));
@@ -627,11 +580,23 @@ async fn create(
     arguments: &str,
 ) -> Result<Outcome, ToolReply> {
     let args: CreateAppointment = parse(arguments)?;
-    let at = parse_date(&args.date)?.to_datetime(parse_time(&args.time)?);
+    let at = parse_date(args.date.as_str())?.to_datetime(parse_time(args.time.as_str())?);
     let all = store.services(&ctx.business.id).await.map_err(store_down)?;
-    let service = service_of(&all, &args.service)?;
-    let stylist = stylist_of(&ctx.business, args.stylist.as_deref())?;
-    let phone = phone_of(ctx, args.phone.as_deref())?;
+    let service = service_of(&all, args.service.as_str())?;
+    let stylist = stylist_of(&ctx.business, text(&args.stylist))?;
+    let (phone, phone_origin) = booking_phone(ctx, text(&args.phone))?;
+    let client_name = text(&args.client_name)
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| {
+            ClientName::parse(n).map_err(|e| {
+                tracing::info!(error = %e, "a client name was refused");
+                fail(
+                    ToolErrorCode::InvalidName,
+                    "Nu am înțeles bine numele. Mi-l puteți spune din nou, doar prenumele și numele?",
+                )
+            })
+        })
+        .transpose()?;
     let key = IdempotencyKey::parse(salon_wire::idempotency_key(ctx.call_sid.as_str(), call_id))
         .map_err(|_| {
             fail(
@@ -643,16 +608,21 @@ async fn create(
         business: ctx.business.id.clone(),
         service: service.id.clone(),
         client: phone,
-        client_name: args.client_name.clone(),
+        phone_origin,
+        client_name,
         start: at,
         staff: stylist,
         call_sid: Some(ctx.call_sid.clone()),
         key,
     };
-    let booking = store
-        .book(&req, ctx.now)
-        .await
-        .map_err(|e| booking_error(&ctx.business, Some(at), e))?;
+    let booking = store.book(&req, ctx.now).await.map_err(|e| match e {
+        // Which appointment clashes is not for a caller whose number is not verified.
+        BookingError::ClientBusy(_) if phone_origin == PhoneOrigin::Spoken => fail(
+            ToolErrorCode::ClientBusy,
+            "Pe acest nume există deja o programare care se suprapune cu ora cerută. Alegeți, vă rog, altă oră.",
+        ),
+        e => booking_error(&ctx.business, Some(at), e),
+    })?;
     let a = &booking.appointment;
     let mut result = appointment_json(&ctx.business, a);
     if let Some(o) = result.as_object_mut() {
@@ -672,7 +642,7 @@ async fn create(
 
 async fn list(store: &Store, ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> {
     let _: ListAppointments = parse(arguments)?;
-    let phone = phone_of(ctx, None)?;
+    let phone = caller(ctx)?;
     Ok(ToolReply::Ok(
         json!({ "programari": upcoming(store, ctx, &phone).await? }),
     ))
@@ -689,8 +659,8 @@ fn appointment_id(s: &str) -> Result<AppointmentId, ToolReply> {
 
 async fn cancel(store: &Store, ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> {
     let args: CancelAppointment = parse(arguments)?;
-    let id = appointment_id(&args.appointment_id)?;
-    let phone = phone_of(ctx, None)?;
+    let id = appointment_id(args.appointment_id.as_str())?;
+    let phone = caller(ctx)?;
     let a = store
         .cancel(&ctx.business.id, &id, Some(&phone), ctx.now)
         .await
@@ -708,10 +678,10 @@ async fn reschedule(
     arguments: &str,
 ) -> Result<Outcome, ToolReply> {
     let args: RescheduleAppointment = parse(arguments)?;
-    let id = appointment_id(&args.appointment_id)?;
-    let at = parse_date(&args.date)?.to_datetime(parse_time(&args.time)?);
-    let stylist = stylist_of(&ctx.business, args.stylist.as_deref())?;
-    let phone = phone_of(ctx, None)?;
+    let id = appointment_id(args.appointment_id.as_str())?;
+    let at = parse_date(args.date.as_str())?.to_datetime(parse_time(args.time.as_str())?);
+    let stylist = stylist_of(&ctx.business, text(&args.stylist))?;
+    let phone = caller(ctx)?;
     let a = store
         .reschedule(
             &ctx.business.id,

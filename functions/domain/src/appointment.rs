@@ -38,6 +38,18 @@ pub enum Source {
     Voice,
 }
 
+/// How the appointment's phone number was learned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhoneOrigin {
+    /// Twilio's caller ID: the caller is the number's owner, as far as the network says.
+    #[default]
+    CallerId,
+    /// Said by a caller whose number was hidden: anyone could have said it, so the owner
+    /// sees it marked, and the number's owner learns of it by the confirmation.
+    Spoken,
+}
+
 /// An appointment. Never deleted: cancelling changes its status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
@@ -63,6 +75,9 @@ pub struct Appointment {
     pub status: AppointmentStatus,
     /// Voice, for now.
     pub source: Source,
+    /// Whether the number is the caller ID or only what the caller said.
+    #[serde(default)]
+    pub phone_origin: PhoneOrigin,
     /// The call it was made in, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_sid: Option<CallSid>,

@@ -228,20 +228,25 @@ impl<'a> Planner<'a> {
 
     /// Checks every rule for a start at `at`, returning the slot with its free staff.
     pub fn check(&self, at: DateTime) -> Result<Slot, Unavailable> {
-        let start = self.resolve(at).ok_or(Unavailable::NoSuchTime)?;
-        if start.timestamp() <= self.now {
-            return Err(Unavailable::InPast);
-        }
         let date = at.date();
-        let hours = match day_status(self.business, date) {
-            DayStatus::Open(h) => h,
-            DayStatus::Closed(reason) => return Err(Unavailable::Closed { date, reason }),
-        };
+        // The horizon first: a date years away is "we book only until …", not a closed day
+        // or a time the zone cannot resolve.
         if date > self.last_day() {
             return Err(Unavailable::TooFarAhead {
                 last_day: self.last_day(),
             });
         }
+        if date < self.today() {
+            return Err(Unavailable::InPast);
+        }
+        let start = self.resolve(at).ok_or(Unavailable::NoSuchTime)?;
+        if start.timestamp() <= self.now {
+            return Err(Unavailable::InPast);
+        }
+        let hours = match day_status(self.business, date) {
+            DayStatus::Open(h) => h,
+            DayStatus::Closed(reason) => return Err(Unavailable::Closed { date, reason }),
+        };
         let end = start
             .timestamp()
             .checked_add(self.duration)
@@ -445,5 +450,30 @@ mod tests {
         assert!(p.slots_on("2026-12-14".parse().unwrap()).is_empty());
         assert!(p.slots_on(p.last_day().tomorrow().unwrap()).is_empty());
         assert_eq!(p.last_day(), "2027-02-13".parse().unwrap());
+    }
+
+    #[test]
+    fn a_date_beyond_the_horizon_is_too_far_ahead_whatever_the_day() {
+        let b = salon();
+        let now = ts("2026-12-15T12:10:00+02:00");
+        let p = Planner::new(&b, Minutes::new(30).unwrap(), None, &[], now).unwrap();
+        let last_day = p.last_day();
+        // A Sunday, a holiday, the skipped DST hour and the end of time, all years away.
+        for at in [
+            "2031-06-15T10:00",
+            "2030-12-25T10:00",
+            "2030-03-31T03:30",
+            "9999-12-31T23:30",
+        ] {
+            assert_eq!(
+                p.check(at.parse().unwrap()),
+                Err(Unavailable::TooFarAhead { last_day }),
+                "{at}"
+            );
+        }
+        assert_eq!(
+            p.check("2019-03-31T03:30".parse().unwrap()),
+            Err(Unavailable::InPast)
+        );
     }
 }

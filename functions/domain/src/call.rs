@@ -96,6 +96,11 @@ pub enum CallEvent {
     Summary { summary: CallSummary, at: Timestamp },
 }
 
+/// Another media stream already claimed the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("another media stream already serves this call")]
+pub struct AlreadyStreaming;
+
 /// The last status applied, with its sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusSeen {
@@ -115,6 +120,9 @@ pub struct CallRecord {
     /// The number dialled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
+    /// The media stream that claimed the call: one stream per call, across relay instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_sid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,6 +148,7 @@ impl CallRecord {
             business: None,
             from: None,
             to: None,
+            stream_sid: None,
             started: None,
             ended: None,
             duration_seconds: None,
@@ -147,6 +156,19 @@ impl CallRecord {
             tool_calls: Vec::new(),
             appointments: Vec::new(),
             summary: None,
+        }
+    }
+
+    /// Claims the call for one media stream. The same stream may claim again (a retried
+    /// session request); another stream of the same call is refused, so one stream token
+    /// cannot open several streams and several model sessions.
+    pub fn claim(&mut self, stream_sid: &str) -> Result<(), AlreadyStreaming> {
+        match &self.stream_sid {
+            Some(s) if s != stream_sid => Err(AlreadyStreaming),
+            _ => {
+                self.stream_sid = Some(stream_sid.to_owned());
+                Ok(())
+            }
         }
     }
 
@@ -275,6 +297,15 @@ mod tests {
         }
         assert_eq!(r.tool_calls.len(), 1);
         assert_eq!(r.appointments, vec![id]);
+    }
+
+    #[test]
+    fn a_call_is_claimed_by_one_stream() {
+        let mut r = CallRecord::new(sid());
+        assert_eq!(r.claim("MZ1"), Ok(()));
+        assert_eq!(r.claim("MZ1"), Ok(()), "a retried claim");
+        assert_eq!(r.claim("MZ2"), Err(AlreadyStreaming));
+        assert_eq!(r.stream_sid.as_deref(), Some("MZ1"));
     }
 
     #[test]

@@ -130,6 +130,55 @@ impl PhoneE164 {
     }
 }
 
+/// The words Twilio and carriers put in `From` when the caller withheld their number.
+const WITHHELD: [&str; 7] = [
+    "anonymous",
+    "restricted",
+    "unavailable",
+    "blocked",
+    "unknown",
+    "private",
+    "withheld",
+];
+
+/// Spells a word on a phone keypad (`anonymous` → `266696687`).
+fn keypad(word: &str) -> String {
+    word.chars()
+        .filter_map(|c| {
+            Some(match c.to_ascii_lowercase() {
+                'a'..='c' => '2',
+                'd'..='f' => '3',
+                'g'..='i' => '4',
+                'j'..='l' => '5',
+                'm'..='o' => '6',
+                'p'..='s' => '7',
+                't'..='v' => '8',
+                'w'..='z' => '9',
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+/// Returns the caller's number from Twilio's `From`, or `None` when there is no caller ID.
+///
+/// A withheld number comes as a word (`anonymous`, `Restricted`, …) or as that word spelled on
+/// a keypad in E.164 form (`+266696687` is ANONYMOUS, `+7378742833` RESTRICTED,
+/// `+86282452253` UNAVAILABLE). Some of those spellings parse as foreign numbers, and every
+/// caller behind one would share a client record: they are no caller ID, never a client key.
+pub fn caller_id(twilio_from: &str) -> Option<PhoneE164> {
+    let raw = twilio_from.trim();
+    let lower = raw.to_ascii_lowercase();
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let withheld = WITHHELD
+        .iter()
+        .any(|w| lower.contains(w) || (!digits.is_empty() && digits == keypad(w)));
+    if withheld {
+        return None;
+    }
+    PhoneE164::parse(raw).ok()
+}
+
 impl TryFrom<String> for PhoneE164 {
     type Error = PhoneError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
@@ -225,6 +274,54 @@ mod tests {
             Err(PhoneError::InternationalLength { digits: 4 })
         );
         assert!(PhoneE164::parse("anonymous").is_err());
+    }
+
+    #[test]
+    fn withheld_caller_ids_are_no_caller_id_in_every_form() {
+        for from in [
+            "anonymous",
+            "Anonymous",
+            "ANONYMOUS",
+            "restricted",
+            "Restricted",
+            "unavailable",
+            "blocked",
+            "unknown",
+            "private",
+            "withheld",
+            "+266696687",
+            "266696687",
+            "+7378742833",
+            "+86282452253",
+            "+2562533",
+            "+8656696",
+            "+7748283",
+            "+94844353",
+            "client:anonymous",
+            "sip:unknown@example.com",
+            "",
+            "   ",
+        ] {
+            assert_eq!(caller_id(from), None, "{from:?}");
+        }
+        // The keypad spellings that parse as foreign numbers are the dangerous ones.
+        assert!(PhoneE164::parse("+266696687").is_ok());
+        assert!(PhoneE164::parse("+7378742833").is_ok());
+        assert!(PhoneE164::parse("+86282452253").is_ok());
+    }
+
+    #[test]
+    fn real_caller_ids_pass_through() {
+        assert_eq!(
+            caller_id("+40722123456").map(String::from),
+            Some("+40722123456".to_owned())
+        );
+        assert_eq!(
+            caller_id(" +44 20 7946 0958 ").map(String::from),
+            Some("+442079460958".to_owned())
+        );
+        assert_eq!(keypad("anonymous"), "266696687");
+        assert_eq!(keypad("unavailable"), "86282452253");
     }
 
     #[test]

@@ -50,18 +50,29 @@ pub fn slot(step: Timestamp, staff: &StaffId) -> String {
     format!("{}#{staff}", instant(step))
 }
 
+/// One person's booked time (a number and a name), so they cannot overlap themselves.
+pub fn person(phone: &PhoneE164, name: &str) -> String {
+    format!("PERSON#{}", salon_domain::person::person_key(phone, name))
+}
+
 pub fn idempotency(k: &IdempotencyKey) -> String {
     format!("IDEM#{k}")
 }
 
-/// What a booking is, whatever key it came with: the same call, client, service and start.
+/// What a booking is, whatever key it came with: the same call, person (number and name),
+/// service and start.
 pub fn natural(
     call: &CallSid,
     client: &PhoneE164,
+    name: &str,
     service: &ServiceId,
     start: Timestamp,
 ) -> String {
-    format!("BOOKING#{call}#{client}#{service}#{}", instant(start))
+    format!(
+        "BOOKING#{call}#{}#{service}#{}",
+        salon_domain::person::person_key(client, name),
+        instant(start)
+    )
 }
 
 /// A call's transcript, kept apart so it can expire.

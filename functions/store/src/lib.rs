@@ -2,6 +2,7 @@
 //! embedded backend, and the booking rules written once on top of it ([`Store`]).
 #![forbid(unsafe_code)]
 
+mod calls;
 pub mod dynamo;
 pub mod embedded;
 mod keys;
@@ -11,6 +12,7 @@ pub mod table;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use calls::ClaimError;
 pub use dynamo::DynamoTable;
 pub use embedded::EmbeddedTable;
 pub use store::{ALTERNATIVES, Booking, BookingError, BookingRequest, Store, StoreError};

@@ -6,9 +6,9 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use salon_domain::availability::{LOCK_STEP, lock_steps};
 use salon_domain::{
-    Appointment, AppointmentId, AppointmentStatus, Business, BusinessId, Busy, CallEvent,
-    CallRecord, CallSid, Client, ConfigError, IdempotencyKey, PhoneE164, Planner, Service,
-    ServiceId, Slot, Source, StaffId, Unavailable,
+    Appointment, AppointmentId, AppointmentStatus, Booked, Business, BusinessId, Busy, CallSid,
+    Client, ClientName, ConfigError, IdempotencyKey, PersonSchedule, PhoneE164, PhoneOrigin,
+    Planner, Service, ServiceId, Slot, Source, StaffId, Unavailable,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use crate::keys;
 use crate::table::{BackendError, Cond, Item, SkRange, Table, TransactError, Write};
 
 /// How many times a write is retried when concurrent writers got in the way.
-const MAX_ATTEMPTS: usize = 8;
+pub(crate) const MAX_ATTEMPTS: usize = 8;
 
 /// How many alternatives a refused time comes back with ("10:30 sau 11:15").
 pub const ALTERNATIVES: usize = 3;
@@ -84,6 +84,9 @@ pub enum BookingError {
     /// The appointment was cancelled and cannot be moved.
     #[error("the appointment is cancelled")]
     Cancelled,
+    /// The same person (number and name) already has an appointment overlapping this time.
+    #[error("the client already has an appointment at that time")]
+    ClientBusy(Booked),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -101,8 +104,10 @@ pub struct BookingRequest {
     pub business: BusinessId,
     pub service: ServiceId,
     pub client: PhoneE164,
-    /// The name given on the call; required for a new client.
-    pub client_name: Option<String>,
+    /// Whether `client` is the caller ID or a number the caller said.
+    pub phone_origin: PhoneOrigin,
+    /// The name given on the call; required for a new client and for a spoken number.
+    pub client_name: Option<ClientName>,
     /// The wished start, in the salon's local time.
     pub start: DateTime,
     /// A stylist the caller asked for.
@@ -156,18 +161,24 @@ struct NumberRecord {
     business: BusinessId,
 }
 
-fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+pub(crate) fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     serde_json::from_str(&item.data).map_err(|source| StoreError::Corrupt {
         key: format!("{} {}", item.pk, item.sk),
         source,
     })
 }
 
-fn encode<T: Serialize>(value: &T) -> String {
+pub(crate) fn encode<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("domain types serialise to JSON")
 }
 
-fn put(pk: String, sk: String, version: u64, value: &impl Serialize, cond: Cond) -> Write {
+pub(crate) fn put(
+    pk: String,
+    sk: String,
+    version: u64,
+    value: &impl Serialize,
+    cond: Cond,
+) -> Write {
     Write::Put {
         item: Item {
             pk,
@@ -183,9 +194,9 @@ fn put(pk: String, sk: String, version: u64, value: &impl Serialize, cond: Cond)
 /// The salon's book over a single table.
 #[derive(Clone)]
 pub struct Store {
-    table: Arc<dyn Table>,
+    pub(crate) table: Arc<dyn Table>,
     /// How long call transcripts (personal data) are kept.
-    retention_days: u32,
+    pub(crate) retention_days: u32,
 }
 
 impl Store {
@@ -511,11 +522,12 @@ impl Store {
 
     // ---- booking ----
 
-    /// Finds what an earlier request with this key, or the same booking from the same call, booked.
+    /// Finds what an earlier request with this key, or the same booking from the same call
+    /// (its natural key), booked.
     async fn replay(
         &self,
         req: &BookingRequest,
-        start: Option<Timestamp>,
+        natural: Option<&str>,
     ) -> Result<Option<Appointment>, BookingError> {
         let pk = keys::business(&req.business);
         if let Some(item) = self.table.get(&pk, &keys::idempotency(&req.key)).await? {
@@ -525,12 +537,11 @@ impl Store {
             }
             return Ok(self.appointment(&req.business, &rec.appointment).await?);
         }
-        if let (Some(call), Some(start)) = (&req.call_sid, start) {
-            let nat = keys::natural(call, &req.client, &req.service, start);
-            if let Some(item) = self.table.get(&pk, &nat).await? {
-                let rec: LockRecord = decode(&item)?;
-                return Ok(self.appointment(&req.business, &rec.appointment).await?);
-            }
+        if let Some(nat) = natural
+            && let Some(item) = self.table.get(&pk, nat).await?
+        {
+            let rec: LockRecord = decode(&item)?;
+            return Ok(self.appointment(&req.business, &rec.appointment).await?);
         }
         Ok(None)
     }
@@ -556,24 +567,49 @@ impl Store {
             .compatible()
             .ok()
             .map(|z| z.timestamp());
-        if let Some(appointment) = self.replay(req, start_at).await? {
+        if let Some(appointment) = self.replay(req, None).await? {
             return Ok(Booking {
                 appointment,
                 replayed: true,
             });
         }
-        let name = req
-            .client_name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty());
+        let name = req.client_name.as_ref().map(ClientName::as_str);
+        let spoken = req.phone_origin == PhoneOrigin::Spoken;
+        if spoken && name.is_none() {
+            // A number the caller said is not theirs for sure: its client's name is not
+            // theirs to borrow (or to hear in the confirmation).
+            return Err(BookingError::NameRequired);
+        }
+        let pk = keys::business(&req.business);
         for _ in 0..MAX_ATTEMPTS {
-            let client = self.client(&req.business, &req.client).await?;
+            // Only a caller ID may create a client: a spoken number could be anyone's.
+            let client = match spoken {
+                false => self.client(&req.business, &req.client).await?,
+                true => None,
+            };
             let client_name = match (name, &client) {
                 (Some(n), _) => n.to_owned(),
                 (None, Some(c)) => c.name.clone(),
                 (None, None) => return Err(BookingError::NameRequired),
             };
+            // What this booking is, whatever key it came with: the same call, person, service
+            // and start (a parent booking a child at the same time is another booking).
+            let natural_at = |start| {
+                req.call_sid
+                    .as_ref()
+                    .map(|c| keys::natural(c, &req.client, &client_name, &req.service, start))
+            };
+            if let Some(appointment) = self
+                .replay(req, start_at.and_then(natural_at).as_deref())
+                .await?
+            {
+                return Ok(Booking {
+                    appointment,
+                    replayed: true,
+                });
+            }
+            let person = keys::person(&req.client, &client_name);
+            let (mut schedule, person_version, person_cond) = self.person(&pk, &person).await?;
             let slot = self
                 .check_with(&b, &service, req.start, req.staff.as_ref(), None, now)
                 .await?;
@@ -581,12 +617,19 @@ impl Store {
             let end = start
                 .checked_add(service.duration.duration())
                 .expect("a slot's end was computed already");
+            if let Some(clash) = schedule.clash(start, end, None) {
+                // A racing retry of this very request may be what clashes: that is a replay.
+                if let Some(appointment) = self.replay(req, natural_at(start).as_deref()).await? {
+                    return Ok(Booking {
+                        appointment,
+                        replayed: true,
+                    });
+                }
+                return Err(BookingError::ClientBusy(clash.clone()));
+            }
             let id = AppointmentId::parse(uuid::Uuid::new_v4().simple().to_string())
                 .expect("a uuid is a valid id");
-            let natural = req
-                .call_sid
-                .as_ref()
-                .map(|c| keys::natural(c, &req.client, &req.service, start));
+            let natural = natural_at(start);
             let mut contended = false;
             for staff in &slot.staff {
                 let appointment = Appointment {
@@ -601,11 +644,11 @@ impl Store {
                     end,
                     status: AppointmentStatus::Booked,
                     source: Source::Voice,
+                    phone_origin: req.phone_origin,
                     call_sid: req.call_sid.clone(),
                     created: now,
                     moved: None,
                 };
-                let pk = keys::business(&req.business);
                 let stored = StoredAppointment {
                     appointment: appointment.clone(),
                     natural_key: natural.clone(),
@@ -642,8 +685,16 @@ impl Store {
                         Cond::Absent,
                     ));
                 }
-                let client_write = match &client {
-                    None => Some(put(
+                schedule.put(
+                    Booked {
+                        appointment: id.clone(),
+                        start,
+                        end,
+                    },
+                    now,
+                );
+                let client_write = match (&client, spoken) {
+                    (None, false) => Some(put(
                         pk.clone(),
                         keys::client(&req.client),
                         1,
@@ -654,10 +705,18 @@ impl Store {
                         },
                         Cond::Absent,
                     )),
-                    Some(_) => None,
+                    _ => None,
                 };
                 let key_writes = writes.len();
                 writes.extend(client_write);
+                // On condition nobody booked this person meanwhile: one item, whatever the length.
+                writes.push(put(
+                    pk.clone(),
+                    person.clone(),
+                    person_version,
+                    &schedule,
+                    person_cond,
+                ));
                 let locks_from = writes.len();
                 for step in lock_steps(start, end) {
                     writes.push(put(
@@ -682,7 +741,7 @@ impl Store {
                     Err(TransactError::Conflict(failed)) => {
                         if failed.iter().any(|&i| i < key_writes) {
                             // A concurrent request with the same key or for the same booking won.
-                            if let Some(appointment) = self.replay(req, Some(start)).await? {
+                            if let Some(appointment) = self.replay(req, natural.as_deref()).await? {
                                 return Ok(Booking {
                                     appointment,
                                     replayed: true,
@@ -690,7 +749,8 @@ impl Store {
                             }
                             contended = true;
                         } else if failed.iter().any(|&i| i < locks_from) {
-                            // The client was created concurrently: start over with it.
+                            // The client was created, or this person booked, concurrently:
+                            // start over with what is there now.
                             contended = true;
                         }
                         // Otherwise this staff member was taken: try the next one.
@@ -710,6 +770,35 @@ impl Store {
             jittered_pause(0).await;
         }
         Err(StoreError::Contended.into())
+    }
+
+    // ---- people ----
+
+    /// Reads a person's schedule with the version and condition to write it back.
+    async fn person(&self, pk: &str, sk: &str) -> Result<(PersonSchedule, u64, Cond), StoreError> {
+        Ok(match self.table.get(pk, sk).await? {
+            Some(item) => (
+                decode(&item)?,
+                item.version + 1,
+                Cond::Version(item.version),
+            ),
+            None => (PersonSchedule::default(), 1, Cond::Absent),
+        })
+    }
+
+    /// The write that keeps a person's schedule in step with a change to one appointment.
+    async fn person_write(
+        &self,
+        a: &Appointment,
+        change: impl FnOnce(&mut PersonSchedule) -> Result<(), BookingError>,
+    ) -> Result<Write, BookingError> {
+        let (pk, sk) = (
+            keys::business(&a.business),
+            keys::person(&a.client, &a.client_name),
+        );
+        let (mut schedule, version, cond) = self.person(&pk, &sk).await?;
+        change(&mut schedule)?;
+        Ok(put(pk, sk, version, &schedule, cond))
     }
 
     // ---- appointments ----
@@ -829,6 +918,14 @@ impl Store {
                     cond: Cond::Any,
                 });
             }
+            let id = a.id.clone();
+            writes.push(
+                self.person_write(a, |s| {
+                    s.remove(&id);
+                    Ok(())
+                })
+                .await?,
+            );
             stored.appointment.status = AppointmentStatus::Cancelled { at: now };
             writes.extend(Self::appointment_writes(&stored, version));
             match self.table.transact(writes).await {
@@ -925,6 +1022,21 @@ impl Store {
                     cond: Cond::Any,
                 });
             }
+            let moved = Booked {
+                appointment: id.clone(),
+                start: new_start,
+                end: new_end,
+            };
+            writes.push(
+                self.person_write(&old, |s| match s.clash(new_start, new_end, Some(id)) {
+                    Some(clash) => Err(BookingError::ClientBusy(clash.clone())),
+                    None => {
+                        s.put(moved, now);
+                        Ok(())
+                    }
+                })
+                .await?,
+            );
             stored.appointment.start = new_start;
             stored.appointment.end = new_end;
             stored.appointment.staff = new_staff;
@@ -938,89 +1050,11 @@ impl Store {
         }
         Err(StoreError::Contended.into())
     }
-
-    // ---- call records ----
-
-    /// Reads a call record, with its transcript while it is kept.
-    pub async fn call(&self, sid: &CallSid) -> Result<Option<CallRecord>, StoreError> {
-        let (pk, sk) = keys::call(sid);
-        let Some(item) = self.table.get(&pk, &sk).await? else {
-            return Ok(None);
-        };
-        let mut record: CallRecord = decode(&item)?;
-        if let Some(summary) = record.summary.as_mut()
-            && let Some(t) = self.table.get(&pk, keys::TRANSCRIPT).await?
-        {
-            summary.transcript = decode(&t)?;
-        }
-        Ok(Some(record))
-    }
-
-    /// Merges an event into a call's record, creating it if this is the first word of the call.
-    pub async fn record_call(
-        &self,
-        sid: &CallSid,
-        event: &CallEvent,
-    ) -> Result<CallRecord, StoreError> {
-        let (pk, sk) = keys::call(sid);
-        // Parallel tool calls of one response write the same record at once: retry each
-        // lost race after a random pause, so the writers spread out instead of colliding again.
-        for attempt in 0..MAX_ATTEMPTS * 4 {
-            let item = self.table.get(&pk, &sk).await?;
-            let (mut record, version, cond) = match &item {
-                Some(item) => (
-                    decode::<CallRecord>(item)?,
-                    item.version + 1,
-                    Cond::Version(item.version),
-                ),
-                None => (CallRecord::new(sid.clone()), 1, Cond::Absent),
-            };
-            record.apply(event);
-            let mut writes = Vec::with_capacity(2);
-            // The transcript is personal data: it lives in its own item that expires
-            // (DynamoDB TTL, the embedded store's purge), while the record stays.
-            let mut transcript = Vec::new();
-            if let Some(summary) = record.summary.as_mut()
-                && !summary.transcript.is_empty()
-            {
-                transcript = std::mem::take(&mut summary.transcript);
-                let at = match event {
-                    CallEvent::Summary { at, .. } => *at,
-                    _ => Timestamp::now(),
-                };
-                let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
-                writes.push(Write::Put {
-                    item: Item {
-                        pk: pk.clone(),
-                        sk: keys::TRANSCRIPT.to_owned(),
-                        version: 1,
-                        data: encode(&transcript),
-                        expires_at: Some(expires),
-                    },
-                    cond: Cond::Any,
-                });
-            }
-            writes.push(put(pk.clone(), sk.clone(), version, &record, cond));
-            match self.table.transact(writes).await {
-                Ok(()) => {
-                    if let Some(summary) = record.summary.as_mut()
-                        && !transcript.is_empty()
-                    {
-                        summary.transcript = transcript;
-                    }
-                    return Ok(record);
-                }
-                Err(TransactError::Backend(e)) => return Err(e.into()),
-                Err(_) => jittered_pause(attempt).await,
-            }
-        }
-        Err(StoreError::Contended)
-    }
 }
 
 /// Sleeps a random time that grows with the attempt (up to about 50 ms), to break up writers
 /// that keep colliding on one item.
-async fn jittered_pause(attempt: usize) {
+pub(crate) async fn jittered_pause(attempt: usize) {
     let ceiling = 2u64 << attempt.min(5);
     let millis = (uuid::Uuid::new_v4().as_u128() % u128::from(ceiling)) as u64 + 1;
     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;

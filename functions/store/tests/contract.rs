@@ -9,8 +9,9 @@ use jiff::civil::{Date, DateTime, time};
 use salon_domain::business::{BookingRules, OpenHours};
 use salon_domain::call::{CallOutcome, CallSummary, TokenUsage, ToolCallRecord};
 use salon_domain::{
-    AppointmentStatus, Business, BusinessId, CallEvent, CallSid, CallStatus, Client, ClosedReason,
-    IdempotencyKey, PhoneE164, ServiceId, Staff, StaffId, Unavailable, demo,
+    AppointmentStatus, Business, BusinessId, CallEvent, CallSid, CallStatus, Client, ClientName,
+    ClosedReason, IdempotencyKey, PhoneE164, PhoneOrigin, ServiceId, Staff, StaffId, Unavailable,
+    demo,
 };
 use salon_store::{BookingError, BookingRequest, Store, seed};
 
@@ -56,7 +57,8 @@ fn request(client: &str, start: &str, key: &str) -> BookingRequest {
         business: demo_id(),
         service: service("tuns"),
         client: phone(client),
-        client_name: Some("Ion Popescu".into()),
+        phone_origin: PhoneOrigin::CallerId,
+        client_name: Some(ClientName::parse("Ion Popescu").unwrap()),
         start: dt(start),
         staff: None,
         call_sid: Some(sid(1)),
@@ -982,6 +984,188 @@ async fn embedded_data_survives_a_restart() {
     data_survives_a_restart_of_the_embedded_store().await;
 }
 
+async fn a_person_cannot_overlap_themselves_but_two_people_on_one_phone_can(store: Store) {
+    seeded(&store).await;
+    let now = monday_morning();
+    let first = store
+        .book(&request("0722123456", "2026-12-15T10:00", "k1"), now)
+        .await
+        .unwrap()
+        .appointment;
+    // The same person (the name as spoken, whatever its case), from another call, at 10:15.
+    let mut again = request("0722123456", "2026-12-15T10:15", "k2");
+    again.call_sid = Some(sid(2));
+    again.client_name = Some(ClientName::parse("ion POPESCU").unwrap());
+    match store.book(&again, now).await {
+        Err(BookingError::ClientBusy(clash)) => assert_eq!(clash.appointment, first.id),
+        other => panic!("expected ClientBusy, got {other:?}"),
+    }
+    // A child booked by a parent on the same phone, under their own name, side by side.
+    let mut child = request("0722123456", "2026-12-15T10:00", "k3");
+    child.client_name = Some(ClientName::parse("Matei Popescu").unwrap());
+    let child = store.book(&child, now).await.unwrap().appointment;
+    assert_ne!(child.staff, first.staff);
+    // Back to back is fine.
+    let mut later = request("0722123456", "2026-12-15T10:30", "k4");
+    later.call_sid = Some(sid(3));
+    store.book(&later, now).await.unwrap();
+    // Moving one onto another of the same person is refused; once cancelled, the time is theirs.
+    match store
+        .reschedule(
+            &demo_id(),
+            &child.id,
+            None,
+            dt("2026-12-15T10:00"),
+            None,
+            now,
+        )
+        .await
+    {
+        Ok(a) => assert_eq!(a.id, child.id, "moving to its own time changes nothing"),
+        Err(e) => panic!("{e:?}"),
+    }
+    let mut noon = request("0722123456", "2026-12-15T12:00", "k5");
+    noon.call_sid = Some(sid(4));
+    let noon = store.book(&noon, now).await.unwrap().appointment;
+    assert!(matches!(
+        store
+            .reschedule(
+                &demo_id(),
+                &noon.id,
+                None,
+                dt("2026-12-15T10:00"),
+                None,
+                now
+            )
+            .await,
+        Err(BookingError::ClientBusy(_))
+    ));
+    store
+        .cancel(&demo_id(), &first.id, None, now)
+        .await
+        .unwrap();
+    let moved = store
+        .reschedule(
+            &demo_id(),
+            &noon.id,
+            None,
+            dt("2026-12-15T10:00"),
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.start, ts("2026-12-15T10:00:00+02:00"));
+}
+
+async fn one_person_racing_for_three_chairs_books_once(store: Store) {
+    seeded(&store).await;
+    let now = monday_morning();
+    let store = Arc::new(store);
+    let mut tasks = Vec::new();
+    for i in 0..3u32 {
+        let store = store.clone();
+        let mut r = request("0722123456", "2026-12-15T10:00", &format!("race-{i}"));
+        // Three calls at once, so none is a replay of another.
+        r.call_sid = Some(sid(10 + i));
+        tasks.push(tokio::spawn(async move { store.book(&r, now).await }));
+    }
+    let mut booked = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => booked += 1,
+            Err(BookingError::ClientBusy(_)) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(booked, 1, "one person, one chair");
+    let mine = store
+        .client_appointments(&demo_id(), &phone("0722123456"))
+        .await
+        .unwrap();
+    assert_eq!(mine.iter().filter(|a| a.is_booked()).count(), 1);
+}
+
+async fn a_spoken_number_books_without_creating_or_renaming_a_client(store: Store) {
+    seeded(&store).await;
+    let now = monday_morning();
+    store
+        .put_client(
+            &demo_id(),
+            &Client {
+                phone: phone("0733000111"),
+                name: "Maria Ionescu".into(),
+                created: now,
+            },
+        )
+        .await
+        .unwrap();
+    let mut r = request("0733000111", "2026-12-15T10:00", "k1");
+    r.phone_origin = PhoneOrigin::Spoken;
+    r.client_name = None;
+    assert!(
+        matches!(store.book(&r, now).await, Err(BookingError::NameRequired)),
+        "a spoken number never borrows its client's name"
+    );
+    r.client_name = Some(ClientName::parse("Ion Străinu").unwrap());
+    let a = store.book(&r, now).await.unwrap().appointment;
+    assert_eq!(a.phone_origin, PhoneOrigin::Spoken);
+    assert_eq!(a.client_name, "Ion Străinu");
+    let client = store
+        .client(&demo_id(), &phone("0733000111"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(client.name, "Maria Ionescu", "never renamed");
+    // A number nobody called from yet gets no client record from a spoken booking.
+    let mut new = request("0744000222", "2026-12-15T11:00", "k2");
+    new.phone_origin = PhoneOrigin::Spoken;
+    store.book(&new, now).await.unwrap();
+    assert!(
+        store
+            .client(&demo_id(), &phone("0744000222"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn a_call_is_claimed_by_one_stream(store: Store) {
+    let started = CallEvent::Started {
+        business: demo_id(),
+        from: "+40722123456".into(),
+        to: "+40312345678".into(),
+        at: monday_morning(),
+    };
+    let record = store.claim_call(&sid(1), &started, "MZ1").await.unwrap();
+    assert_eq!(record.stream_sid.as_deref(), Some("MZ1"));
+    assert_eq!(record.to.as_deref(), Some("+40312345678"));
+    // The relay retrying its request is the same claim.
+    store.claim_call(&sid(1), &started, "MZ1").await.unwrap();
+    assert!(matches!(
+        store.claim_call(&sid(1), &started, "MZ2").await,
+        Err(salon_store::ClaimError::AlreadyStreaming(_))
+    ));
+    // Racing streams of another call: exactly one wins.
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..5)
+        .map(|i| {
+            let (store, started) = (store.clone(), started.clone());
+            tokio::spawn(async move {
+                store
+                    .claim_call(&sid(2), &started, &format!("MZ-race-{i}"))
+                    .await
+                    .is_ok()
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
+}
+
 /// Runs every case against one backend, each on a fresh store.
 macro_rules! contract {
     ($backend:ident, $fresh:expr) => {
@@ -1004,6 +1188,10 @@ macro_rules! contract {
                 moving_swaps_the_times_in_one_step,
                 the_clock_changes_of_2026_and_2027_keep_wall_clock_times,
                 call_records_merge_events_from_every_writer,
+                a_person_cannot_overlap_themselves_but_two_people_on_one_phone_can,
+                one_person_racing_for_three_chairs_books_once,
+                a_spoken_number_books_without_creating_or_renaming_a_client,
+                a_call_is_claimed_by_one_stream,
             );
         }
     };

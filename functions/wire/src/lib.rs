@@ -8,6 +8,7 @@ pub mod auth;
 pub mod settings;
 pub mod summary;
 pub mod token;
+pub mod tool_args;
 pub mod tools;
 pub mod twilio_signature;
 
@@ -45,13 +46,20 @@ pub mod paths {
     }
 }
 
-/// The relay asks for a call's session config.
+/// The relay asks for a call's session config, and claims the call for its stream.
+///
+/// Every field comes from the verified stream token ([`token::Claims`]), never from what the
+/// stream's parameters say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRequest {
-    /// The business from the stream's parameters.
+    /// The business the webhook routed the call to.
     pub business: String,
-    /// The caller's number from the stream's parameters.
+    /// The caller ID in E.164, or empty when there is none.
     pub caller: String,
+    /// The number the caller dialled, in E.164.
+    pub dialled: String,
+    /// The media stream serving the call: the call's one stream, across relay instances.
+    pub stream_sid: String,
 }
 
 /// A tool the model may call, as the Realtime API's `session.tools` takes it.

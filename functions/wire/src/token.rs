@@ -1,8 +1,12 @@
-//! Stream tokens: proof that a media stream was started by our voice webhook.
+//! Stream tokens: proof that a media stream was started by our voice webhook, for this call,
+//! this caller and this number.
 //!
-//! `token = base64url(callSid|business|expiry) + "." + base64url(HMAC-SHA256(secret, callSid|business|expiry))`,
-//! expiring two minutes after issue. The relay checks it against `start.callSid` before it
-//! opens anything upstream, so nobody else can open a stream and spend the salon's OpenAI credit.
+//! `token = base64url(callSid|business|caller|dialled|expiry) + "." + base64url(HMAC-SHA256(secret, payload))`,
+//! with `caller` empty when there is no caller ID and `dialled` = Twilio's `To`, expiring two
+//! minutes after issue. The relay checks it against `start.callSid` and the stream's
+//! parameters before it opens anything upstream, so nobody else can open a stream and spend
+//! the salon's OpenAI credit, and the caller's number is as trustworthy as Twilio's `From`,
+//! never what the stream claims.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,11 +16,18 @@ use sha2::Sha256;
 /// How long a token is valid after issue, in seconds.
 pub const LIFETIME_SECS: i64 = 120;
 
-/// What a valid token says.
+/// The longest token accepted: five short fields and a MAC, with room to spare.
+pub const MAX_TOKEN_LEN: usize = 512;
+
+/// What a token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
     pub call_sid: String,
     pub business: String,
+    /// The caller ID in E.164, or empty when there is none (withheld, or not a number).
+    pub caller: String,
+    /// The number the caller dialled, in E.164.
+    pub dialled: String,
     /// Unix seconds.
     pub expires_at: i64,
 }
@@ -25,7 +36,7 @@ pub struct Claims {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenError {
-    /// Not `payload.signature` in base64url, or a payload that is not `sid|business|expiry`.
+    /// Not `payload.signature` in base64url, or a payload that is not five fields.
     #[error("malformed stream token")]
     Malformed,
     /// The signature does not match.
@@ -45,9 +56,13 @@ fn mac(secret: &[u8], payload: &[u8]) -> Hmac<Sha256> {
     mac
 }
 
-/// Issues a token for a call, valid until `expires_at` (Unix seconds).
-pub fn issue(secret: &[u8], call_sid: &str, business: &str, expires_at: i64) -> String {
-    let payload = format!("{call_sid}|{business}|{expires_at}");
+/// Issues a token carrying `claims`. Fields must not contain `|` (ids and E.164 numbers
+/// never do).
+pub fn issue(secret: &[u8], claims: &Claims) -> String {
+    let payload = format!(
+        "{}|{}|{}|{}|{}",
+        claims.call_sid, claims.business, claims.caller, claims.dialled, claims.expires_at
+    );
     let sig = mac(secret, payload.as_bytes()).finalize().into_bytes();
     format!(
         "{}.{}",
@@ -58,6 +73,9 @@ pub fn issue(secret: &[u8], call_sid: &str, business: &str, expires_at: i64) -> 
 
 /// Checks a token for the call `call_sid` at `now` (Unix seconds).
 pub fn verify(secret: &[u8], token: &str, call_sid: &str, now: i64) -> Result<Claims, TokenError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::Malformed);
+    }
     let (payload_b64, sig_b64) = token.split_once('.').ok_or(TokenError::Malformed)?;
     let payload = URL_SAFE_NO_PAD
         .decode(payload_b64)
@@ -71,9 +89,14 @@ pub fn verify(secret: &[u8], token: &str, call_sid: &str, now: i64) -> Result<Cl
         .map_err(|_| TokenError::BadSignature)?;
     let payload = String::from_utf8(payload).map_err(|_| TokenError::Malformed)?;
     let mut parts = payload.split('|');
-    let (Some(sid), Some(business), Some(expiry), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(sid), Some(business), Some(caller), Some(dialled), Some(expiry), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(TokenError::Malformed);
     };
     let expires_at: i64 = expiry.parse().map_err(|_| TokenError::Malformed)?;
@@ -86,6 +109,8 @@ pub fn verify(secret: &[u8], token: &str, call_sid: &str, now: i64) -> Result<Cl
     Ok(Claims {
         call_sid: sid.to_owned(),
         business: business.to_owned(),
+        caller: caller.to_owned(),
+        dialled: dialled.to_owned(),
         expires_at,
     })
 }
@@ -97,17 +122,22 @@ mod tests {
     const SECRET: &[u8] = b"stream-token-secret-0123456789abcdef";
     const SID: &str = "CA0123456789abcdef0123456789abcdef";
 
+    fn claims(caller: &str) -> Claims {
+        Claims {
+            call_sid: SID.into(),
+            business: "salon-demo".into(),
+            caller: caller.into(),
+            dialled: "+40312345678".into(),
+            expires_at: 1_800_000_120,
+        }
+    }
+
     #[test]
     fn a_token_verifies_for_its_call_until_it_expires() {
-        let t = issue(SECRET, SID, "salon-demo", 1_800_000_120);
-        let c = verify(SECRET, &t, SID, 1_800_000_000).unwrap();
+        let t = issue(SECRET, &claims("+40722123456"));
         assert_eq!(
-            c,
-            Claims {
-                call_sid: SID.into(),
-                business: "salon-demo".into(),
-                expires_at: 1_800_000_120
-            }
+            verify(SECRET, &t, SID, 1_800_000_000),
+            Ok(claims("+40722123456"))
         );
         assert_eq!(
             verify(SECRET, &t, SID, 1_800_000_120).map(|c| c.business),
@@ -120,8 +150,14 @@ mod tests {
     }
 
     #[test]
+    fn no_caller_id_is_an_empty_caller() {
+        let t = issue(SECRET, &claims(""));
+        assert_eq!(verify(SECRET, &t, SID, 1_800_000_000), Ok(claims("")));
+    }
+
+    #[test]
     fn forged_foreign_and_garbled_tokens_are_refused() {
-        let t = issue(SECRET, SID, "salon-demo", 1_800_000_120);
+        let t = issue(SECRET, &claims("+40722123456"));
         let other = "CAffffffffffffffffffffffffffffffff";
         assert_eq!(
             verify(SECRET, &t, other, 1_800_000_000),
@@ -131,14 +167,28 @@ mod tests {
             verify(b"another secret", &t, SID, 1_800_000_000),
             Err(TokenError::BadSignature)
         );
+        // The same signature over another caller's number does not verify.
         let forged = format!(
             "{}.{}",
-            URL_SAFE_NO_PAD.encode(format!("{other}|salon-demo|1800000120")),
+            URL_SAFE_NO_PAD.encode(format!(
+                "{SID}|salon-demo|+40744999888|+40312345678|1800000120"
+            )),
             t.split_once('.').unwrap().1
         );
         assert_eq!(
-            verify(SECRET, &forged, other, 1_800_000_000),
+            verify(SECRET, &forged, SID, 1_800_000_000),
             Err(TokenError::BadSignature)
+        );
+        // A signed payload in the old three-field form is not a token any more.
+        let old = format!("{SID}|salon-demo|1800000120");
+        let old = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&old),
+            URL_SAFE_NO_PAD.encode(mac(SECRET, old.as_bytes()).finalize().into_bytes())
+        );
+        assert_eq!(
+            verify(SECRET, &old, SID, 1_800_000_000),
+            Err(TokenError::Malformed)
         );
         assert_eq!(
             verify(SECRET, "garbage", SID, 0),
@@ -146,5 +196,9 @@ mod tests {
         );
         assert_eq!(verify(SECRET, "a.b.c", SID, 0), Err(TokenError::Malformed));
         assert_eq!(verify(SECRET, "", SID, 0), Err(TokenError::Malformed));
+        assert_eq!(
+            verify(SECRET, &"a".repeat(MAX_TOKEN_LEN + 1), SID, 0),
+            Err(TokenError::Malformed)
+        );
     }
 }

@@ -33,6 +33,13 @@ pub enum ToolErrorCode {
     Unavailable,
     /// A new client must give a name.
     NameRequired,
+    /// What was given as a name is not a name.
+    InvalidName,
+    /// The client already has an appointment at that time.
+    ClientBusy,
+    /// The caller's number is hidden: nothing about a client can be looked up by a number
+    /// they say.
+    CallerIdHidden,
     /// No such appointment for this caller.
     NotFound,
     /// The appointment was cancelled already.

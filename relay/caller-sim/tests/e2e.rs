@@ -159,7 +159,8 @@ async fn take_chair(
         business: demo_id(),
         service: ServiceId::parse("tuns").unwrap(),
         client: PhoneE164::parse(phone).unwrap(),
-        client_name: Some(format!("Client {phone}")),
+        phone_origin: salon_domain::PhoneOrigin::CallerId,
+        client_name: Some(salon_domain::ClientName::parse("Client Ocupat").unwrap()),
         start: date.to_datetime(jiff::civil::Time::constant(10, 0, 0, 0)),
         staff: None,
         call_sid: None,
@@ -233,7 +234,7 @@ async fn scenario_2_a_known_caller_takes_the_alternative() {
         session["session"]["instructions"]
             .as_str()
             .unwrap()
-            .contains("client cunoscut: Ion Popescu")
+            .contains("ca dată între ghilimele: \"Ion Popescu\"")
     );
     let reply = first_tool_output(&stack.double);
     assert_eq!(reply["error"]["code"], "unavailable");

@@ -44,6 +44,8 @@ pub struct FakeFunctions {
     pub url: String,
     pub tools: Arc<Mutex<Vec<(String, Value)>>>,
     pub summaries: Arc<Mutex<Vec<CallSummary>>>,
+    /// Every session request's body.
+    pub sessions: Arc<Mutex<Vec<Value>>>,
     pub mode: Arc<Mutex<ToolMode>>,
     pub unsigned: Arc<Mutex<u32>>,
 }
@@ -74,7 +76,11 @@ async fn fake(
         RELAY_SECRET.as_bytes(),
         h(auth::HEADER_TIMESTAMP).as_deref(),
         h(auth::HEADER_SIGNATURE).as_deref(),
-        &body,
+        &auth::Request {
+            method: "POST",
+            path: &format!("/api/relay/calls/{}/{}", rest.0, rest.1),
+            body: &body,
+        },
         now,
     )
     .is_err()
@@ -85,6 +91,7 @@ async fn fake(
     let (_call, what) = rest;
     let body: Value = serde_json::from_slice(&body).unwrap();
     if what == "session" {
+        f.sessions.lock().unwrap().push(body.clone());
         let tools = [
             "check_appointment_availability",
             "create_voice_appointment",
@@ -127,6 +134,7 @@ impl FakeFunctions {
             url: format!("http://{}", listener.local_addr().unwrap()),
             tools: Default::default(),
             summaries: Default::default(),
+            sessions: Default::default(),
             mode: Arc::new(Mutex::new(ToolMode::Ok)),
             unsigned: Default::default(),
         };
@@ -258,6 +266,15 @@ impl TwilioSide {
     }
 
     pub async fn dial_with(relay: &Relay, token: Option<String>, format: Value) -> Self {
+        let mut params = json!({"business": "salon-demo", "caller": CALLER});
+        if let Some(t) = token {
+            params["token"] = json!(t);
+        }
+        Self::dial_params(relay, params, format).await
+    }
+
+    /// Dials with these `customParameters`.
+    pub async fn dial_params(relay: &Relay, params: Value, format: Value) -> Self {
         let (ws, _) = tokio_tungstenite::connect_async(format!("{}/twilio/stream", relay.url))
             .await
             .unwrap();
@@ -327,10 +344,6 @@ impl TwilioSide {
             echoed,
             hold,
         };
-        let mut params = json!({"business": "salon-demo", "caller": "+40722123456"});
-        if let Some(t) = token {
-            params["token"] = json!(t);
-        }
         side.raw(json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}).to_string());
         side.raw(
             json!({"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {
@@ -410,14 +423,23 @@ impl TwilioSide {
     }
 }
 
-/// A valid stream token for `CALL`.
+/// The caller ID the test calls come from.
+pub const CALLER: &str = "+40722123456";
+
+/// What a valid stream token for `CALL` from `CALLER` signs.
+pub fn claims() -> token::Claims {
+    token::Claims {
+        call_sid: CALL.into(),
+        business: "salon-demo".into(),
+        caller: CALLER.into(),
+        dialled: "+40312345678".into(),
+        expires_at: jiff::Timestamp::now().as_second() + 120,
+    }
+}
+
+/// A valid stream token for `CALL` from `CALLER`.
 pub fn stream_token() -> String {
-    token::issue(
-        STREAM_SECRET.as_bytes(),
-        CALL,
-        "salon-demo",
-        jiff::Timestamp::now().as_second() + 120,
-    )
+    token::issue(STREAM_SECRET.as_bytes(), &claims())
 }
 
 /// μ-law silence.

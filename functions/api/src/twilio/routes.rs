@@ -9,8 +9,11 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use salon_domain::{CallEvent, CallSid, CallStatus, PhoneE164};
+use salon_domain::{CallEvent, CallSid, CallStatus, PhoneE164, caller_id};
 use salon_wire::token;
+use tracing::Instrument;
+
+use crate::config::TwilioSettings;
 
 use crate::app::AppState;
 use crate::twilio::{signature, twiml};
@@ -84,7 +87,7 @@ async fn voice(State(state): State<AppState>, form: TwilioForm) -> Response {
         .twilio
         .as_ref()
         .expect("the webhooks are mounted only with their settings");
-    let (Some(call_sid), Some(to)) = (form.get("CallSid"), form.get("To")) else {
+    let (Some(call_sid), Some(_)) = (form.get("CallSid"), form.get("To")) else {
         tracing::warn!("voice webhook without CallSid or To");
         return xml(twiml::say_and_hang_up(twiml::UNAVAILABLE));
     };
@@ -92,8 +95,19 @@ async fn voice(State(state): State<AppState>, form: TwilioForm) -> Response {
         return xml(twiml::say_and_hang_up(twiml::UNAVAILABLE));
     };
     let span = tracing::info_span!("voice", call_sid = %call_sid);
-    let _enter = span.enter();
-    let Ok(to) = PhoneE164::parse(to) else {
+    answer(&state, settings, &form, call_sid)
+        .instrument(span)
+        .await
+}
+
+/// Routes a call to its salon and connects it to the relay.
+async fn answer(
+    state: &AppState,
+    settings: &TwilioSettings,
+    form: &TwilioForm,
+    call_sid: CallSid,
+) -> Response {
+    let Some(Ok(to)) = form.get("To").map(PhoneE164::parse) else {
         return xml(twiml::say_and_hang_up(twiml::UNKNOWN_NUMBER));
     };
     let business = match state.store.business_by_number(&to).await {
@@ -107,16 +121,24 @@ async fn voice(State(state): State<AppState>, form: TwilioForm) -> Response {
             return xml(twiml::say_and_hang_up(twiml::UNAVAILABLE));
         }
     };
-    let expires = state.clock.now().as_second() + token::LIFETIME_SECS;
-    let token = token::issue(
-        settings.stream_token_secret.expose().as_bytes(),
-        call_sid.as_str(),
-        business.id.as_str(),
-        expires,
-    );
+    // The caller ID, or none when it is withheld (Twilio's placeholders are no number):
+    // signed into the token, so a stream cannot claim to be another caller.
+    let caller = form
+        .get("From")
+        .and_then(caller_id)
+        .map(String::from)
+        .unwrap_or_default();
+    let claims = token::Claims {
+        call_sid: call_sid.as_str().to_owned(),
+        business: business.id.as_str().to_owned(),
+        caller,
+        dialled: to.as_str().to_owned(),
+        expires_at: state.clock.now().as_second() + token::LIFETIME_SECS,
+    };
+    let token = token::issue(settings.stream_token_secret.expose().as_bytes(), &claims);
     let url = format!("{}/twilio/stream", settings.relay_public_url);
     let action = format!("{}/api/twilio/stream-ended", settings.public_base_url);
-    let caller = form.get("From").unwrap_or("");
+    let caller = claims.caller.as_str();
     tracing::info!(business = %business.id, "connecting the call to the relay");
     xml(twiml::connect(&twiml::StreamParams {
         url: &url,

@@ -66,6 +66,16 @@ pub async fn spawn_app() -> TestApp {
     }
 }
 
+/// A session request for the demo salon from `caller`, as the relay sends it from the token.
+pub fn session_body(caller: &str) -> serde_json::Value {
+    serde_json::json!({
+        "business": demo::BUSINESS_ID,
+        "caller": caller,
+        "dialled": demo::DEMO_NUMBER,
+        "stream_sid": "MZ1",
+    })
+}
+
 pub fn pairs(params: &[(&str, &str)]) -> Vec<(String, String)> {
     params
         .iter()
@@ -103,7 +113,15 @@ impl TestApp {
     ) -> reqwest::Response {
         let body = serde_json::to_vec(body).unwrap();
         let ts = self.clock_now().as_second();
-        let sig = auth::sign(secret.as_bytes(), ts, &body);
+        let sig = auth::sign(
+            secret.as_bytes(),
+            ts,
+            &auth::Request {
+                method: "POST",
+                path,
+                body: &body,
+            },
+        );
         self.http
             .post(format!("{}{path}", self.base))
             .header(auth::HEADER_TIMESTAMP, ts.to_string())
@@ -127,10 +145,7 @@ impl TestApp {
     /// Opens a session for `CALL` from `caller`.
     pub async fn session(&self, caller: &str) -> serde_json::Value {
         let r = self
-            .relay(
-                &salon_wire::paths::session(CALL),
-                &serde_json::json!({"business": demo::BUSINESS_ID, "caller": caller}),
-            )
+            .relay(&salon_wire::paths::session(CALL), &session_body(caller))
             .await;
         assert_eq!(r.status(), 200);
         r.json().await.unwrap()

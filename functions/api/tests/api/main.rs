@@ -4,4 +4,5 @@ mod helpers;
 mod local;
 mod oracle;
 mod relay;
+mod trust;
 mod twilio;

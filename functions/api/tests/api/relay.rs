@@ -14,7 +14,7 @@ fn sid() -> CallSid {
 async fn unsigned_forged_and_replayed_requests_get_401() {
     let app = spawn_app().await;
     let path = paths::session(CALL);
-    let body = json!({"business": demo::BUSINESS_ID, "caller": CALLER});
+    let body = session_body(CALLER);
     assert_eq!(
         app.relay_signed(&path, &body, "a-wrong-secret-0123456789abcdef")
             .await
@@ -38,7 +38,15 @@ async fn unsigned_forged_and_replayed_requests_get_401() {
         .header(auth::HEADER_TIMESTAMP, old.to_string())
         .header(
             auth::HEADER_SIGNATURE,
-            auth::sign(RELAY_SECRET.as_bytes(), old, &bytes),
+            auth::sign(
+                RELAY_SECRET.as_bytes(),
+                old,
+                &auth::Request {
+                    method: "POST",
+                    path: &path,
+                    body: &bytes,
+                },
+            ),
         )
         .body(bytes)
         .send()
@@ -108,7 +116,7 @@ async fn a_known_caller_is_greeted_by_name() {
         s["instructions"]
             .as_str()
             .unwrap()
-            .contains("client cunoscut: Ion Popescu")
+            .contains("ca dată între ghilimele: \"Ion Popescu\"")
     );
 }
 
@@ -116,16 +124,13 @@ async fn a_known_caller_is_greeted_by_name() {
 async fn session_errors_are_clear() {
     let app = spawn_app().await;
     let r = app
-        .relay(
-            "/api/relay/calls/not-a-sid/session",
-            &json!({"business": demo::BUSINESS_ID, "caller": CALLER}),
-        )
+        .relay("/api/relay/calls/not-a-sid/session", &session_body(CALLER))
         .await;
     assert_eq!(r.status(), 400);
     let r = app
         .relay(
             &paths::session(CALL),
-            &json!({"business": "salon-necunoscut", "caller": CALLER}),
+            &json!({"business": "salon-necunoscut", "caller": CALLER, "dialled": demo::DEMO_NUMBER, "stream_sid": "MZ1"}),
         )
         .await;
     assert_eq!(r.status(), 404);
@@ -135,10 +140,7 @@ async fn session_errors_are_clear() {
     assert_eq!(r.status(), 400, "a missing field");
     app.table.set_broken(true);
     let r = app
-        .relay(
-            &paths::session(CALL),
-            &json!({"business": demo::BUSINESS_ID, "caller": CALLER}),
-        )
+        .relay(&paths::session(CALL), &session_body(CALLER))
         .await;
     assert_eq!(r.status(), 503);
 }
@@ -359,7 +361,10 @@ async fn a_taken_time_comes_back_with_alternatives() {
             business: salon_domain::BusinessId::parse(demo::BUSINESS_ID).unwrap(),
             service: salon_domain::ServiceId::parse("tuns").unwrap(),
             client: salon_domain::PhoneE164::parse(&format!("07330000{i:02}")).unwrap(),
-            client_name: Some(format!("Client {i}")),
+            phone_origin: salon_domain::PhoneOrigin::CallerId,
+            client_name: Some(
+                salon_domain::ClientName::parse(["Ana", "Bogdan", "Carmen"][i]).unwrap(),
+            ),
             start: "2026-12-15T10:00".parse().unwrap(),
             staff: None,
             call_sid: None,
@@ -433,10 +438,7 @@ async fn callers_list_cancel_and_move_only_their_own_appointments() {
     // Another caller, another call: cannot see, cancel or move it.
     let other = "CAffffffffffffffffffffffffffffffff";
     let r = app
-        .relay(
-            &paths::session(other),
-            &json!({"business": demo::BUSINESS_ID, "caller": "0733 000 000"}),
-        )
+        .relay(&paths::session(other), &session_body("0733 000 000"))
         .await;
     assert_eq!(r.status(), 200);
     let stranger = |name: &'static str, args: Value| {
@@ -494,42 +496,29 @@ async fn callers_list_cancel_and_move_only_their_own_appointments() {
 #[tokio::test]
 async fn a_hidden_caller_id_books_with_the_number_they_say_in_any_spelling() {
     let app = spawn_app().await;
-    app.session("anonymous").await;
+    app.session("").await;
     let no_number = app
         .tool(names::CREATE_VOICE_APPOINTMENT, "c0", json!({"service": "tuns", "date": "2026-12-15", "time": "10:00", "client_name": "Ana Pop"}))
         .await;
     assert_eq!(error_code(&no_number), "invalid_phone");
-    let booked = app
-        .tool(names::CREATE_VOICE_APPOINTMENT, "c1", json!({"service": "tuns", "date": "2026-12-15", "time": "10:00", "client_name": "Ana Pop", "phone": "0722 123 456"}))
-        .await;
-    assert_eq!(booked["ok"], true, "{booked}");
-    for (i, spelling) in [
-        "0722-123-456",
-        "+40 722 123 456",
-        "0040722123456",
-        "40722123456",
-        "0722123456",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let found = app
-            .tool(
-                names::FIND_EXISTING_CLIENT,
-                &format!("f{i}"),
-                json!({"phone": spelling}),
-            )
-            .await;
-        assert_eq!(found["result"]["nume"], "Ana Pop", "{spelling}");
-    }
     let bad = app
-        .tool(
-            names::FIND_EXISTING_CLIENT,
-            "f9",
-            json!({"phone": "0722 12"}),
-        )
+        .tool(names::CREATE_VOICE_APPOINTMENT, "c1", json!({"service": "tuns", "date": "2026-12-15", "time": "10:00", "client_name": "Ana Pop", "phone": "0722 12"}))
         .await;
     assert_eq!(error_code(&bad), "invalid_phone");
+    let booked = app
+        .tool(names::CREATE_VOICE_APPOINTMENT, "c2", json!({"service": "tuns", "date": "2026-12-15", "time": "10:00", "client_name": "Ana Pop", "phone": "0040 722-123-456"}))
+        .await;
+    assert_eq!(booked["ok"], true, "{booked}");
+    let mine = app
+        .store
+        .client_appointments(
+            &salon_domain::BusinessId::parse(demo::BUSINESS_ID).unwrap(),
+            &salon_domain::PhoneE164::parse("+40722123456").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1, "booked under the number said, normalised");
+    assert_eq!(mine[0].phone_origin, salon_domain::PhoneOrigin::Spoken);
 }
 
 #[tokio::test]

@@ -65,6 +65,8 @@ async fn a_call_is_connected_to_the_relay_with_a_token_and_a_romanian_fallback()
     )
     .unwrap();
     assert_eq!(claims.business, demo::BUSINESS_ID);
+    assert_eq!(claims.caller, CALLER);
+    assert_eq!(claims.dialled, demo::DEMO_NUMBER);
     assert_eq!(claims.expires_at, app.clock_now().as_second() + 120);
     let say = doc.child("Say");
     assert_eq!(say.attr("language"), Some("ro-RO"));

@@ -1,0 +1,133 @@
+//! Call records: one per call SID, merged from every writer, and claimed by one media stream.
+
+use jiff::Timestamp;
+use salon_domain::call::AlreadyStreaming;
+use salon_domain::{CallEvent, CallRecord, CallSid};
+
+use crate::keys;
+use crate::store::{MAX_ATTEMPTS, Store, StoreError, decode, encode, jittered_pause, put};
+use crate::table::{Cond, Item, TransactError, Write};
+
+/// Why a stream could not claim a call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClaimError {
+    /// Another stream already serves the call.
+    #[error(transparent)]
+    AlreadyStreaming(#[from] AlreadyStreaming),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Store {
+    /// Reads a call record, with its transcript while it is kept.
+    pub async fn call(&self, sid: &CallSid) -> Result<Option<CallRecord>, StoreError> {
+        let (pk, sk) = keys::call(sid);
+        let Some(item) = self.table.get(&pk, &sk).await? else {
+            return Ok(None);
+        };
+        let mut record: CallRecord = decode(&item)?;
+        if let Some(summary) = record.summary.as_mut()
+            && let Some(t) = self.table.get(&pk, keys::TRANSCRIPT).await?
+        {
+            summary.transcript = decode(&t)?;
+        }
+        Ok(Some(record))
+    }
+
+    /// Merges an event into a call's record, creating it if this is the first word of the call.
+    pub async fn record_call(
+        &self,
+        sid: &CallSid,
+        event: &CallEvent,
+    ) -> Result<CallRecord, StoreError> {
+        let (pk, sk) = keys::call(sid);
+        // Parallel tool calls of one response write the same record at once: retry each
+        // lost race after a random pause, so the writers spread out instead of colliding again.
+        for attempt in 0..MAX_ATTEMPTS * 4 {
+            let item = self.table.get(&pk, &sk).await?;
+            let (mut record, version, cond) = match &item {
+                Some(item) => (
+                    decode::<CallRecord>(item)?,
+                    item.version + 1,
+                    Cond::Version(item.version),
+                ),
+                None => (CallRecord::new(sid.clone()), 1, Cond::Absent),
+            };
+            record.apply(event);
+            let mut writes = Vec::with_capacity(2);
+            // The transcript is personal data: it lives in its own item that expires
+            // (DynamoDB TTL, the embedded store's purge), while the record stays.
+            let mut transcript = Vec::new();
+            if let Some(summary) = record.summary.as_mut()
+                && !summary.transcript.is_empty()
+            {
+                transcript = std::mem::take(&mut summary.transcript);
+                let at = match event {
+                    CallEvent::Summary { at, .. } => *at,
+                    _ => Timestamp::now(),
+                };
+                let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
+                writes.push(Write::Put {
+                    item: Item {
+                        pk: pk.clone(),
+                        sk: keys::TRANSCRIPT.to_owned(),
+                        version: 1,
+                        data: encode(&transcript),
+                        expires_at: Some(expires),
+                    },
+                    cond: Cond::Any,
+                });
+            }
+            writes.push(put(pk.clone(), sk.clone(), version, &record, cond));
+            match self.table.transact(writes).await {
+                Ok(()) => {
+                    if let Some(summary) = record.summary.as_mut()
+                        && !transcript.is_empty()
+                    {
+                        summary.transcript = transcript;
+                    }
+                    return Ok(record);
+                }
+                Err(TransactError::Backend(e)) => return Err(e.into()),
+                Err(_) => jittered_pause(attempt).await,
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
+    /// Records the call's start and claims it for `stream_sid`, atomically: of two streams
+    /// racing for one call (one token replayed to several relay instances), one wins.
+    pub async fn claim_call(
+        &self,
+        sid: &CallSid,
+        started: &CallEvent,
+        stream_sid: &str,
+    ) -> Result<CallRecord, ClaimError> {
+        let (pk, sk) = keys::call(sid);
+        for attempt in 0..MAX_ATTEMPTS * 4 {
+            let item = self.table.get(&pk, &sk).await.map_err(StoreError::from)?;
+            let (mut record, version, cond) = match &item {
+                Some(item) => (
+                    decode::<CallRecord>(item)?,
+                    item.version + 1,
+                    Cond::Version(item.version),
+                ),
+                None => (CallRecord::new(sid.clone()), 1, Cond::Absent),
+            };
+            record.claim(stream_sid)?;
+            record.apply(started);
+            match self
+                .table
+                .transact(vec![put(pk.clone(), sk.clone(), version, &record, cond)])
+                .await
+            {
+                Ok(()) => return Ok(record),
+                Err(TransactError::Backend(e)) => return Err(StoreError::from(e).into()),
+                Err(_) => jittered_pause(attempt).await,
+            }
+        }
+        Err(StoreError::Contended.into())
+    }
+}
