@@ -452,6 +452,62 @@ async fn a_twilio_peer_that_stops_reading_ends_the_call_and_the_summary_is_poste
     );
 }
 
+/// A Realtime API that sets the session up and then never reads again, through a socket with
+/// a tiny receive buffer.
+async fn deaf_upstream() -> String {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(1024).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(8).unwrap();
+    let url = format!("ws://{}/v1/realtime", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let _session_update = futures_util::StreamExt::next(&mut ws).await;
+        let pcmu = json!({"type": "audio/pcmu"});
+        let updated = json!({"type": "session.updated", "session": {"type": "realtime",
+            "audio": {"input": {"format": pcmu}, "output": {"format": pcmu}}}});
+        futures_util::SinkExt::send(
+            &mut ws,
+            tungstenite::Message::Text(updated.to_string().into()),
+        )
+        .await
+        .unwrap();
+        // Hold the connection open, reading nothing more.
+        std::future::pending::<()>().await;
+        drop(ws);
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_model_that_stops_reading_ends_the_call_and_the_summary_is_posted() {
+    let functions = FakeFunctions::start().await;
+    let mut config = config(&functions, &deaf_upstream().await, AudioMode::Pcmu);
+    config.write_limit = Duration::from_secs(1);
+    let relay = Relay::start(config).await;
+    let twilio = TwilioSide::dial(&relay, Some(stream_token())).await;
+    // The caller's audio, far faster than real time: more than the buffers toward the model hold.
+    let frame =
+        json!({"event": "media", "streamSid": "MZ1", "media": {"payload": base64_mulaw(160)}})
+            .to_string();
+    for _ in 0..40_000 {
+        twilio.raw(frame.clone());
+    }
+    let summary = functions.wait_summary(Duration::from_secs(30)).await;
+    assert_eq!(summary.outcome, CallOutcome::UpstreamFailed);
+    twilio
+        .wait(Duration::from_secs(5), "the stream closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    wait_metric(&relay, "relay_active_calls", Duration::from_secs(5), |v| {
+        v == 0.0
+    })
+    .await;
+    assert!(relay.metric("relay_openai_errors_total") >= 1.0);
+}
+
 #[tokio::test]
 async fn draining_keeps_listening_refuses_new_streams_and_stops_after_the_last_call() {
     let mut r = rig(greeting(300), |c| c.drain = Duration::from_secs(60)).await;
