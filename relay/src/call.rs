@@ -15,12 +15,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use salon_relay_protocol::realtime::{OutputItem, ServerEvent, Usage};
 use salon_wire::{
     CallOutcome, CallSummary, SessionConfig, SessionRequest, Speaker, TokenUsage, ToolReply,
     TranscriptLine, params, token, tools,
 };
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
@@ -31,6 +32,8 @@ use crate::config::Config;
 use crate::functions::Functions;
 use crate::metrics::Metrics;
 use crate::openai::{self, Upstream};
+use crate::pending::PendingSlot;
+use crate::throttle::{LOG_PERIOD, LogThrottle};
 use crate::twilio::{Inbound, MarkName, Outbound, OutboundMedia, Start};
 
 /// What every call shares.
@@ -38,6 +41,24 @@ pub struct Shared {
     pub config: Arc<Config>,
     pub functions: Functions,
     pub metrics: Arc<Metrics>,
+    /// Keeps refusals at the door (bad upgrades, streams without a valid `start`) to a few
+    /// log lines however many sockets try.
+    pub(crate) door_log: LogThrottle,
+}
+
+/// What a stream holds until it is admitted, and where its call slot comes from.
+pub(crate) struct Admission {
+    /// Its place among the pending streams, given up once `start` is admitted or refused.
+    pub(crate) pending: PendingSlot,
+    /// The call slots: one is taken only after admission.
+    pub(crate) slots: Arc<Semaphore>,
+}
+
+/// Logs a refusal at the door: the first, then at most one line per period with the count.
+pub(crate) fn log_refused(shared: &Shared, why: &'static str) {
+    if let Some(refused) = shared.door_log.hit() {
+        tracing::warn!(why, refused, "refused streams (this reason is the latest)");
+    }
 }
 
 /// Asks the agent to check on a silent caller.
@@ -53,88 +74,136 @@ const RESUME: &str = "Conexiunea s-a întrerupt o clipă. Spune foarte scurt „
 
 /// How long the goodbye may take to play before the stream is closed anyway.
 const GOODBYE_LIMIT: Duration = Duration::from_secs(15);
-/// How long Twilio may take to send `start` after connecting.
-const START_LIMIT: Duration = Duration::from_secs(10);
 
 type TwilioTx = SplitSink<WebSocket, Message>;
 type TwilioRx = SplitStream<WebSocket>;
 type UpTx = SplitSink<Upstream, WsMessage>;
 type UpRx = SplitStream<Upstream>;
 
-/// Serves one Twilio media stream to its end.
-pub async fn serve(socket: WebSocket, shared: Arc<Shared>, cancel: CancellationToken) {
+/// Serves one Twilio media stream to its end: waits (briefly, as a pending stream) for a
+/// valid `start`, then takes a call slot and runs the call.
+pub(crate) async fn serve(
+    socket: WebSocket,
+    shared: Arc<Shared>,
+    admission: Admission,
+    cancel: CancellationToken,
+) {
     let (tx, mut rx) = socket.split();
-    let start = match wait_for_start(&mut rx, &shared).await {
-        Some(s) => s,
-        None => {
-            shared
-                .metrics
-                .streams_refused
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            close(tx).await;
+    let Admission { pending, slots } = admission;
+    let start = match wait_for_start(&mut rx, &shared, &pending.evicted).await {
+        Ok(s) => s,
+        Err(why) => {
+            drop(pending);
+            refused(&shared, why);
+            close(tx, shared.config.write_limit).await;
             return;
         }
     };
     let span = tracing::info_span!("call", call_sid = %start.call_sid);
     async move {
-        match admit(&start, &shared) {
-            Ok(claims) => {
-                shared
-                    .metrics
-                    .active_calls
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let outcome = run(start, claims, tx, rx, &shared, cancel).await;
-                shared
-                    .metrics
-                    .active_calls
-                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-                shared.metrics.call_ended(outcome);
-                tracing::info!(?outcome, "call ended");
-            }
+        let admitted = admit(&start, &shared);
+        // Admitted or not, this stream is no longer pending.
+        drop(pending);
+        let claims = match admitted {
+            Ok(claims) => claims,
             Err(why) => {
-                tracing::warn!(why, "refused a stream");
-                shared
-                    .metrics
-                    .streams_refused
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                close(tx).await;
+                refused(&shared, why);
+                close(tx, shared.config.write_limit).await;
+                return;
             }
-        }
+        };
+        // Only an admitted stream takes a call slot, so idle sockets never hold one.
+        let Ok(_slot) = slots.try_acquire_owned() else {
+            refused(&shared, "at the call limit");
+            close(tx, shared.config.write_limit).await;
+            return;
+        };
+        run_admitted(start, claims, tx, rx, &shared, cancel).await;
     }
     .instrument(span)
     .await
 }
 
-async fn close(mut tx: TwilioTx) {
-    let _ = tx.send(Message::Close(None)).await;
-    let _ = tx.close().await;
+/// Counts and logs (rarely) a stream refused before its call began.
+fn refused(shared: &Shared, why: &'static str) {
+    shared
+        .metrics
+        .streams_refused
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    log_refused(shared, why);
 }
 
-/// Reads until Twilio's `start`, counting anything malformed on the way.
-async fn wait_for_start(rx: &mut TwilioRx, shared: &Shared) -> Option<Start> {
-    let deadline = Instant::now() + START_LIMIT;
+/// Runs an admitted call and counts it.
+async fn run_admitted(
+    start: Start,
+    claims: token::Claims,
+    tx: TwilioTx,
+    rx: TwilioRx,
+    shared: &Shared,
+    cancel: CancellationToken,
+) {
+    let active = &shared.metrics.active_calls;
+    active.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let outcome = run(start, claims, tx, rx, shared, cancel).await;
+    active.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    shared.metrics.call_ended(outcome);
+    tracing::info!(?outcome, "call ended");
+}
+
+/// Closes Twilio's socket, giving up after `limit` if Twilio stopped reading.
+async fn close(mut tx: TwilioTx, limit: Duration) {
+    let _ = tokio::time::timeout(limit, async {
+        let _ = tx.send(Message::Close(None)).await;
+        let _ = tx.close().await;
+    })
+    .await;
+}
+
+/// Reads until Twilio's `start`: only `connected` may come before it (Twilio sends the two at
+/// once), within the start limit, and unless a newer stream pushed this one out.
+async fn wait_for_start(
+    rx: &mut TwilioRx,
+    shared: &Shared,
+    evicted: &CancellationToken,
+) -> Result<Start, &'static str> {
+    let deadline = Instant::now() + shared.config.start_limit;
     loop {
-        let msg = tokio::time::timeout_at(deadline, rx.next())
-            .await
-            .ok()??
-            .ok()?;
-        match msg {
-            Message::Text(text) => match serde_json::from_str::<Inbound>(&text) {
-                Ok(Inbound::Start { start, .. }) => return Some(start),
-                Ok(Inbound::Stop { .. }) => return None,
-                Ok(_) => {}
-                Err(_) => {
-                    shared
-                        .metrics
-                        .malformed_messages
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    tracing::warn!("a Twilio message did not parse");
-                }
-            },
-            Message::Close(_) => return None,
-            _ => {}
+        let msg = tokio::select! {
+            // Too many streams without a start: this, the oldest, made room for a newer one.
+            () = evicted.cancelled() => return Err("too many streams without a start: dropped the oldest"),
+            // Twilio sends `start` at once; a socket that does not is not Twilio.
+            _ = tokio::time::sleep_until(deadline) => return Err("no start in time"),
+            // The next message, or the socket's end.
+            msg = rx.next() => msg,
+        };
+        let text = match msg {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Binary(_))) => {
+                count_malformed(shared);
+                return Err("a binary frame before start");
+            }
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                return Err("closed (or oversized) before start");
+            }
+        };
+        match Inbound::parse(&text) {
+            Ok(Inbound::Start { start, .. }) => return Ok(start),
+            Ok(Inbound::Connected { .. }) => {}
+            Ok(_) => return Err("a message other than start"),
+            Err(_) => {
+                count_malformed(shared);
+                return Err("a malformed message before start");
+            }
         }
     }
+}
+
+fn count_malformed(shared: &Shared) {
+    shared
+        .metrics
+        .malformed_messages
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Checks the stream's format and token before anything upstream is opened; returns what the
@@ -227,6 +296,10 @@ struct Call<'a> {
     transcript: Vec<TranscriptLine>,
     barge_ins: u32,
     reconnects: u32,
+    /// A peer stopped reading (a write timed out): the call ends with this outcome.
+    stalled: Option<CallOutcome>,
+    /// Keeps malformed messages from Twilio to a few log lines per call.
+    malformed_log: LogThrottle,
 }
 
 /// What ends the loop.
@@ -254,7 +327,7 @@ async fn run(
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "no session config: ending the stream so Twilio apologises");
-            close(twilio).await;
+            close(twilio, config.write_limit).await;
             return CallOutcome::UpstreamFailed;
         }
     };
@@ -303,10 +376,12 @@ async fn run(
         transcript: Vec::new(),
         barge_ins: 0,
         reconnects: 0,
+        stalled: None,
+        malformed_log: LogThrottle::new(LOG_PERIOD),
     };
     let mut up_rx = match call.open_upstream(false).await {
-        Some(rx) => rx,
-        None => return call.finish(CallOutcome::UpstreamFailed, true).await,
+        Some(rx) if call.stalled.is_none() => rx,
+        _ => return call.finish(CallOutcome::UpstreamFailed, true).await,
     };
     // The agent speaks first.
     let greet = format!(
@@ -317,9 +392,17 @@ async fn run(
     call.response_active = true;
 
     loop {
+        // A peer that stopped reading ends the call: nothing more can reach it.
+        if let Some(outcome) = call.stalled.take() {
+            tracing::warn!(?outcome, "a peer stopped reading: ending the call");
+            let twilio_open = outcome != CallOutcome::CallerHungUp;
+            return call.finish(outcome, twilio_open).await;
+        }
         let deadline = call.next_deadline();
         let flow = tokio::select! {
+            // The caller's side: audio, marks, stop.
             msg = twilio_rx.next() => call.on_twilio(msg).await,
+            // The model's side: audio, transcripts, tool calls; a drop means reconnecting.
             msg = up_rx.next() => match msg {
                 Some(Ok(WsMessage::Text(text))) => call.on_upstream(&text).await,
                 Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => match call.reconnect().await {
@@ -328,8 +411,11 @@ async fn run(
                 },
                 Some(Ok(_)) => Flow::Continue,
             },
+            // A tool call came back from the functions.
             Some(done) = tool_rx.recv() => call.on_tool(done).await,
+            // Silence, the maximum length, or the goodbye's deadline.
             _ = tokio::time::sleep_until(deadline) => call.on_timer().await,
+            // The drain limit: say goodbye (once).
             _ = cancel.cancelled(), if !call.shutdown_requested => {
                 call.shutdown_requested = true;
                 call.ask_goodbye(CallOutcome::Shutdown, GOODBYE_SHUTDOWN).await;
@@ -348,21 +434,49 @@ impl Call<'_> {
         c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Sends Twilio one message; a write that takes longer than the write limit (Twilio
+    /// stopped reading) marks the call stalled, and nothing more is written to it.
     async fn send_twilio(&mut self, msg: &Outbound) {
+        if self.stalled.is_some() {
+            return;
+        }
         let text = serde_json::to_string(msg).expect("Twilio messages serialise");
-        if self.twilio.send(Message::Text(text.into())).await.is_err() {
-            tracing::debug!("Twilio's socket is closed");
+        let write = self.twilio.send(Message::Text(text.into()));
+        match tokio::time::timeout(self.shared.config.write_limit, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => tracing::debug!("Twilio's socket is closed"),
+            // No `CallOutcome` says "stopped reading" (the wire crate's, not ours to extend):
+            // to the caller it is a line gone dead, the nearest is a hang-up.
+            Err(_) => self.stalled = Some(CallOutcome::CallerHungUp),
         }
     }
 
+    /// Sends the model one event, bounded like [`Self::send_twilio`]; a stalled upstream ends
+    /// the call as `UpstreamFailed`.
     async fn send_up(&mut self, event: Value) {
-        if let Some(up) = self.up.as_mut()
-            && up
-                .send(WsMessage::Text(event.to_string().into()))
-                .await
-                .is_err()
-        {
-            tracing::warn!("the Realtime socket refused a write");
+        let Some(up) = self.up.as_mut() else { return };
+        let write = up.send(WsMessage::Text(event.to_string().into()));
+        match tokio::time::timeout(self.shared.config.write_limit, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => tracing::warn!("the Realtime socket refused a write"),
+            Err(_) => {
+                self.up = None;
+                self.count(&self.shared.metrics.openai_errors);
+                self.stalled.get_or_insert(CallOutcome::UpstreamFailed);
+            }
+        }
+    }
+
+    /// Counts a malformed message from Twilio; logs the first, then at most one line per
+    /// period with the count since.
+    fn malformed(&self, why: &'static str) {
+        self.count(&self.shared.metrics.malformed_messages);
+        if let Some(count) = self.malformed_log.hit() {
+            tracing::warn!(
+                why,
+                count,
+                "malformed Twilio messages (this reason is the latest)"
+            );
         }
     }
 
@@ -397,11 +511,17 @@ impl Call<'_> {
         let updated = tokio::time::timeout(Duration::from_secs(5), async {
             while let Some(Ok(msg)) = rx.next().await {
                 if let WsMessage::Text(text) = msg {
-                    let event: Value = serde_json::from_str(&text).unwrap_or_default();
-                    match event["type"].as_str() {
-                        Some("session.updated") => return Some(event),
-                        Some("error") => {
-                            tracing::error!(error = %event["error"], "the Realtime API refused the session");
+                    match ServerEvent::parse(&text) {
+                        Ok(ServerEvent::SessionUpdated {
+                            input_format,
+                            output_format,
+                        }) => return Some((input_format, output_format)),
+                        Ok(ServerEvent::Error { code, message }) => {
+                            tracing::error!(
+                                code = code.as_deref().unwrap_or(""),
+                                message = message.as_deref().unwrap_or(""),
+                                "the Realtime API refused the session"
+                            );
                             return None;
                         }
                         _ => {}
@@ -414,7 +534,8 @@ impl Call<'_> {
         .ok()
         .flatten();
         match updated {
-            Some(u) if openai::formats_match(&u, self.mode) => {}
+            Some((input, output))
+                if openai::formats_match(input.as_ref(), output.as_ref(), self.mode) => {}
             Some(_) => {
                 tracing::error!("session.updated does not echo the audio formats asked for");
                 self.count(&self.shared.metrics.openai_errors);
@@ -530,16 +651,16 @@ impl Call<'_> {
                 return Flow::Done(CallOutcome::CallerHungUp);
             }
             Some(Ok(Message::Binary(_))) => {
-                self.count(&self.shared.metrics.malformed_messages);
+                self.malformed("a binary frame");
                 return Flow::Continue;
             }
             Some(Ok(_)) => return Flow::Continue,
         };
-        let msg = match serde_json::from_str::<Inbound>(&text) {
+        // Oversized audio is refused here too: it never reaches the model.
+        let msg = match Inbound::parse(&text) {
             Ok(m) => m,
             Err(_) => {
-                self.count(&self.shared.metrics.malformed_messages);
-                tracing::warn!("a Twilio message did not parse");
+                self.malformed("a message that did not parse or was too large");
                 return Flow::Continue;
             }
         };
@@ -551,7 +672,7 @@ impl Call<'_> {
                     .decode_vec(media.payload.as_bytes(), &mut self.scratch)
                     .is_err()
                 {
-                    self.count(&self.shared.metrics.malformed_messages);
+                    self.malformed("media that is not base64");
                     return Flow::Continue;
                 }
                 if self.up.is_some() {
@@ -563,8 +684,9 @@ impl Call<'_> {
             }
             Inbound::Mark { mark } => self.on_mark(&mark.name),
             Inbound::Stop { .. } => Flow::Done(CallOutcome::CallerHungUp),
-            Inbound::Dtmf { dtmf } => {
-                tracing::info!(digit = %dtmf.digit, "a key was pressed");
+            Inbound::Dtmf { .. } => {
+                // The digit is the caller's (it may be part of a number): log only what it did.
+                tracing::info!(action = "none", "a key was pressed");
                 Flow::Continue
             }
             Inbound::Connected { .. } | Inbound::Start { .. } => Flow::Continue,
@@ -661,33 +783,26 @@ impl Call<'_> {
     }
 
     async fn on_upstream(&mut self, text: &str) -> Flow {
-        let event: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(_) => return Flow::Continue,
+        // What does not parse is ignored, as any event the relay does not act on.
+        let Ok(event) = ServerEvent::parse(text) else {
+            return Flow::Continue;
         };
-        match event["type"].as_str().unwrap_or("") {
-            "response.output_audio.delta" => {
-                let item_id = event["item_id"].as_str().unwrap_or("");
-                if self.interrupted.as_deref() == Some(item_id) {
+        match event {
+            ServerEvent::AudioDelta { item_id, delta } => {
+                if self.interrupted.as_deref() == Some(&*item_id) {
                     return Flow::Continue;
                 }
                 if self.playing.as_ref().is_none_or(|p| p.item_id != item_id) {
                     self.pump(true).await;
                     self.playing = Some(Playing {
-                        item_id: item_id.to_owned(),
+                        item_id: item_id.into_owned(),
                         model_bytes: 0,
                         sent_ms: 0,
                         played_ms: 0,
                     });
                 }
                 self.scratch.clear();
-                if B64
-                    .decode_vec(
-                        event["delta"].as_str().unwrap_or("").as_bytes(),
-                        &mut self.scratch,
-                    )
-                    .is_ok()
-                {
+                if B64.decode_vec(delta.as_bytes(), &mut self.scratch).is_ok() {
                     if let Some(p) = self.playing.as_mut() {
                         p.model_bytes += self.scratch.len() as u64;
                     }
@@ -696,58 +811,43 @@ impl Call<'_> {
                 }
             }
             // The item's last partial frame goes out padded, so the next item starts on a frame.
-            "response.output_audio.done"
-                if self.interrupted.as_deref() != event["item_id"].as_str() =>
+            ServerEvent::AudioDone { item_id }
+                if self.interrupted.as_deref() != item_id.as_deref() =>
             {
                 self.pump(true).await;
             }
-            "response.output_audio_transcript.done" => {
-                if let Some(t) = event["transcript"]
-                    .as_str()
-                    .filter(|t| !t.trim().is_empty())
-                {
-                    self.transcript.push(TranscriptLine {
-                        speaker: Speaker::Agent,
-                        text: t.to_owned(),
-                    });
-                }
+            ServerEvent::AgentTranscript { transcript } => {
+                self.transcribe(Speaker::Agent, transcript);
             }
-            "conversation.item.input_audio_transcription.completed" => {
-                if let Some(t) = event["transcript"]
-                    .as_str()
-                    .filter(|t| !t.trim().is_empty())
-                {
-                    self.transcript.push(TranscriptLine {
-                        speaker: Speaker::Caller,
-                        text: t.to_owned(),
-                    });
-                }
+            ServerEvent::CallerTranscript { transcript } => {
+                self.transcribe(Speaker::Caller, transcript);
             }
-            "input_audio_buffer.speech_started" => {
+            ServerEvent::SpeechStarted => {
                 self.last_activity = Instant::now();
                 self.checked_in = false;
                 self.barge_in().await;
             }
-            "input_audio_buffer.speech_stopped" => self.last_activity = Instant::now(),
-            "response.created" => self.response_active = true,
-            "response.output_item.done" => {
-                let item = &event["item"];
-                if item["type"] == "function_call" {
-                    let name = item["name"].as_str().unwrap_or("").to_owned();
-                    let call_id = item["call_id"].as_str().unwrap_or("").to_owned();
-                    let arguments = item["arguments"].as_str().unwrap_or("{}").to_owned();
-                    if name == tools::END_CALL {
-                        self.end_after_response = Some(CallOutcome::EndedByAgent);
-                    } else if self.end_after_response.is_none() {
-                        self.start_tool(name, call_id, arguments);
-                    }
+            ServerEvent::SpeechStopped => self.last_activity = Instant::now(),
+            ServerEvent::ResponseCreated => self.response_active = true,
+            ServerEvent::OutputItemDone {
+                item:
+                    OutputItem::FunctionCall {
+                        name,
+                        call_id,
+                        arguments,
+                    },
+            } => {
+                if name == tools::END_CALL {
+                    self.end_after_response = Some(CallOutcome::EndedByAgent);
+                } else if self.end_after_response.is_none() {
+                    self.start_tool(name, call_id, arguments);
                 }
             }
-            "response.done" => {
+            ServerEvent::ResponseDone { usage: reported } => {
                 self.response_active = false;
                 self.last_activity = Instant::now();
-                if let Some(u) = event["response"].get("usage") {
-                    self.usage.add(&usage(u));
+                if let Some(u) = reported {
+                    self.usage.add(&usage(&u));
                 }
                 if let Some(outcome) = self.end_after_response.take() {
                     return self.begin_ending(outcome).await;
@@ -761,14 +861,24 @@ impl Call<'_> {
                 }
                 self.maybe_respond().await;
             }
-            "error" => {
-                let code = event["error"]["code"].as_str().unwrap_or("");
-                tracing::warn!(code, message = %event["error"]["message"], "the Realtime API reported an error");
+            ServerEvent::Error { code, message } => {
+                tracing::warn!(
+                    code = code.as_deref().unwrap_or(""),
+                    message = message.as_deref().unwrap_or(""),
+                    "the Realtime API reported an error"
+                );
                 self.count(&self.shared.metrics.openai_errors);
             }
             _ => {}
         }
         Flow::Continue
+    }
+
+    /// Keeps a non-empty transcript line for the summary.
+    fn transcribe(&mut self, speaker: Speaker, transcript: Option<String>) {
+        if let Some(text) = transcript.filter(|t| !t.trim().is_empty()) {
+            self.transcript.push(TranscriptLine { speaker, text });
+        }
     }
 
     fn start_tool(&mut self, name: String, call_id: String, arguments: String) {
@@ -848,8 +958,18 @@ impl Call<'_> {
     /// 2xx before closing the stream, so the stream-ended webhook knows not to apologise.
     async fn finish(mut self, outcome: CallOutcome, twilio_open: bool) -> CallOutcome {
         if let Some(mut up) = self.up.take() {
-            let _ = up.send(WsMessage::Close(None)).await;
-            let _ = up.close().await;
+            let _ = tokio::time::timeout(self.shared.config.write_limit, async {
+                let _ = up.send(WsMessage::Close(None)).await;
+                let _ = up.close().await;
+            })
+            .await;
+        }
+        let unreported = self.malformed_log.take_unreported();
+        if unreported > 0 {
+            tracing::warn!(
+                count = unreported,
+                "malformed Twilio messages since the last report"
+            );
         }
         let summary = CallSummary {
             outcome,
@@ -868,20 +988,19 @@ impl Call<'_> {
             tracing::error!(error = %e, "could not post the call summary");
         }
         if twilio_open {
-            close(self.twilio).await;
+            close(self.twilio, self.shared.config.write_limit).await;
         }
         outcome
     }
 }
 
-/// Reads `response.done`'s usage.
-fn usage(u: &Value) -> TokenUsage {
-    let n = |v: &Value| v.as_u64().unwrap_or(0);
+/// Converts `response.done`'s usage into the summary's.
+fn usage(u: &Usage) -> TokenUsage {
     TokenUsage {
-        input_tokens: n(&u["input_tokens"]),
-        output_tokens: n(&u["output_tokens"]),
-        input_audio_tokens: n(&u["input_token_details"]["audio_tokens"]),
-        output_audio_tokens: n(&u["output_token_details"]["audio_tokens"]),
-        cached_input_tokens: n(&u["input_token_details"]["cached_tokens"]),
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        input_audio_tokens: u.input_token_details.audio_tokens,
+        output_audio_tokens: u.output_token_details.audio_tokens,
+        cached_input_tokens: u.input_token_details.cached_tokens,
     }
 }

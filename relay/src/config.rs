@@ -12,8 +12,8 @@ use crate::audio::AudioMode;
 pub struct Config {
     /// The relay's public `wss://` base; the URL Twilio signs the upgrade against is `{this}/twilio/stream`.
     pub relay_public_url: String,
-    /// Checks Twilio's signature on the upgrade, when Twilio sends one.
-    pub twilio_auth_token: Option<Secret>,
+    /// Whether the upgrade must carry Twilio's signature (it must, unless explicitly off).
+    pub upgrade_signature: UpgradeSignature,
     pub relay_secret: Secret,
     pub stream_token_secret: Secret,
     /// The functions' base URL (`https://…execute-api…`).
@@ -28,6 +28,15 @@ pub struct Config {
     pub audio_mode: AudioMode,
     /// Calls served at once; more are refused so Twilio plays the fallback.
     pub max_calls: usize,
+    /// Streams upgraded but not yet admitted (no valid `start` yet); past this the oldest is
+    /// dropped, so idle sockets can never hold a call's place.
+    pub max_pending_streams: usize,
+    /// How long an upgraded stream may take to send a valid `start` (Twilio sends it at once).
+    pub start_limit: Duration,
+    /// How long one write to Twilio or to OpenAI may take; a peer that stops reading ends the call.
+    pub write_limit: Duration,
+    /// How long a client may take to send a request's headers (or idle between requests).
+    pub header_read_limit: Duration,
     /// Caller silence before the agent checks in ("Mai sunteți acolo?"), then says goodbye.
     pub silence: Duration,
     /// The longest call; then the agent ends it politely.
@@ -40,10 +49,55 @@ pub struct Config {
     pub connect_budget: Duration,
 }
 
+/// Whether the WebSocket upgrade must carry a valid `X-Twilio-Signature`.
+#[derive(Debug, Clone)]
+pub enum UpgradeSignature {
+    /// Checked with the account's auth token; an upgrade without a valid one gets 403.
+    Required(Secret),
+    /// Not checked (`TWILIO_SIGNATURE_CHECK=off`): local runs only, logged loudly at start.
+    Off,
+}
+
 /// The default Realtime model: generally available, not scheduled for shutdown.
 pub const DEFAULT_MODEL: &str = "gpt-realtime";
 /// The GA Realtime endpoint.
 pub const DEFAULT_OPENAI_URL: &str = "wss://api.openai.com/v1/realtime";
+
+fn count(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(ConfigError::Invalid {
+                name,
+                why: format!("expected a positive number, got {v:?}"),
+            }),
+    }
+}
+
+/// Reads `TWILIO_SIGNATURE_CHECK` (on unless `off`) and, when on, `TWILIO_AUTH_TOKEN`.
+fn upgrade_signature(
+    get: &dyn Fn(&str) -> Option<String>,
+) -> Result<UpgradeSignature, ConfigError> {
+    match get("TWILIO_SIGNATURE_CHECK").as_deref().map(str::trim) {
+        None | Some("on") => Ok(UpgradeSignature::Required(Secret::new(required(
+            get,
+            "TWILIO_AUTH_TOKEN",
+        )?))),
+        Some("off") => Ok(UpgradeSignature::Off),
+        Some(other) => Err(ConfigError::Invalid {
+            name: "TWILIO_SIGNATURE_CHECK",
+            why: format!("expected on or off, got {other:?}"),
+        }),
+    }
+}
 
 fn secs(
     get: &dyn Fn(&str) -> Option<String>,
@@ -80,25 +134,12 @@ impl Config {
                 why: e.to_string(),
             })?,
         };
-        let max_calls = match get("MAX_CALLS") {
-            None => 100,
-            Some(v) => v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or(ConfigError::Invalid {
-                    name: "MAX_CALLS",
-                    why: format!("expected a positive number, got {v:?}"),
-                })?,
-        };
         Ok(Self {
             relay_public_url: url(
                 "RELAY_PUBLIC_URL",
                 &required(get, "RELAY_PUBLIC_URL")?,
                 &["wss", "ws"],
             )?,
-            twilio_auth_token: get("TWILIO_AUTH_TOKEN").map(Secret::new),
             relay_secret: secret(get, "RELAY_SECRET")?,
             stream_token_secret: secret(get, "STREAM_TOKEN_SECRET")?,
             functions_url: url(
@@ -112,10 +153,15 @@ impl Config {
                 &get("OPENAI_REALTIME_URL").unwrap_or_else(|| DEFAULT_OPENAI_URL.into()),
                 &["wss", "ws"],
             )?,
+            upgrade_signature: upgrade_signature(get)?,
             model: get("OPENAI_REALTIME_MODEL"),
             voice: get("OPENAI_VOICE"),
             audio_mode,
-            max_calls,
+            max_calls: count(get, "MAX_CALLS", 100)?,
+            max_pending_streams: count(get, "MAX_PENDING_STREAMS", 32)?,
+            start_limit: Duration::from_secs(5),
+            write_limit: Duration::from_secs(5),
+            header_read_limit: Duration::from_secs(10),
             silence: secs(get, "SILENCE_SECS", 10)?,
             max_call: secs(get, "MAX_CALL_SECS", 600)?,
             drain: secs(get, "DRAIN_SECS", 600)?,
@@ -140,6 +186,7 @@ mod tests {
 
     const GOOD: &[(&str, &str)] = &[
         ("RELAY_PUBLIC_URL", "wss://relay.example.com/"),
+        ("TWILIO_AUTH_TOKEN", "0123456789abcdef0123456789abcdef"),
         ("RELAY_SECRET", "relay-secret-0123456789abcdef"),
         ("STREAM_TOKEN_SECRET", "stream-secret-0123456789abcdef"),
         ("FUNCTIONS_URL", "https://api.example.com"),
@@ -153,7 +200,66 @@ mod tests {
         assert_eq!(c.openai_url, DEFAULT_OPENAI_URL);
         assert_eq!(c.audio_mode, AudioMode::Pcm24);
         assert_eq!(c.max_call, Duration::from_secs(600));
+        assert_eq!((c.max_calls, c.max_pending_streams), (100, 32));
+        assert!(matches!(c.upgrade_signature, UpgradeSignature::Required(_)));
         assert!(!format!("{c:?}").contains("sk-test"), "secrets never print");
+        assert!(!format!("{c:?}").contains("0123456789abcdef0123"));
+    }
+
+    /// `GOOD` without one variable, and with the extra pairs.
+    fn with(
+        without: &str,
+        extra: &[(&'static str, &'static str)],
+    ) -> Vec<(&'static str, &'static str)> {
+        GOOD.iter()
+            .filter(|(k, _)| *k != without)
+            .chain(extra)
+            .copied()
+            .collect()
+    }
+
+    fn read(pairs: Vec<(&'static str, &'static str)>) -> Result<Config, ConfigError> {
+        Config::from_lookup(&move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn the_upgrade_signature_is_required_unless_explicitly_off() {
+        let e = read(with("TWILIO_AUTH_TOKEN", &[])).unwrap_err();
+        assert_eq!(e.to_string(), "TWILIO_AUTH_TOKEN is not set");
+        let e = read(with(
+            "TWILIO_AUTH_TOKEN",
+            &[("TWILIO_SIGNATURE_CHECK", "on")],
+        ))
+        .unwrap_err();
+        assert_eq!(e.to_string(), "TWILIO_AUTH_TOKEN is not set");
+        let off = read(with(
+            "TWILIO_AUTH_TOKEN",
+            &[("TWILIO_SIGNATURE_CHECK", "off")],
+        ))
+        .unwrap();
+        assert!(matches!(off.upgrade_signature, UpgradeSignature::Off));
+        let e = read(with("", &[("TWILIO_SIGNATURE_CHECK", "no")])).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("TWILIO_SIGNATURE_CHECK is invalid")
+        );
+    }
+
+    #[test]
+    fn the_pending_cap_is_read_and_checked() {
+        assert_eq!(
+            read(with("", &[("MAX_PENDING_STREAMS", "8")]))
+                .unwrap()
+                .max_pending_streams,
+            8
+        );
+        let e = read(with("", &[("MAX_PENDING_STREAMS", "0")])).unwrap_err();
+        assert!(e.to_string().starts_with("MAX_PENDING_STREAMS is invalid"));
     }
 
     #[test]

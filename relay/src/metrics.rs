@@ -21,6 +21,8 @@ const OUTCOMES: [(CallOutcome, &str); 6] = [
 #[derive(Default)]
 pub struct Metrics {
     pub active_calls: AtomicU64,
+    /// Streams upgraded and waiting for an admitted `start`.
+    pub pending_streams: AtomicU64,
     calls: [AtomicU64; 6],
     /// Streams refused before a call began (bad token, wrong format, full, draining).
     pub streams_refused: AtomicU64,
@@ -68,6 +70,12 @@ impl Metrics {
             self.active_calls.load(Relaxed),
         );
         one(
+            "relay_pending_streams",
+            "gauge",
+            "Streams upgraded and not yet admitted.",
+            self.pending_streams.load(Relaxed),
+        );
+        one(
             "relay_streams_refused_total",
             "counter",
             "Streams refused before a call began.",
@@ -94,7 +102,7 @@ impl Metrics {
         one(
             "relay_malformed_messages_total",
             "counter",
-            "Twilio messages that did not parse.",
+            "Twilio messages refused: unparsable, binary or oversized.",
             self.malformed_messages.load(Relaxed),
         );
         one(

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use salon_relay_protocol::realtime::{AudioFormat, MAX_EVENT_BYTES};
 use salon_wire::{SessionConfig, Speaker, TranscriptLine};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -22,11 +23,14 @@ pub type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 #[error("cannot connect to the Realtime API")]
 pub struct ConnectError(#[source] pub tokio_tungstenite::tungstenite::Error);
 
-/// Per-socket buffers sized for one call's events, not tungstenite's 128 KiB defaults.
+/// Per-socket buffers sized for one call's events, not tungstenite's 128 KiB defaults, and
+/// messages bounded at the largest legitimate event ([`MAX_EVENT_BYTES`]) instead of 64 MiB.
 fn socket_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(16 * 1024)
         .write_buffer_size(0)
+        .max_message_size(Some(MAX_EVENT_BYTES))
+        .max_frame_size(Some(MAX_EVENT_BYTES))
 }
 
 /// Opens one connection: `{url}?model=…` with the bearer key, no beta header.
@@ -108,13 +112,19 @@ pub fn session_update(session: &SessionConfig, mode: AudioMode, model: &str, voi
 }
 
 /// Returns whether `session.updated` echoes the audio formats the relay asked for.
-pub fn formats_match(updated: &Value, mode: AudioMode) -> bool {
+pub fn formats_match(
+    input: Option<&AudioFormat>,
+    output: Option<&AudioFormat>,
+    mode: AudioMode,
+) -> bool {
     let want = mode.openai_format();
-    let audio = &updated["session"]["audio"];
-    let same = |got: &Value| {
-        got["type"] == want["type"] && (want.get("rate").is_none() || got["rate"] == want["rate"])
+    let same = |got: Option<&AudioFormat>| {
+        got.is_some_and(|got| {
+            want["type"] == got.kind.as_str()
+                && (want.get("rate").is_none() || want["rate"].as_u64() == got.rate.map(u64::from))
+        })
     };
-    same(&audio["input"]["format"]) && same(&audio["output"]["format"])
+    same(input) && same(output)
 }
 
 /// Caller audio, base64 in the session's input format.

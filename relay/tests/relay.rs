@@ -669,7 +669,7 @@ async fn shutdown_drains_calls_and_refuses_new_ones() {
     // The call in progress goes on; new ones are refused.
     assert!(!twilio.closed());
     assert!(
-        tokio_tungstenite::connect_async(format!("{}/twilio/stream", r.relay.url))
+        tokio_tungstenite::connect_async(r.relay.stream_request())
             .await
             .is_err()
     );
@@ -766,6 +766,7 @@ async fn relay_events_match_the_openai_package() {
 
 #[tokio::test]
 async fn health_and_metrics_are_served_over_http() {
+    // /metrics is on the metrics listener; the public one is tested in front_door.rs.
     let r = rig(
         json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 2000}}]}),
         AudioMode::Pcmu,
@@ -788,7 +789,7 @@ async fn health_and_metrics_are_served_over_http() {
         .await
         .unwrap();
     let metrics = http
-        .get(format!("{}/metrics", r.relay.http()))
+        .get(format!("{}/metrics", r.relay.metrics_url))
         .send()
         .await
         .unwrap();

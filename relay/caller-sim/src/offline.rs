@@ -184,7 +184,9 @@ impl Prepared {
 
         let config = salon_relay::Config {
             relay_public_url: relay_url,
-            twilio_auth_token: Some(salon_relay::config::Secret::new(AUTH_TOKEN)),
+            upgrade_signature: salon_relay::config::UpgradeSignature::Required(
+                salon_relay::config::Secret::new(AUTH_TOKEN),
+            ),
             relay_secret: salon_relay::config::Secret::new(RELAY_SECRET),
             stream_token_secret: salon_relay::config::Secret::new(STREAM_SECRET),
             functions_url,
@@ -194,14 +196,20 @@ impl Prepared {
             voice: None,
             audio_mode: mode,
             max_calls: 10,
+            max_pending_streams: 8,
+            start_limit: Duration::from_secs(5),
+            write_limit: Duration::from_secs(5),
+            header_read_limit: Duration::from_secs(10),
             silence: Duration::from_secs(20),
             max_call: Duration::from_secs(600),
             drain: Duration::from_secs(30),
             tool_timeout: Duration::from_secs(2),
             connect_budget: Duration::from_secs(3),
         };
+        let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         tokio::spawn(salon_relay::run(
             relay,
+            metrics_listener,
             config,
             Arc::new(Metrics::default()),
             std::future::pending(),

@@ -16,16 +16,24 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::{SinkExt, StreamExt};
 use salon_relay::audio::AudioMode;
-use salon_relay::config::{Config, Secret};
+use salon_relay::config::{Config, Secret, UpgradeSignature};
 use salon_relay::metrics::Metrics;
-use salon_wire::{CallSummary, SessionConfig, ToolDefinition, ToolReply, auth, token};
+use salon_wire::{
+    CallSummary, SessionConfig, ToolDefinition, ToolReply, auth, token, twilio_signature,
+};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 
 pub const RELAY_SECRET: &str = "relay-secret-0123456789abcdef0123";
 pub const STREAM_SECRET: &str = "stream-secret-0123456789abcdef012";
 pub const CALL: &str = "CA0123456789abcdef0123456789abcdef";
+/// The Twilio account's auth token: the relay checks the upgrade's signature with it.
+pub const AUTH_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+/// The relay's public base, which Twilio signs the upgrade against.
+pub const PUBLIC_URL: &str = "wss://relay.example.com";
 pub const GREETING: &str =
     "Bună ziua! Salon Voice Booking, asistentul virtual al salonului. Cu ce vă pot ajuta?";
 
@@ -170,9 +178,11 @@ impl FakeFunctions {
     }
 }
 
-/// A relay on a free port.
+/// A relay on a free port, its metrics on another.
 pub struct Relay {
     pub url: String,
+    /// `http://…` of the metrics listener.
+    pub metrics_url: String,
     pub metrics: Arc<Metrics>,
     pub stop: Option<oneshot::Sender<()>>,
     pub done: tokio::task::JoinHandle<()>,
@@ -180,8 +190,8 @@ pub struct Relay {
 
 pub fn config(functions: &FakeFunctions, openai_url: &str, mode: AudioMode) -> Config {
     Config {
-        relay_public_url: "wss://relay.example.com".into(),
-        twilio_auth_token: Some(Secret::new("0123456789abcdef0123456789abcdef")),
+        relay_public_url: PUBLIC_URL.into(),
+        upgrade_signature: UpgradeSignature::Required(Secret::new(AUTH_TOKEN)),
         relay_secret: Secret::new(RELAY_SECRET),
         stream_token_secret: Secret::new(STREAM_SECRET),
         functions_url: functions.url.clone(),
@@ -191,6 +201,10 @@ pub fn config(functions: &FakeFunctions, openai_url: &str, mode: AudioMode) -> C
         voice: None,
         audio_mode: mode,
         max_calls: 10,
+        max_pending_streams: 8,
+        start_limit: Duration::from_secs(5),
+        write_limit: Duration::from_secs(5),
+        header_read_limit: Duration::from_secs(10),
         silence: Duration::from_secs(30),
         max_call: Duration::from_secs(600),
         drain: Duration::from_secs(30),
@@ -203,17 +217,20 @@ impl Relay {
     pub async fn start(config: Config) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}", listener.local_addr().unwrap());
+        let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_url = format!("http://{}", metrics_listener.local_addr().unwrap());
         let metrics = Arc::new(Metrics::default());
         let (tx, rx) = oneshot::channel::<()>();
         let m = metrics.clone();
         let done = tokio::spawn(async move {
-            salon_relay::run(listener, config, m, async {
+            salon_relay::run(listener, metrics_listener, config, m, async {
                 let _ = rx.await;
             })
             .await
         });
         Relay {
             url,
+            metrics_url,
             metrics,
             stop: Some(tx),
             done,
@@ -222,6 +239,16 @@ impl Relay {
 
     pub fn http(&self) -> String {
         self.url.replace("ws://", "http://")
+    }
+
+    /// The `host:port` of the public listener.
+    pub fn addr(&self) -> String {
+        self.url.trim_start_matches("ws://").to_owned()
+    }
+
+    /// An upgrade request for the stream, signed as Twilio signs it.
+    pub fn stream_request(&self) -> Request {
+        signed_stream_request(&self.url)
     }
 
     pub fn metric(&self, name: &str) -> f64 {
@@ -266,16 +293,25 @@ impl TwilioSide {
     }
 
     pub async fn dial_with(relay: &Relay, token: Option<String>, format: Value) -> Self {
+        Self::dial_url(&relay.url, token, format).await
+    }
+
+    /// Dials the relay at `url` (`ws://host:port`) with a signed upgrade.
+    pub async fn dial_url(url: &str, token: Option<String>, format: Value) -> Self {
         let mut params = json!({"business": "salon-demo", "caller": CALLER});
         if let Some(t) = token {
             params["token"] = json!(t);
         }
-        Self::dial_params(relay, params, format).await
+        Self::dial_params_url(url, params, format).await
     }
 
     /// Dials with these `customParameters`.
     pub async fn dial_params(relay: &Relay, params: Value, format: Value) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("{}/twilio/stream", relay.url))
+        Self::dial_params_url(&relay.url, params, format).await
+    }
+
+    async fn dial_params_url(url: &str, params: Value, format: Value) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(signed_stream_request(url))
             .await
             .unwrap();
         let (mut tx, mut rx) = ws.split();
@@ -437,6 +473,20 @@ pub fn claims() -> token::Claims {
     }
 }
 
+/// An upgrade request for `{url}/twilio/stream`, signed over the relay's public URL with
+/// [`AUTH_TOKEN`], as Twilio does.
+pub fn signed_stream_request(url: &str) -> Request {
+    let mut request = format!("{url}/twilio/stream")
+        .into_client_request()
+        .unwrap();
+    let signature =
+        twilio_signature::compute(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/stream"), &[]);
+    request
+        .headers_mut()
+        .insert("x-twilio-signature", signature.parse().unwrap());
+    request
+}
+
 /// A valid stream token for `CALL` from `CALLER`.
 pub fn stream_token() -> String {
     token::issue(STREAM_SECRET.as_bytes(), &claims())
@@ -445,4 +495,60 @@ pub fn stream_token() -> String {
 /// μ-law silence.
 pub fn silence(ms: usize) -> Vec<u8> {
     vec![0xFF; ms * 8]
+}
+
+/// Upgrades a fresh TCP connection to the stream by hand (signed, as Twilio does), so a test
+/// can then write raw WebSocket frames; `Err` carries the refusal's status line.
+pub async fn raw_upgrade(addr: &str) -> Result<tokio::net::TcpStream, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let signature =
+        twilio_signature::compute(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/stream"), &[]);
+    let request = format!(
+        "GET /twilio/stream HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         X-Twilio-Signature: {signature}\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if tcp.read(&mut byte).await.map_err(|e| e.to_string())? == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    let status = String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    if status.starts_with("HTTP/1.1 101") {
+        Ok(tcp)
+    } else {
+        Err(status)
+    }
+}
+
+/// A client frame's header (masked with a zero key, so the payload goes as written) declaring
+/// `len` bytes of payload; `opcode` 0 continues a message, 1 is text, 2 binary.
+pub fn frame_header(opcode: u8, fin: bool, len: u64) -> Vec<u8> {
+    let mut h = vec![(if fin { 0x80 } else { 0 }) | opcode];
+    match len {
+        0..=125 => h.push(0x80 | len as u8),
+        126..=0xFFFF => {
+            h.push(0x80 | 126);
+            h.extend((len as u16).to_be_bytes());
+        }
+        _ => {
+            h.push(0x80 | 127);
+            h.extend(len.to_be_bytes());
+        }
+    }
+    h.extend([0, 0, 0, 0]);
+    h
 }
