@@ -6,7 +6,7 @@ use salon_domain::{PhoneE164, demo};
 use salon_functions::config::{
     Env, ProcessEnv, RelayApiSettings, StoreConfig, TwilioSettings, retention_days,
 };
-use salon_functions::{AppState, open_store, router, telemetry};
+use salon_functions::{AppState, open_store, router, serve, telemetry};
 use salon_store::seed;
 
 #[tokio::main]
@@ -59,10 +59,10 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("  model / voice       {} / {}", relay.model, relay.voice);
     let state = AppState::new(store, Some(twilio), Some(relay));
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Behind a public tunnel: a half-sent request is dropped after the header-read limit.
+    serve::serve(listener, router(state), serve::HEADER_READ, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     Ok(())
 }

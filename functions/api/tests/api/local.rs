@@ -28,6 +28,28 @@ async fn the_local_stack_starts_from_the_example_configuration() {
         }
     };
     let base = format!("http://127.0.0.1:{port}");
+    // Half a request line is not held open forever.
+    let mut half = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        half.write_all(b"GET /hea").await.unwrap();
+        let mut buf = [0u8; 256];
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            loop {
+                match half.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "a half-sent request was still open after 30 s"
+        );
+    }
     let http = reqwest::Client::new();
     assert_eq!(
         http.get(format!("{base}/health"))
