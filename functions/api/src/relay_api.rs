@@ -75,9 +75,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Signed<T> {
             tracing::warn!(error = %e, "refused an unauthenticated relay request");
             return Err(problem(StatusCode::UNAUTHORIZED, "unauthenticated"));
         }
-        serde_json::from_slice(&body)
-            .map(Signed)
-            .map_err(|e| problem(StatusCode::BAD_REQUEST, &format!("malformed body: {e}")))
+        // Says where the body went wrong, never what it held (it carries names and numbers).
+        serde_json::from_slice(&body).map(Signed).map_err(|e| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                &format!("malformed body at line {}, column {}", e.line(), e.column()),
+            )
+        })
     }
 }
 
@@ -176,8 +180,10 @@ async fn tool(
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
-    let span = tracing::info_span!("tool", call_sid = %call_sid, tool = %name);
-    run_tool(&state, call_sid, &name, &req)
+    // Only a known tool's name is logged or recorded: the rest is whatever the model wrote.
+    let name = salon_wire::tools::known(&name);
+    let span = tracing::info_span!("tool", call_sid = %call_sid, tool = name);
+    run_tool(&state, call_sid, name, &req)
         .instrument(span)
         .await
 }

@@ -33,9 +33,10 @@ pub enum StoreError {
     #[error("storage failed")]
     Backend(#[from] BackendError),
     /// An item did not decode: written by something else, or by an incompatible version.
-    #[error("stored item {key} does not decode")]
+    /// Names the kind of item only: keys hold phone numbers, and errors are logged.
+    #[error("a stored {kind} item does not decode")]
     Corrupt {
-        key: String,
+        kind: String,
         #[source]
         source: serde_json::Error,
     },
@@ -163,9 +164,19 @@ struct NumberRecord {
 
 pub(crate) fn decode<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
     serde_json::from_str(&item.data).map_err(|source| StoreError::Corrupt {
-        key: format!("{} {}", item.pk, item.sk),
+        kind: kind_of(&item.sk),
         source,
     })
+}
+
+/// The kind of an item from its sort key (`CLIENT#+40…` is a `CLIENT`), without its identity.
+pub(crate) fn kind_of(sk: &str) -> String {
+    let kind = sk.split('#').next().unwrap_or_default();
+    if kind.chars().all(|c| c.is_ascii_uppercase()) {
+        kind.to_owned()
+    } else {
+        "slot lock".to_owned()
+    }
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> String {
@@ -427,7 +438,7 @@ impl Store {
                         Ok((Busy { staff, start, end }, lock.appointment))
                     }
                     _ => Err(StoreError::Corrupt {
-                        key: item.sk.clone(),
+                        kind: kind_of(&item.sk),
                         source: serde::de::Error::custom("a slot lock's key is not instant#staff"),
                     }),
                 }

@@ -12,6 +12,24 @@ pub const RESCHEDULE_APPOINTMENT: &str = "reschedule_appointment";
 /// Declared to the model like the others, but acted on by the relay itself.
 pub const END_CALL: &str = "end_call";
 
+/// Every tool the model may call.
+pub const ALL: [&str; 8] = [
+    GET_AVAILABLE_SERVICES,
+    CHECK_APPOINTMENT_AVAILABILITY,
+    FIND_EXISTING_CLIENT,
+    CREATE_VOICE_APPOINTMENT,
+    LIST_CLIENT_APPOINTMENTS,
+    CANCEL_APPOINTMENT,
+    RESCHEDULE_APPOINTMENT,
+    END_CALL,
+];
+
+/// Returns the tool's name as a constant, or `unknown`: a name the model wrote is caller
+/// text, and never reaches a log or a record as given.
+pub fn known(name: &str) -> &'static str {
+    ALL.into_iter().find(|t| *t == name).unwrap_or("unknown")
+}
+
 /// What went wrong, for the model to act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,30 +3,74 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+/// The local stack, started from `.env.example` in a fresh directory, its output collected.
+struct Local {
+    child: std::process::Child,
+    port: String,
+    output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    dir: tempfile::TempDir,
+}
+
+impl Local {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.env.example");
+        std::fs::copy(example, dir.path().join(".env")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_local"))
+            .current_dir(dir.path())
+            .env("PORT", "0")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut lines = stdout.lines();
+        let port = loop {
+            let line = lines
+                .next()
+                .expect("the local stack prints its address")
+                .unwrap();
+            if let Some(addr) = line.trim().strip_prefix("listening on        http://") {
+                break addr.rsplit(':').next().unwrap().to_owned();
+            }
+        };
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child,
+            port,
+            output,
+            dir,
+        }
+    }
+
+    /// Stops the stack and returns everything it printed after its banner.
+    fn stop(mut self) -> (String, tempfile::TempDir) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let out = self.output.lock().unwrap().join("\n");
+        (out, self.dir)
+    }
+}
+
 #[tokio::test]
 async fn the_local_stack_starts_from_the_example_configuration() {
-    let dir = tempfile::tempdir().unwrap();
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.env.example");
-    std::fs::copy(example, dir.path().join(".env")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_local"))
-        .current_dir(dir.path())
-        .env("PORT", "0")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = stdout.lines();
-    let port = loop {
-        let line = lines
-            .next()
-            .expect("the local stack prints its address")
-            .unwrap();
-        if let Some(addr) = line.trim().strip_prefix("listening on        http://") {
-            break addr.rsplit(':').next().unwrap().to_owned();
-        }
-    };
+    let local = Local::start();
+    let port = local.port.clone();
     let base = format!("http://127.0.0.1:{port}");
     // Half a request line is not held open forever.
     let mut half = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
@@ -74,8 +118,7 @@ async fn the_local_stack_starts_from_the_example_configuration() {
         .text()
         .await
         .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let (_, dir) = local.stop();
     assert!(
         twiml.contains("<Stream url=\"ws://localhost:8081/twilio/stream\">"),
         "{twiml}"
@@ -84,4 +127,113 @@ async fn the_local_stack_starts_from_the_example_configuration() {
         dir.path().join("data/salon.redb").exists(),
         "the embedded store lives in DATA_DIR"
     );
+}
+
+/// Reads a variable's value from `.env.example`.
+fn example(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.env.example");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")).map(str::to_owned))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_logs_carry_no_number_name_or_rejected_value() {
+    use salon_wire::{auth, paths, tools as names};
+    use serde_json::json;
+    let local = Local::start();
+    let base = format!("http://127.0.0.1:{}", local.port);
+    let http = reqwest::Client::new();
+    let secret = example("RELAY_SECRET");
+    let call = "CA0123456789abcdef0123456789abcdef";
+    let relay = |path: String, body: serde_json::Value| {
+        let (http, secret) = (http.clone(), secret.clone());
+        let base = base.clone();
+        async move {
+            let body = serde_json::to_vec(&body).unwrap();
+            let ts = jiff::Timestamp::now().as_second();
+            let sig = auth::sign(
+                secret.as_bytes(),
+                ts,
+                &auth::Request {
+                    method: "POST",
+                    path: &path,
+                    body: &body,
+                },
+            );
+            http.post(format!("{base}{path}"))
+                .header(auth::HEADER_TIMESTAMP, ts.to_string())
+                .header(auth::HEADER_SIGNATURE, sig)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let twiml = http
+        .post(format!("{base}/api/twilio/voice"))
+        .form(&[
+            ("CallSid", call),
+            ("From", "+40722123456"),
+            ("To", "+40312345678"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twiml.status(), 200);
+    let session = relay(
+        paths::session(call),
+        json!({"business": "salon-demo", "caller": "+40722123456", "dialled": "+40312345678", "stream_sid": "MZ1"}),
+    )
+    .await;
+    assert!(session.contains("instructions"), "{session}");
+    // Every way a caller's data could reach a log line: a booking, a refused name, arguments
+    // that do not parse around a number, a number that does not parse, an unknown tool.
+    let tool = |name: &str, id: &str, args: String| {
+        relay(
+            paths::tool(call, name),
+            json!({"call_id": id, "arguments": args}),
+        )
+    };
+    let date = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(72))
+        .unwrap()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Bucharest").unwrap())
+        .date();
+    let booked = tool(
+        names::CREATE_VOICE_APPOINTMENT,
+        "c1",
+        json!({"service": "tuns", "date": date.to_string(), "time": "10:00", "client_name": "Ion Popescu"}).to_string(),
+    )
+    .await;
+    assert!(booked.contains("\"ok\""), "{booked}");
+    tool(names::CREATE_VOICE_APPOINTMENT, "c2", json!({"service": "tuns", "date": "2027-01-05", "time": "10:00", "client_name": "Ion 0722123456 Popescu"}).to_string()).await;
+    tool(
+        names::FIND_EXISTING_CLIENT,
+        "c3",
+        r#"{"phone": 722123456}"#.into(),
+    )
+    .await;
+    tool(
+        names::FIND_EXISTING_CLIENT,
+        "c4",
+        r#"{"phone": "0722123456" "#.into(),
+    )
+    .await;
+    tool("send_sms_to_0722123456", "c5", "{}".into()).await;
+    relay(paths::summary(call), json!({"outcome": "ended_by_agent", "stream_seconds": 30, "usage": {}, "barge_ins": 0, "reconnects": 0, "transcript": [{"speaker": "caller", "text": "Sunt Ion Popescu, 0722 123 456"}]})).await;
+    let (logs, _dir) = local.stop();
+    assert!(logs.contains("tool call"), "the tools were logged: {logs}");
+    for personal in ["722123456", "722 123 456", "Popescu"] {
+        assert!(
+            !logs.contains(personal),
+            "{personal:?} in the logs:\n{logs}"
+        );
+    }
 }
