@@ -225,6 +225,60 @@ fn signed_post(
         .form(&params)
 }
 
+/// One side of a media stream, as Twilio holds it.
+pub type StreamSide = (
+    futures_util::stream::SplitSink<
+        tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+        Message,
+    >,
+    futures_util::stream::SplitStream<
+        tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+    >,
+);
+
+/// Opens the media stream a `<Connect><Stream>` asks for, as Twilio does: a signed upgrade,
+/// `connected`, then `start` with the TwiML's parameters.
+pub async fn open_stream(
+    account: &Account,
+    stream: &StreamTwiml,
+    call_sid: &str,
+    stream_sid: &str,
+) -> anyhow::Result<StreamSide> {
+    // Twilio signs the upgrade over the stream URL with no parameters.
+    let mut request = stream.url.as_str().into_client_request()?;
+    let sig = twilio_signature::compute(&account.auth_token, &stream.url, &[]);
+    request
+        .headers_mut()
+        .insert("x-twilio-signature", sig.parse()?);
+    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    let (mut tx, rx) = ws.split();
+    let params: serde_json::Map<String, Value> = stream
+        .parameters
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    tx.send(Message::Text(
+        json!({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+            .to_string()
+            .into(),
+    ))
+    .await?;
+    tx.send(Message::Text(
+        json!({"event": "start", "sequenceNumber": "1", "streamSid": stream_sid, "start": {
+            "accountSid": "AC00000000000000000000000000000000", "streamSid": stream_sid, "callSid": call_sid,
+            "tracks": ["inbound"], "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            "customParameters": params}})
+        .to_string()
+        .into(),
+    ))
+    .await?;
+    Ok((tx, rx))
+}
+
 /// Places a call from `from` to `to` and plays `steps`; gives up after `limit`.
 pub async fn call(
     account: &Account,
@@ -266,38 +320,11 @@ pub async fn call(
         .send()
         .await?;
 
-    // Twilio signs the upgrade over the stream URL with no parameters.
-    let mut request = stream.url.as_str().into_client_request()?;
-    let sig = twilio_signature::compute(&account.auth_token, &stream.url, &[]);
-    request
-        .headers_mut()
-        .insert("x-twilio-signature", sig.parse()?);
-    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
-    let (mut tx, mut rx) = ws.split();
+    let stream_sid = "MZ00000000000000000000000000000000";
+    let (mut tx, mut rx) = open_stream(account, &stream, call_sid, stream_sid).await?;
     let opened = Instant::now();
     let since = move || opened.elapsed().as_millis() as u64;
     let line = Arc::new(Mutex::new(Line::default()));
-    let stream_sid = "MZ00000000000000000000000000000000";
-    let params: serde_json::Map<String, Value> = stream
-        .parameters
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    tx.send(Message::Text(
-        json!({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-            .to_string()
-            .into(),
-    ))
-    .await?;
-    tx.send(Message::Text(
-        json!({"event": "start", "sequenceNumber": "1", "streamSid": stream_sid, "start": {
-            "accountSid": "AC00000000000000000000000000000000", "streamSid": stream_sid, "callSid": call_sid,
-            "tracks": ["inbound"], "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            "customParameters": params}})
-        .to_string()
-        .into(),
-    ))
-    .await?;
 
     // What the relay sends goes onto the playback queue.
     let reader_line = line.clone();

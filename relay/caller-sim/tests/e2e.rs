@@ -566,3 +566,62 @@ async fn scenario_8_a_retried_booking_books_once() {
     let reply = first_tool_output(&stack.double);
     assert_eq!(reply["result"]["confirmat"], true);
 }
+
+/// A captured TwiML (its stream token) replayed for a second stream of the same call, through
+/// the real relay and functions: refused, and no second model session is opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_call_one_stream_a_replayed_token_opens_nothing() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let date = next_open_day();
+    let stack = Stack::start(
+        AudioMode::Pcmu,
+        Backend::Embedded,
+        booking_script(),
+        &[("date", &date.to_string())],
+    )
+    .await;
+    let call_sid = sid(21);
+    let report = stack
+        .call(
+            &call_sid,
+            CALLER,
+            vec![say("01-cerere-tuns"), say("02-nume"), say("03-confirmare")],
+        )
+        .await;
+    assert!(report.closed_by_relay);
+    let sessions = stack.double.connections();
+    assert_eq!(sessions, 1);
+    // The same token, within its two minutes, for another stream of the call.
+    let stream = parse_twiml(&report.twiml).unwrap();
+    let (_tx, mut rx) =
+        salon_caller_sim::open_stream(&stack.account, &stream, &call_sid, "MZ-replayed")
+            .await
+            .unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(msg)) = rx.next().await {
+            assert!(
+                !matches!(msg, Message::Text(_)),
+                "the replayed stream heard nothing"
+            );
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the replayed stream was closed");
+    assert_eq!(
+        stack.double.connections(),
+        sessions,
+        "no second model session"
+    );
+    let record = stack
+        .store
+        .call(&CallSid::parse(&call_sid).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.stream_sid.as_deref(),
+        Some("MZ00000000000000000000000000000000"),
+        "the first stream keeps the call"
+    );
+}

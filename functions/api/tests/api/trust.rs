@@ -198,6 +198,19 @@ async fn every_withheld_caller_id_is_no_caller_id_and_strangers_never_merge() {
         // A booking needs the number they say; it never goes under the placeholder.
         let no_number = tool_for(&app, &call, names::CREATE_VOICE_APPOINTMENT, "c0", json!({"service": "tuns", "date": "2026-12-16", "time": "10:00", "client_name": "Ana Pop"})).await;
         assert_eq!(error_code(&no_number), "invalid_phone", "{from}");
+        let spoken = format!("07330001{i:02}");
+        let booked = tool_for(&app, &call, names::CREATE_VOICE_APPOINTMENT, "c1", json!({"service": "tuns", "date": "2026-12-16", "time": format!("{}:00", [9, 10, 11, 12, 14, 15, 16, 17][i]), "client_name": "Ana Pop", "phone": spoken})).await;
+        assert_eq!(booked["ok"], true, "{from}: {booked}");
+        let theirs = app
+            .store
+            .client_appointments(&demo_id(), &PhoneE164::parse(&spoken).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            theirs.len(),
+            1,
+            "{from}: each stranger under their own number"
+        );
     }
     for placeholder in ["+266696687", "+7378742833", "+86282452253"] {
         let p = PhoneE164::parse(placeholder).unwrap();
