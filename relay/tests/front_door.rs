@@ -558,3 +558,48 @@ async fn draining_keeps_listening_refuses_new_streams_and_stops_after_the_last_c
         "stopped listening"
     );
 }
+
+#[tokio::test]
+async fn a_key_press_is_logged_by_what_it_did_never_by_its_digit() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let _guard = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish(),
+    );
+    let r = rig(greeting(2000), |_| {}).await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    r.double
+        .wait_for(|e| e["type"] == "response.create", Duration::from_secs(5))
+        .await
+        .unwrap();
+    for digit in ["0", "7", "2", "#"] {
+        twilio.raw(
+            json!({"event": "dtmf", "streamSid": "MZ1", "sequenceNumber": "5",
+                   "dtmf": {"track": "inbound_track", "digit": digit}})
+            .to_string(),
+        );
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while logs.lines("a key was pressed").len() < 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the key presses were logged"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    twilio.hang_up();
+    r.functions.wait_summary(Duration::from_secs(5)).await;
+    let all = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    for line in all
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        assert!(line["fields"].get("digit").is_none(), "{line}");
+        assert!(!line.to_string().contains("\"#\""), "{line}");
+    }
+    assert!(!all.contains("722123456"), "no caller number in the logs");
+}
