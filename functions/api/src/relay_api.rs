@@ -160,7 +160,7 @@ async fn session(
         .expect("the relay API is mounted only with its settings");
     Json(SessionConfig {
         instructions: prompt::instructions(&business, &services, client.as_ref(), now),
-        greeting: prompt::greeting(&business),
+        greeting: prompt::greeting(&business, client.as_ref()),
         voice: settings.voice.clone(),
         model: settings.model.clone(),
         transcription_model: settings.transcription_model.clone(),

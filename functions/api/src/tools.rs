@@ -256,21 +256,22 @@ fn alternative(s: &Slot) -> Alternative {
     }
 }
 
-/// Says why a time cannot be had, with what can be had instead.
+/// Says why a time (if one was asked for) cannot be had, with what can be had instead.
 fn unavailable(
     business: &Business,
-    at: DateTime,
+    at: Option<DateTime>,
     reason: &Unavailable,
     alternatives: &[Slot],
 ) -> ToolReply {
-    let time = at.time().strftime("%H:%M").to_string();
     let why = match reason {
         Unavailable::InPast => "Ora aceasta a trecut deja.".to_owned(),
         Unavailable::TooSoon { earliest } => format!(
             "Avem nevoie de puțin timp să ne pregătim: cel mai devreme putem începe la ora {}.",
-            earliest
-                .to_zoned_datetime(business.time_zone.tz().clone())
-                .strftime("%H:%M")
+            speech::time(
+                earliest
+                    .to_zoned_datetime(business.time_zone.tz().clone())
+                    .time()
+            )
         ),
         Unavailable::TooFarAhead { last_day } => {
             format!("Facem programări doar până {}.", speech::date(*last_day))
@@ -292,28 +293,32 @@ fn unavailable(
             ),
         },
         Unavailable::OutsideHours { open, close } => format!(
-            "În ziua aceea lucrăm între {} și {}, iar serviciul trebuie să se termine până la închidere.",
-            open.strftime("%H:%M"),
-            close.strftime("%H:%M")
+            "În ziua aceea lucrăm între ora {} și ora {}, iar serviciul trebuie să se termine până la închidere.",
+            speech::time(*open),
+            speech::time(*close)
         ),
         Unavailable::DuringBreak { pause } => format!(
-            "Între {} și {} este pauza de prânz.",
-            pause.start.strftime("%H:%M"),
-            pause.end.strftime("%H:%M")
+            "Între ora {} și ora {} este pauza de prânz.",
+            speech::time(pause.start),
+            speech::time(pause.end)
         ),
         Unavailable::OffGrid { grid } => {
             format!("Programările încep din {grid} în {grid} de minute.")
         }
         Unavailable::NoSuchTime => "Ora aceasta nu există în ziua schimbării orei.".to_owned(),
-        Unavailable::Taken => format!("Ora {time} este deja ocupată."),
+        // Without a time asked for (a day's check), there is no hour to name.
+        Unavailable::Taken => match at {
+            Some(at) => format!("Ora {} este deja ocupată.", speech::time(at.time())),
+            None => "Ora aceasta este deja ocupată.".to_owned(),
+        },
         Unavailable::UnknownStaff(_) => "Stilistul acesta nu mai primește programări.".to_owned(),
         _ => "Ora aceasta nu este disponibilă.".to_owned(),
     };
     let offers: Vec<String> = alternatives
         .iter()
         .map(|s| {
-            if s.start.date() == at.date() {
-                s.label()
+            if at.is_some_and(|at| s.start.date() == at.date()) {
+                format!("ora {}", speech::time(s.start.time()))
             } else {
                 speech::slot(&s.start)
             }
@@ -343,7 +348,7 @@ fn booking_error(business: &Business, at: Option<DateTime>, e: BookingError) -> 
         BookingError::Unavailable {
             reason,
             alternatives,
-        } => unavailable(business, at.unwrap_or_default(), &reason, &alternatives),
+        } => unavailable(business, at, &reason, &alternatives),
         BookingError::NameRequired => {
             fail(ToolErrorCode::NameRequired, "Pe ce nume fac programarea?")
         }
@@ -482,7 +487,7 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
             (
                 Unavailable::Closed { .. } | Unavailable::InPast | Unavailable::TooFarAhead { .. },
                 _,
-            ) => unavailable(b, noon, &reason, &alternatives),
+            ) => unavailable(b, None, &reason, &alternatives),
             (_, DayStatus::Open(_)) => {
                 let offers: Vec<String> = alternatives
                     .iter()
@@ -501,42 +506,51 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
                     alternatives: alternatives.iter().map(alternative).collect(),
                 })
             }
-            _ => unavailable(b, noon, &reason, &alternatives),
+            _ => unavailable(b, None, &reason, &alternatives),
         };
         return Err(reply);
     }
+    let (intervals, spoken) = ranges(&slots, b.rules.slot_minutes);
     Ok(ToolReply::Ok(json!({
         "serviciu": service.name,
         "data": date.to_string(),
         "spus": speech::date(date),
         "ore_libere": slots.iter().map(Slot::label).collect::<Vec<_>>(),
-        "intervale": ranges(&slots, service.duration.get()),
+        "intervale": intervals,
+        "intervale_spuse": spoken,
     })))
 }
 
-/// Summarises free starts as ranges a person can say ("09:00–12:30"): consecutive grid
-/// starts join into one range.
-fn ranges(slots: &[Slot], _duration: u16) -> Vec<String> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut prev: Option<&Slot> = None;
+/// Summarises free starts as ranges a person can say: consecutive starts on the salon's
+/// grid join into one range. Returns each range as `09:00–12:30` (for the tools' arguments)
+/// and as said aloud ("de la nouă până la douăsprezece și jumătate").
+fn ranges(slots: &[Slot], grid_minutes: u16) -> (Vec<String>, Vec<String>) {
+    let mut runs: Vec<(&Slot, &Slot)> = Vec::new();
     for s in slots {
-        let joined = prev.is_some_and(|p| {
-            s.start.date() == p.start.date()
-                && s.start
-                    .timestamp()
-                    .duration_since(p.start.timestamp())
-                    .as_mins()
-                    <= 15
-        });
-        match (joined, out.last_mut()) {
-            (true, Some(last)) => last.1 = s.label(),
-            _ => out.push((s.label(), s.label())),
+        match runs.last_mut() {
+            Some((_, last))
+                if s.start.date() == last.start.date()
+                    && s.start
+                        .timestamp()
+                        .duration_since(last.start.timestamp())
+                        .as_mins()
+                        <= i64::from(grid_minutes) =>
+            {
+                *last = s;
+            }
+            _ => runs.push((s, s)),
         }
-        prev = Some(s);
     }
-    out.into_iter()
-        .map(|(a, b)| if a == b { a } else { format!("{a}–{b}") })
-        .collect()
+    runs.iter()
+        .map(|(a, b)| {
+            let digits = if a.start == b.start {
+                a.label()
+            } else {
+                format!("{}–{}", a.label(), b.label())
+            };
+            (digits, speech::range(a.start.time(), b.start.time()))
+        })
+        .unzip()
 }
 
 async fn find_client(
@@ -735,6 +749,25 @@ mod tests {
                 .unwrap()
                 .contains("name")
         );
+    }
+
+    #[test]
+    fn free_times_join_into_ranges_on_the_salons_grid() {
+        let slot = |t: &str| {
+            let start: jiff::ZonedDateTime =
+                format!("2026-12-15T{t}[Europe/Bucharest]").parse().unwrap();
+            Slot {
+                end: start.clone(),
+                start,
+                staff: vec![StaffId::parse("ana").unwrap()],
+            }
+        };
+        let half_hourly: Vec<Slot> = ["09:00", "09:30", "10:00", "11:00"].map(slot).to_vec();
+        let (digits, spoken) = ranges(&half_hourly, 30);
+        assert_eq!(digits, ["09:00–10:00", "11:00"]);
+        assert_eq!(spoken, ["de la nouă până la zece", "la unsprezece"]);
+        let quarterly: Vec<Slot> = ["09:00", "09:15", "09:45"].map(slot).to_vec();
+        assert_eq!(ranges(&quarterly, 15).0, ["09:00–09:15", "09:45"]);
     }
 
     #[test]

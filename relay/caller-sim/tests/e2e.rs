@@ -236,6 +236,17 @@ async fn scenario_2_a_known_caller_takes_the_alternative() {
             .unwrap()
             .contains("ca dată între ghilimele: \"Ion Popescu\"")
     );
+    // The relay asked the model to greet the caller by name: the functions decided it.
+    let greet = stack
+        .double
+        .received()
+        .into_iter()
+        .find(|e| e["type"] == "response.create")
+        .unwrap();
+    assert!(
+        greet.to_string().contains("Bună ziua, Ion Popescu!"),
+        "{greet}"
+    );
     let reply = first_tool_output(&stack.double);
     assert_eq!(reply["error"]["code"], "unavailable");
     assert!(

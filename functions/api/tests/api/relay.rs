@@ -118,6 +118,10 @@ async fn a_known_caller_is_greeted_by_name() {
             .unwrap()
             .contains("ca dată între ghilimele: \"Ion Popescu\"")
     );
+    assert_eq!(
+        s["greeting"],
+        "Bună ziua, Ion Popescu! Salon Voice Booking, asistentul virtual al salonului. Cu ce vă pot ajuta?"
+    );
 }
 
 #[tokio::test]
@@ -190,7 +194,7 @@ async fn services_and_availability_read_aloud_in_romanian() {
         )
         .await;
     assert_eq!(one["result"]["disponibil"], true);
-    assert_eq!(one["result"]["spus"], "marți, 15 decembrie, la ora 10:00");
+    assert_eq!(one["result"]["spus"], "marți, 15 decembrie, la ora zece");
     assert_eq!(
         one["result"]["stilisti_liberi"],
         json!(["Ana", "Maria", "Ion"])
@@ -307,7 +311,7 @@ async fn a_booking_is_recorded_on_the_call_and_a_retry_books_once() {
         .tool(names::CREATE_VOICE_APPOINTMENT, "call_abc", args.clone())
         .await;
     assert_eq!(first["result"]["confirmat"], true, "{first}");
-    assert_eq!(first["result"]["spus"], "marți, 15 decembrie, la ora 10:00");
+    assert_eq!(first["result"]["spus"], "marți, 15 decembrie, la ora zece");
     assert_eq!(first["result"]["pret"], "50 lei");
     let again = app
         .tool(names::CREATE_VOICE_APPOINTMENT, "call_abc", args)
@@ -382,11 +386,11 @@ async fn a_taken_time_comes_back_with_alternatives() {
     assert_eq!(error_code(&taken), "unavailable");
     assert_eq!(
         taken["error"]["message"],
-        "Ora 10:00 este deja ocupată. Vă pot oferi 09:30, 10:30 sau 09:15."
+        "Ora zece este deja ocupată. Vă pot oferi ora nouă și jumătate, ora zece și jumătate sau ora nouă și un sfert."
     );
     assert_eq!(
         taken["error"]["alternatives"][1],
-        json!({"date": "2026-12-15", "time": "10:30", "spoken": "marți, 15 decembrie, la ora 10:30"})
+        json!({"date": "2026-12-15", "time": "10:30", "spoken": "marți, 15 decembrie, la ora zece și jumătate"})
     );
     let record = app.store.call(&sid()).await.unwrap().unwrap();
     assert_eq!(
@@ -432,7 +436,7 @@ async fn callers_list_cancel_and_move_only_their_own_appointments() {
     assert_eq!(moved["result"]["mutat"], true, "{moved}");
     assert_eq!(
         moved["result"]["spus"],
-        "miercuri, 16 decembrie, la ora 11:00"
+        "miercuri, 16 decembrie, la ora unsprezece"
     );
 
     // Another caller, another call: cannot see, cancel or move it.
