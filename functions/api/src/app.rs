@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use salon_domain::{Clock, SystemClock};
+use salon_domain::Clock;
 use salon_store::{DynamoTable, EmbeddedTable, Store, Table};
 
 use crate::config::{RelayApiSettings, StoreConfig, TwilioSettings};
@@ -25,29 +25,34 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state with the system clock.
+    /// Builds the state with the store's clock: one clock for the handlers and the store.
     pub fn new(
         store: Store,
         twilio: Option<TwilioSettings>,
         relay_api: Option<RelayApiSettings>,
     ) -> Self {
         Self {
+            clock: store.clock().clone(),
             store,
-            clock: Arc::new(SystemClock),
             twilio: twilio.map(Arc::new),
             relay_api: relay_api.map(Arc::new),
         }
     }
 
-    /// Replaces the clock (tests).
+    /// Replaces the clock of the handlers and the store alike (tests).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.store = self.store.with_clock(clock.clone());
         self.clock = clock;
         self
     }
 }
 
-/// Opens the configured store, keeping transcripts for `retention_days`.
-pub async fn open_store(config: &StoreConfig, retention_days: u32) -> anyhow::Result<Store> {
+/// Opens the configured store on `clock`, keeping transcripts for `retention_days`.
+pub async fn open_store(
+    config: &StoreConfig,
+    retention_days: u32,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Store> {
     let table: Arc<dyn Table> = match config {
         StoreConfig::Dynamo {
             table,
@@ -59,7 +64,13 @@ pub async fn open_store(config: &StoreConfig, retention_days: u32) -> anyhow::Re
         } => Arc::new(DynamoTable::from_env(table).await),
         StoreConfig::Embedded { dir } => Arc::new(EmbeddedTable::open(dir)?),
     };
-    Ok(Store::new(table).with_transcript_retention_days(retention_days))
+    let store = Store::new(table)
+        .with_clock(clock)
+        .with_transcript_retention_days(retention_days);
+    // What expired while the process was down goes now (the embedded store; DynamoDB's TTL
+    // deletes by itself).
+    store.purge_expired().await?;
+    Ok(store)
 }
 
 /// Builds the router: `/health`, and the parts this deployment is configured for.

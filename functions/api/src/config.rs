@@ -1,6 +1,9 @@
 //! Configuration, read once from the environment, failing fast with the variable's name.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use salon_domain::{Clock, OffsetClock, SystemClock};
 
 use salon_wire::settings::{self, Lookup};
 pub use salon_wire::settings::{ConfigError, Secret};
@@ -146,6 +149,34 @@ impl RelayApiSettings {
     }
 }
 
+/// The clock of a local run: the system's, or, with `CLOCK_START` (an RFC 3339 instant such as
+/// `2027-10-31T08:00:00+02:00`), one that starts there and runs on (rehearsing a given day).
+pub fn local_clock(env: &dyn Env) -> Result<Arc<dyn Clock>, ConfigError> {
+    match env.var("CLOCK_START") {
+        None => Ok(Arc::new(SystemClock)),
+        Some(v) => v
+            .trim()
+            .parse::<jiff::Timestamp>()
+            .map(|at| Arc::new(OffsetClock::starting_at(at)) as Arc<dyn Clock>)
+            .map_err(|_| ConfigError::Invalid {
+                name: "CLOCK_START",
+                why: "expected an RFC 3339 instant such as 2027-10-31T08:00:00+02:00".into(),
+            }),
+    }
+}
+
+/// The clock of a deployment: the system's. `CLOCK_START` is refused, so a rehearsal setting
+/// copied into Lambda cannot make the salon's book run on another day.
+pub fn deployed_clock(env: &dyn Env) -> Result<Arc<dyn Clock>, ConfigError> {
+    match env.var("CLOCK_START") {
+        None => Ok(Arc::new(SystemClock)),
+        Some(_) => Err(ConfigError::Invalid {
+            name: "CLOCK_START",
+            why: "is for local runs only; remove it from the deployment".into(),
+        }),
+    }
+}
+
 /// How long transcripts are kept (`TRANSCRIPT_RETENTION_DAYS`, default 30).
 pub fn retention_days(env: &dyn Env) -> Result<u32, ConfigError> {
     match env.var("TRANSCRIPT_RETENTION_DAYS") {
@@ -165,6 +196,31 @@ pub fn retention_days(env: &dyn Env) -> Result<u32, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Map(&'static [(&'static str, &'static str)]);
+
+    impl Env for Map {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn a_rehearsal_clock_is_local_only() {
+        let env = Map(&[("CLOCK_START", "2027-10-31T08:00:00+02:00")]);
+        let at: jiff::Timestamp = "2027-10-31T08:00:00+02:00".parse().unwrap();
+        let now = local_clock(&env).unwrap().now();
+        assert!(now.duration_since(at).as_secs() < 5);
+        assert_eq!(
+            deployed_clock(&env).err().unwrap().to_string(),
+            "CLOCK_START is invalid: is for local runs only; remove it from the deployment"
+        );
+        assert!(local_clock(&Map(&[("CLOCK_START", "tomorrow")])).is_err());
+        assert!(deployed_clock(&Map(&[])).is_ok());
+    }
 
     const GOOD: [(&str, &str); 5] = [
         ("PUBLIC_BASE_URL", "https://api.example.com/"),

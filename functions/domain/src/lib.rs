@@ -23,7 +23,7 @@ pub use appointment::{Appointment, AppointmentStatus, Client, PhoneOrigin, Sourc
 pub use availability::{Busy, ClosedReason, DayStatus, Planner, Slot, Unavailable};
 pub use business::{BookingRules, Business, ConfigError, OpenHours, Staff, WeeklyHours, Zone};
 pub use call::{CallEvent, CallRecord, CallStatus};
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use ids::{AppointmentId, BusinessId, CallSid, IdError, IdempotencyKey, ServiceId, StaffId};
 pub use name::{ClientName, NameError};
 pub use person::{Booked, PersonSchedule};

@@ -1,6 +1,5 @@
 //! Call records: one per call SID, merged from every writer, and claimed by one media stream.
 
-use jiff::Timestamp;
 use salon_domain::call::AlreadyStreaming;
 use salon_domain::{CallEvent, CallRecord, CallSid};
 
@@ -28,8 +27,11 @@ impl Store {
             return Ok(None);
         };
         let mut record: CallRecord = decode(&item)?;
+        // An expired transcript is gone, whether or not the backend has deleted it yet.
+        let now = self.clock.now().as_second();
         if let Some(summary) = record.summary.as_mut()
             && let Some(t) = self.table.get(&pk, keys::TRANSCRIPT).await?
+            && t.expires_at.is_none_or(|e| e > now)
         {
             summary.transcript = decode(&t)?;
         }
@@ -66,7 +68,7 @@ impl Store {
                 transcript = std::mem::take(&mut summary.transcript);
                 let at = match event {
                     CallEvent::Summary { at, .. } => *at,
-                    _ => Timestamp::now(),
+                    _ => self.clock.now(),
                 };
                 let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
                 writes.push(Write::Put {

@@ -190,12 +190,6 @@ fn from_attrs(attrs: &HashMap<String, AttributeValue>) -> Result<Item, BackendEr
     })
 }
 
-/// DynamoDB deletes expired items only eventually: hide them as the embedded store does.
-fn live(item: &Item) -> bool {
-    item.expires_at
-        .is_none_or(|e| e > jiff::Timestamp::now().as_second())
-}
-
 #[async_trait]
 impl Table for DynamoTable {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, BackendError> {
@@ -209,7 +203,7 @@ impl Table for DynamoTable {
             .await
             .map_err(|e| BackendError::new("reading an item", e.into_service_error()))?;
         match out.item() {
-            Some(attrs) => Ok(Some(from_attrs(attrs)?).filter(live)),
+            Some(attrs) => Ok(Some(from_attrs(attrs)?)),
             None => Ok(None),
         }
     }
@@ -239,10 +233,7 @@ impl Table for DynamoTable {
                 .await
                 .map_err(|e| BackendError::new("querying", e.into_service_error()))?;
             for attrs in page.items() {
-                let item = from_attrs(attrs)?;
-                if live(&item) {
-                    out.push(item);
-                }
+                out.push(from_attrs(attrs)?);
             }
             match page.last_evaluated_key() {
                 Some(k) if !k.is_empty() => start = Some(k.clone()),

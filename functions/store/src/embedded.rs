@@ -34,25 +34,20 @@ fn err(what: &'static str) -> impl FnOnce(redb::Error) -> BackendError {
     move |e| BackendError::new(what, e)
 }
 
-fn now_secs() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 impl EmbeddedTable {
-    /// Opens the table in `dir` (created if missing), purging expired items.
+    /// Opens the table in `dir` (created if missing). Expired items stay until
+    /// [`Table::purge_expired`] runs with the store's clock.
     pub fn open(dir: &Path) -> Result<Self, BackendError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| BackendError::new(format!("creating {}", dir.display()), e))?;
         let db = Database::create(dir.join("salon.redb"))
             .map_err(|e| err("opening the embedded store")(e.into()))?;
-        let table = Self { db: Arc::new(db) };
-        table.purge_expired()?;
-        Ok(table)
+        Ok(Self { db: Arc::new(db) })
     }
 
-    /// Removes items whose `expires_at` has passed, as DynamoDB's TTL does.
-    pub fn purge_expired(&self) -> Result<(), BackendError> {
-        let now = now_secs();
+    /// Removes items whose `expires_at` is at or before `now` (Unix seconds), as DynamoDB's
+    /// TTL does.
+    fn purge(&self, now: i64) -> Result<(), BackendError> {
         let txn = self
             .db
             .begin_write()
@@ -80,7 +75,6 @@ impl EmbeddedTable {
             SkRange::Prefix(p) => p,
             SkRange::Between(a, _) => a,
         };
-        let now = now_secs();
         let mut out = Vec::new();
         for entry in t
             .range((pk, from)..)
@@ -98,9 +92,6 @@ impl EmbeddedTable {
             }
             let s: Stored = serde_json::from_slice(v.value())
                 .map_err(|e| BackendError::new("decoding an item", e))?;
-            if s.e.is_some_and(|e| e <= now) {
-                continue;
-            }
             out.push(Item {
                 pk: kpk.to_owned(),
                 sk: ksk.to_owned(),
@@ -121,7 +112,6 @@ impl EmbeddedTable {
             let mut t = txn
                 .open_table(ITEMS)
                 .map_err(|e| err("writing")(e.into()))?;
-            let now = now_secs();
             let mut failed = Vec::new();
             for (i, w) in writes.iter().enumerate() {
                 let (pk, sk, cond) = match w {
@@ -133,8 +123,7 @@ impl EmbeddedTable {
                     .map_err(|e| err("writing")(e.into()))?
                     .map(|v| serde_json::from_slice::<Stored>(v.value()))
                     .transpose()
-                    .map_err(|e| BackendError::new("decoding an item", e))?
-                    .filter(|s| s.e.is_none_or(|e| e > now));
+                    .map_err(|e| BackendError::new("decoding an item", e))?;
                 let holds = match cond {
                     Cond::Any => true,
                     Cond::Absent => current.is_none(),
@@ -210,6 +199,11 @@ impl Table for EmbeddedTable {
             Ok(r) => r,
             Err(e) => Err(BackendError::new("the store's worker thread failed", e).into()),
         }
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<(), BackendError> {
+        let this = self.clone();
+        blocking(move || this.purge(now)).await
     }
 }
 

@@ -7,8 +7,8 @@ use jiff::civil::{Date, DateTime};
 use salon_domain::availability::{LOCK_STEP, lock_steps};
 use salon_domain::{
     Appointment, AppointmentId, AppointmentStatus, Booked, Business, BusinessId, Busy, CallSid,
-    Client, ClientName, ConfigError, IdempotencyKey, PersonSchedule, PhoneE164, PhoneOrigin,
-    Planner, Service, ServiceId, Slot, Source, StaffId, Unavailable,
+    Client, ClientName, Clock, ConfigError, IdempotencyKey, PersonSchedule, PhoneE164, PhoneOrigin,
+    Planner, Service, ServiceId, Slot, Source, StaffId, SystemClock, Unavailable,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -206,6 +206,8 @@ pub(crate) fn put(
 #[derive(Clone)]
 pub struct Store {
     pub(crate) table: Arc<dyn Table>,
+    /// Every "now" of the store: transcript expiry, and hiding what has expired.
+    pub(crate) clock: Arc<dyn Clock>,
     /// How long call transcripts (personal data) are kept.
     pub(crate) retention_days: u32,
 }
@@ -215,8 +217,35 @@ impl Store {
     pub fn new(table: Arc<dyn Table>) -> Self {
         Self {
             table,
+            clock: Arc::new(SystemClock),
             retention_days: 30,
         }
+    }
+
+    /// Replaces the clock (tests; the local stack's rehearsal clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Returns the table underneath, for tests that look at items as stored.
+    #[cfg(feature = "testing")]
+    pub fn table(&self) -> &Arc<dyn Table> {
+        &self.table
+    }
+
+    /// Returns the store's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Deletes what has expired by the store's clock (the embedded backend; DynamoDB's TTL
+    /// does it by itself).
+    pub async fn purge_expired(&self) -> Result<(), StoreError> {
+        Ok(self
+            .table
+            .purge_expired(self.clock.now().as_second())
+            .await?)
     }
 
     /// Keeps call transcripts for `days` (`TRANSCRIPT_RETENTION_DAYS`); the rest of a call

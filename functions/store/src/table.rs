@@ -106,4 +106,11 @@ pub trait Table: Send + Sync + 'static {
 
     /// Applies every write or none. At most 100 writes, each on a different item.
     async fn transact(&self, writes: Vec<Write>) -> Result<(), TransactError>;
+
+    /// Deletes items whose `expires_at` is at or before `now` (Unix seconds). Reads return
+    /// expired items until then, as DynamoDB's TTL, which deletes late, does: the store hides
+    /// them by its clock. DynamoDB deletes by itself, so the default does nothing.
+    async fn purge_expired(&self, _now: i64) -> Result<(), BackendError> {
+        Ok(())
+    }
 }

@@ -1166,6 +1166,57 @@ async fn a_call_is_claimed_by_one_stream(store: Store) {
     assert_eq!(won, 1);
 }
 
+async fn transcripts_expire_by_the_stores_clock_and_carry_their_ttl(store: Store) {
+    let at = monday_morning();
+    let clock = Arc::new(salon_domain::ManualClock::new(at));
+    let store = store
+        .with_clock(clock.clone())
+        .with_transcript_retention_days(30);
+    let call = sid(5);
+    let summary = CallSummary {
+        outcome: CallOutcome::EndedByAgent,
+        stream_seconds: 42,
+        usage: TokenUsage::default(),
+        barge_ins: 0,
+        reconnects: 0,
+        transcript: vec![salon_domain::call::TranscriptLine {
+            speaker: salon_domain::call::Speaker::Caller,
+            text: "Sunt Ion Popescu".into(),
+        }],
+    };
+    store
+        .record_call(&call, &CallEvent::Summary { summary, at })
+        .await
+        .unwrap();
+    // The transcript item carries its expiry (DynamoDB's TTL attribute) 30 days on.
+    let item = store
+        .table()
+        .get(&format!("CALL#{call}"), "TRANSCRIPT")
+        .await
+        .unwrap()
+        .expect("the transcript is stored apart");
+    assert_eq!(item.expires_at, Some(at.as_second() + 30 * 86_400));
+    let read = |store: Store| async move { store.call(&sid(5)).await.unwrap().unwrap() };
+    assert_eq!(
+        read(store.clone()).await.summary.unwrap().transcript.len(),
+        1
+    );
+
+    // A second before and after: reads hide it by the clock, whether or not it is deleted yet.
+    clock.advance(jiff::SignedDuration::from_secs(30 * 86_400 - 1));
+    assert_eq!(
+        read(store.clone()).await.summary.unwrap().transcript.len(),
+        1
+    );
+    clock.advance(jiff::SignedDuration::from_secs(1));
+    let record = read(store.clone()).await;
+    let kept = record.summary.expect("the rest of the record stays");
+    assert!(kept.transcript.is_empty());
+    assert_eq!(kept.outcome, CallOutcome::EndedByAgent);
+    store.purge_expired().await.unwrap();
+    assert!(read(store).await.summary.unwrap().transcript.is_empty());
+}
+
 /// Runs every case against one backend, each on a fresh store.
 macro_rules! contract {
     ($backend:ident, $fresh:expr) => {
@@ -1192,6 +1243,7 @@ macro_rules! contract {
                 one_person_racing_for_three_chairs_books_once,
                 a_spoken_number_books_without_creating_or_renaming_a_client,
                 a_call_is_claimed_by_one_stream,
+                transcripts_expire_by_the_stores_clock_and_carry_their_ttl,
             );
         }
     };

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use salon_domain::{PhoneE164, demo};
 use salon_functions::config::{
-    Env, ProcessEnv, RelayApiSettings, StoreConfig, TwilioSettings, retention_days,
+    Env, ProcessEnv, RelayApiSettings, StoreConfig, TwilioSettings, local_clock, retention_days,
 };
 use salon_functions::{AppState, open_store, router, serve, telemetry};
 use salon_store::seed;
@@ -15,7 +15,8 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init();
     let env = ProcessEnv;
     let store_config = StoreConfig::from_env(&env)?;
-    let store = open_store(&store_config, retention_days(&env)?).await?;
+    let clock = local_clock(&env)?;
+    let store = open_store(&store_config, retention_days(&env)?, clock.clone()).await?;
     let number = env
         .var("DEMO_NUMBER")
         .unwrap_or_else(|| demo::DEMO_NUMBER.into());
@@ -37,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
     println!("  listening on        http://{addr}");
     println!("  store               {store_config:?}");
     println!("  demo salon number   {number}");
+    println!("  clock               {}", clock.now());
     println!(
         "  voice webhook       {}/api/twilio/voice",
         twilio.public_base_url

@@ -1,13 +1,20 @@
 //! Lambda: the relay's API (session config, tools, call summary).
 
-use salon_functions::config::{ProcessEnv, RelayApiSettings, StoreConfig, retention_days};
+use salon_functions::config::{
+    ProcessEnv, RelayApiSettings, StoreConfig, deployed_clock, retention_days,
+};
 use salon_functions::{AppState, open_store, router, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     telemetry::init();
     let env = ProcessEnv;
-    let store = open_store(&StoreConfig::from_env(&env)?, retention_days(&env)?).await?;
+    let store = open_store(
+        &StoreConfig::from_env(&env)?,
+        retention_days(&env)?,
+        deployed_clock(&env)?,
+    )
+    .await?;
     let state = AppState::new(store, None, Some(RelayApiSettings::from_env(&env)?));
     lambda_http::run(router(state)).await
 }

@@ -2,7 +2,9 @@
 //! (or `--store embedded --data-dir DIR`). Running it again changes nothing.
 
 use anyhow::{Context, bail};
-use salon_domain::PhoneE164;
+use std::sync::Arc;
+
+use salon_domain::{PhoneE164, SystemClock};
 use salon_functions::config::StoreConfig;
 use salon_functions::open_store;
 use salon_store::seed;
@@ -34,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
         },
         Some(other) => bail!("--store {other:?}: expected dynamodb or embedded\n{USAGE}"),
     };
-    let store = open_store(&store, 30).await?;
+    let store = open_store(&store, 30, Arc::new(SystemClock)).await?;
     seed::demo_salon(&store, number.clone()).await?;
     println!("Seeded the demo salon, answering {number}.");
     Ok(())
