@@ -397,3 +397,22 @@ async fn a_date_years_away_is_beyond_the_horizon_not_closed_or_a_clock_change() 
         );
     }
 }
+
+#[tokio::test]
+async fn the_call_record_keeps_the_number_the_caller_dialled() {
+    let app = spawn_app().await;
+    let mut salon = app.store.business(&demo_id()).await.unwrap().unwrap();
+    let second = PhoneE164::parse("+40212345678").unwrap();
+    salon.numbers.push(second.clone());
+    app.store.put_business(&salon).await.unwrap();
+    let mut body = session_body(CALLER);
+    body["dialled"] = json!(second.as_str());
+    assert_eq!(app.relay(&paths::session(CALL), &body).await.status(), 200);
+    let record = app
+        .store
+        .call(&salon_domain::CallSid::parse(CALL).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.to.as_deref(), Some("+40212345678"));
+}
