@@ -1,4 +1,5 @@
-//! Twilio's request signature (webhooks, and the relay's WebSocket upgrade): HMAC-SHA1 over the public URL and the sorted form parameters.
+//! Twilio's request signature (webhooks, and the relay's WebSocket upgrade): HMAC-SHA1 over the public URL and the sorted form parameters,
+//! and the bounded parser of the form bodies it signs.
 //!
 //! As Twilio's own validators do, the URL is tried as given, without its port, and with the
 //! scheme's default port, since Twilio may have signed any of the three.
@@ -8,6 +9,42 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
+
+/// The largest webhook form accepted, in bytes. Twilio's voice and status webhooks send a
+/// few kilobytes at most.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// The most parameters a webhook form may carry. Twilio sends a few dozen.
+pub const MAX_FORM_PARAMS: usize = 256;
+
+/// Why a webhook form was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormError {
+    /// The body is longer than [`MAX_FORM_BYTES`].
+    #[error("the form is {0} bytes, more than {MAX_FORM_BYTES}")]
+    TooLarge(usize),
+    /// The body has more than [`MAX_FORM_PARAMS`] parameters.
+    #[error("the form has more than {MAX_FORM_PARAMS} parameters")]
+    TooManyParams,
+}
+
+/// Parses an `application/x-www-form-urlencoded` webhook body into its parameters, in order:
+/// `+` is a space, `%XX` a byte, invalid UTF-8 is replaced (so its signature will not check
+/// out), empty pairs are skipped. Refuses a body over [`MAX_FORM_BYTES`] or with more than
+/// [`MAX_FORM_PARAMS`] parameters before decoding more of it.
+pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+    if body.len() > MAX_FORM_BYTES {
+        return Err(FormError::TooLarge(body.len()));
+    }
+    let mut params = Vec::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        if params.len() == MAX_FORM_PARAMS {
+            return Err(FormError::TooManyParams);
+        }
+        params.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(params)
+}
 
 /// Computes the signature Twilio sends in `X-Twilio-Signature` for a POST to `url` with
 /// these form parameters: the URL, then each parameter name followed by its value, names
@@ -143,6 +180,58 @@ mod tests {
             &p,
             "0ZXoZLH/DfblKGATFgpif+LLRf4="
         ));
+    }
+
+    #[test]
+    fn forms_parse_as_twilio_encodes_them() {
+        let body = b"CallSid=CA123&From=%2B40722123456&CallerName=Ana+Pop&Empty=&&Digits=1&Digits=2&Bad=%FF%";
+        let got = parse_form(body).unwrap();
+        let want: Vec<(String, String)> = [
+            ("CallSid", "CA123"),
+            ("From", "+40722123456"),
+            ("CallerName", "Ana Pop"),
+            ("Empty", ""),
+            ("Digits", "1"),
+            ("Digits", "2"),
+            ("Bad", "\u{fffd}%"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        assert_eq!(got, want);
+        assert_eq!(parse_form(b"").unwrap(), vec![]);
+        assert_eq!(
+            parse_form(b"novalue").unwrap(),
+            vec![("novalue".to_owned(), String::new())]
+        );
+    }
+
+    #[test]
+    fn forms_over_the_limits_are_refused() {
+        let big = vec![b'a'; MAX_FORM_BYTES + 1];
+        assert_eq!(
+            parse_form(&big),
+            Err(FormError::TooLarge(MAX_FORM_BYTES + 1))
+        );
+        assert!(parse_form(&big[..MAX_FORM_BYTES]).is_ok());
+        let many = "a=1&".repeat(MAX_FORM_PARAMS);
+        assert_eq!(parse_form(many.as_bytes()).unwrap().len(), MAX_FORM_PARAMS);
+        let too_many = format!("{many}b=2");
+        assert_eq!(
+            parse_form(too_many.as_bytes()),
+            Err(FormError::TooManyParams)
+        );
+        // Empty pairs are not parameters.
+        let sparse = format!("{many}&&&&");
+        assert!(parse_form(sparse.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn a_parsed_form_signs_and_checks() {
+        let body = b"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309&To=%2B18005551212&Caller=%2B14158675309";
+        let p = parse_form(body).unwrap();
+        assert_eq!(p, params());
+        assert!(is_valid(TOKEN, URI, &p, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
     }
 
     #[test]

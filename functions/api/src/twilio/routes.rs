@@ -59,9 +59,10 @@ impl FromRequest<AppState> for TwilioForm {
         let body = Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let params: Vec<(String, String)> = form_urlencoded::parse(&body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let params = signature::parse_form(&body).map_err(|e| {
+            tracing::warn!(path, error = %e, "refused a Twilio form");
+            StatusCode::BAD_REQUEST.into_response()
+        })?;
         if settings.signature_check {
             // Twilio signed the public URL (API Gateway's), which is configuration, not the Host header.
             let url = format!("{}{path}", settings.public_base_url);

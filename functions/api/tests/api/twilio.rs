@@ -269,3 +269,14 @@ async fn the_stream_end_hangs_up_after_a_goodbye_and_apologises_otherwise() {
         "in doubt, apologise"
     );
 }
+
+#[tokio::test]
+async fn a_form_over_the_limits_gets_400() {
+    let app = spawn_app().await;
+    let names: Vec<String> = (0..=salon_wire::twilio_signature::MAX_FORM_PARAMS)
+        .map(|i| format!("P{i}"))
+        .collect();
+    let mut params = call_params(demo::DEMO_NUMBER);
+    params.extend(names.iter().map(|n| (n.as_str(), "x")));
+    assert_eq!(app.twilio("/api/twilio/voice", &params).await.status(), 400);
+}
