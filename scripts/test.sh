@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test from a fresh clone: installs what the tests need (a Python virtual
-# environment per purpose), then formatting, lints and the whole workspace's tests. The tests
-# start the servers they use (moto on loopback) themselves.
+# environment per purpose), then formatting, lints, the whole workspace's tests and a short run of
+# every fuzz target (scripts/fuzz.sh). The tests start the servers they use (moto on loopback)
+# themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,7 @@ scripts/lint-template.sh
 
 echo "==> cargo fmt"
 cargo fmt --all -- --check
+cargo fmt --manifest-path scripts/fuzz/Cargo.toml -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> tests"
@@ -44,3 +46,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --all-targets --locked --no-fail-fast
 fi
+
+echo "==> fuzz (${FUZZ_SECONDS:-10}s per target)"
+# A short coverage-guided run of every fuzz target (its own instrumented build, kept in
+# ~/.cache/salon-voice/fuzz-target); `scripts/fuzz.sh 600 TARGET` for a long one.
+scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
