@@ -56,7 +56,8 @@ for t in "${targets[@]}"; do
   # shellcheck disable=SC2086
   if ! cargo fuzz run "${opts[@]}" "$t" "$fuzz_dir/generated/$t" "$fuzz_dir/corpus/$t" -- \
     -max_total_time="$seconds" -print_final_stats=1 ${FUZZ_FLAGS:-} >"$log" 2>&1; then
-    tail -n 60 "$log" >&2
+    grep -m1 -A3 'panicked at' "$log" >&2 || true
+    tail -n 25 "$log" >&2
     echo "fuzz: $t crashed; the input is in $fuzz_dir/artifacts/$t/, the log in $log" >&2
     echo "reproduce: cargo fuzz run ${opts[*]} $t $fuzz_dir/artifacts/$t/<file>" >&2
     exit 1
