@@ -670,6 +670,14 @@ impl Connection {
             return;
         }
         let params = params.unwrap_or_else(|| json!({}));
+        // Per-response instructions replace the session's for this response only (the
+        // `openai` package's `ResponseCreateEvent`): record what this one ran under.
+        let instructions = params
+            .get("instructions")
+            .and_then(Value::as_str)
+            .unwrap_or(&self.session.instructions)
+            .to_owned();
+        crate::server::lock(&self.shared.ran_under).push(instructions);
         let format = params
             .pointer("/audio/output/format")
             .and_then(|f| parse_format(f, "response.audio.output.format").ok())

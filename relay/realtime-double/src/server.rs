@@ -148,6 +148,12 @@ impl Double {
             .await
     }
 
+    /// Returns the instructions each response so far ran under: its own, if `response.create`
+    /// gave some (they replace the session's for that response), else the session's.
+    pub fn response_instructions(&self) -> Vec<String> {
+        lock(&self.shared.ran_under).clone()
+    }
+
     /// Returns how many scripted responses have been started (or dropped) so far.
     pub fn responses_played(&self) -> usize {
         lock(&self.shared.script).next_response
@@ -180,6 +186,9 @@ pub(crate) struct Shared {
     refuse: AtomicUsize,
     /// Upgrades accepted so far.
     connections: AtomicUsize,
+    /// The instructions each response ran under, in order: a `response.create` with its own
+    /// `instructions` runs under those alone, as the API documents, not the session's.
+    pub ran_under: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -196,6 +205,7 @@ impl Shared {
             journal: Journal::default(),
             refuse: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
+            ran_under: Mutex::new(Vec::new()),
         }
     }
 
@@ -367,7 +377,7 @@ impl Journal {
 }
 
 /// Locks a mutex, carrying on if a panicking test thread poisoned it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

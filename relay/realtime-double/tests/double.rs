@@ -1033,3 +1033,35 @@ async fn events_match_the_openai_package() {
         checked.unwrap_err()
     );
 }
+
+#[tokio::test]
+async fn per_response_instructions_replace_the_sessions_for_that_response_only() {
+    let double = Double::start(script(
+        r#"{"responses": [{"say": {"text": "Bună!", "ms": 100}}, {"say": {"text": "La revedere!", "ms": 100}}, {"say": {"text": "Da.", "ms": 100}}]}"#,
+    ))
+    .await
+    .unwrap();
+    let mut client = connect(&double).await;
+    client.start_pcmu_session(VAD()).await;
+    client.send(json!({"type": "response.create"})).await;
+    client.until("response.done").await;
+    client
+        .send(
+            json!({"type": "response.create", "response": {"instructions": "Spune la revedere."}}),
+        )
+        .await;
+    client.until("response.done").await;
+    client
+        .send(json!({"type": "response.create", "response": {}}))
+        .await;
+    client.until("response.done").await;
+    assert_eq!(
+        double.response_instructions(),
+        [
+            "Vorbește doar românește.",
+            "Spune la revedere.",
+            "Vorbește doar românește."
+        ],
+        "the one-off instructions ran without the session's rules, and only once"
+    );
+}
