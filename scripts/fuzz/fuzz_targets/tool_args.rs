@@ -49,7 +49,9 @@ fuzz_target!(|text: &str| {
     });
     check::<CancelAppointment>(text, |a| bounded(&a.appointment_id));
     check::<RescheduleAppointment>(text, |a| {
-        [&a.appointment_id, &a.date, &a.time].into_iter().for_each(bounded);
+        [&a.appointment_id, &a.date, &a.time]
+            .into_iter()
+            .for_each(bounded);
     });
     check::<CreateAppointment>(text, |a| {
         [&a.service, &a.date, &a.time].into_iter().for_each(bounded);
