@@ -331,14 +331,7 @@ async fn run(
             return CallOutcome::UpstreamFailed;
         }
     };
-    let model = config
-        .model
-        .clone()
-        .unwrap_or_else(|| session.model.clone());
-    let voice = config
-        .voice
-        .clone()
-        .unwrap_or_else(|| session.voice.clone());
+    let (model, voice) = (config.model.clone(), config.voice.clone());
     let (tool_tx, mut tool_rx) = mpsc::unbounded_channel();
     let now = Instant::now();
     let mut call = Call {

@@ -21,10 +21,11 @@ pub struct Config {
     pub openai_api_key: Secret,
     /// `wss://api.openai.com/v1/realtime` unless pointed elsewhere (the double in tests).
     pub openai_url: String,
-    /// Overrides the model the session config suggests.
-    pub model: Option<String>,
-    /// Overrides the voice the session config suggests.
-    pub voice: Option<String>,
+    /// The Realtime model (`OPENAI_REALTIME_MODEL`, default [`DEFAULT_MODEL`]): the relay alone
+    /// owns it.
+    pub model: String,
+    /// The voice (`OPENAI_VOICE`, default [`DEFAULT_VOICE`]).
+    pub voice: String,
     pub audio_mode: AudioMode,
     /// Calls served at once; more are refused so Twilio plays the fallback.
     pub max_calls: usize,
@@ -58,6 +59,8 @@ pub enum UpgradeSignature {
     Off,
 }
 
+/// The default voice: one of the Realtime voices that speaks Romanian well.
+pub const DEFAULT_VOICE: &str = "marin";
 /// The default Realtime model: generally available, not scheduled for shutdown.
 pub const DEFAULT_MODEL: &str = "gpt-realtime";
 /// The GA Realtime endpoint.
@@ -154,8 +157,8 @@ impl Config {
                 &["wss", "ws"],
             )?,
             upgrade_signature: upgrade_signature(get)?,
-            model: get("OPENAI_REALTIME_MODEL"),
-            voice: get("OPENAI_VOICE"),
+            model: get("OPENAI_REALTIME_MODEL").unwrap_or_else(|| DEFAULT_MODEL.into()),
+            voice: get("OPENAI_VOICE").unwrap_or_else(|| DEFAULT_VOICE.into()),
             audio_mode,
             max_calls: count(get, "MAX_CALLS", 100)?,
             max_pending_streams: count(get, "MAX_PENDING_STREAMS", 32)?,
@@ -200,6 +203,10 @@ mod tests {
         assert_eq!(c.openai_url, DEFAULT_OPENAI_URL);
         assert_eq!(c.audio_mode, AudioMode::Pcm24);
         assert_eq!(c.max_call, Duration::from_secs(600));
+        assert_eq!(
+            (c.model.as_str(), c.voice.as_str()),
+            (DEFAULT_MODEL, DEFAULT_VOICE)
+        );
         assert_eq!((c.max_calls, c.max_pending_streams), (100, 32));
         assert!(matches!(c.upgrade_signature, UpgradeSignature::Required(_)));
         assert!(!format!("{c:?}").contains("sk-test"), "secrets never print");

@@ -122,26 +122,16 @@ impl TwilioSettings {
 #[derive(Debug, Clone)]
 pub struct RelayApiSettings {
     pub relay_secret: Secret,
-    /// The Realtime model the session config suggests (`OPENAI_REALTIME_MODEL`, default `gpt-realtime`).
-    pub model: String,
-    /// The voice (`OPENAI_VOICE`, default `marin`).
-    pub voice: String,
     /// The transcription model (`OPENAI_TRANSCRIPTION_MODEL`, default `gpt-4o-transcribe`).
     pub transcription_model: String,
 }
 
-/// The default Realtime model: generally available and not scheduled for shutdown.
-pub const DEFAULT_MODEL: &str = "gpt-realtime";
-
 impl RelayApiSettings {
-    /// Reads `RELAY_SECRET` and the model settings.
+    /// Reads `RELAY_SECRET` and the transcription model (the relay owns the Realtime model
+    /// and the voice).
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         Ok(Self {
             relay_secret: secret(env, "RELAY_SECRET")?,
-            model: env
-                .var("OPENAI_REALTIME_MODEL")
-                .unwrap_or_else(|| DEFAULT_MODEL.into()),
-            voice: env.var("OPENAI_VOICE").unwrap_or_else(|| "marin".into()),
             transcription_model: env
                 .var("OPENAI_TRANSCRIPTION_MODEL")
                 .unwrap_or_else(|| "gpt-4o-transcribe".into()),

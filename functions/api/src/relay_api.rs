@@ -161,8 +161,6 @@ async fn session(
     Json(SessionConfig {
         instructions: prompt::instructions(&business, &services, client.as_ref(), now),
         greeting: prompt::greeting(&business, client.as_ref()),
-        voice: settings.voice.clone(),
-        model: settings.model.clone(),
         transcription_model: settings.transcription_model.clone(),
         language: "ro".into(),
         tools: tools::definitions(),

@@ -81,10 +81,6 @@ pub struct SessionConfig {
     pub instructions: String,
     /// What the agent says first.
     pub greeting: String,
-    /// The salon's preferred voice; the relay's configuration may override it.
-    pub voice: String,
-    /// The salon's preferred model; the relay's configuration may override it.
-    pub model: String,
     /// The model that transcribes the caller (`gpt-4o-transcribe`, …).
     pub transcription_model: String,
     /// The language the caller speaks, for transcription (`ro`).

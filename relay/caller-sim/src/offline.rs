@@ -168,8 +168,6 @@ impl Prepared {
         };
         let relay_api = RelayApiSettings {
             relay_secret: Secret::new(RELAY_SECRET),
-            model: "gpt-realtime".into(),
-            voice: "marin".into(),
             transcription_model: "gpt-4o-transcribe".into(),
         };
         let webhooks_app = router(AppState::new(store.clone(), Some(twilio), None));
@@ -192,8 +190,8 @@ impl Prepared {
             functions_url,
             openai_api_key: salon_relay::config::Secret::new("sk-offline"),
             openai_url: double.url(),
-            model: None,
-            voice: None,
+            model: "gpt-realtime".into(),
+            voice: "marin".into(),
             audio_mode: mode,
             max_calls: 10,
             max_pending_streams: 8,

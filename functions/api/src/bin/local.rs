@@ -59,7 +59,6 @@ async fn main() -> anyhow::Result<()> {
             "OFF (local only)"
         }
     );
-    println!("  model / voice       {} / {}", relay.model, relay.voice);
     let state = AppState::new(store, Some(twilio), Some(relay));
     // Behind a public tunnel: a half-sent request is dropped after the header-read limit.
     serve::serve(listener, router(state), serve::HEADER_READ, async {

@@ -48,8 +48,6 @@ pub async fn spawn_app() -> TestApp {
     };
     let relay = RelayApiSettings {
         relay_secret: Secret::new(RELAY_SECRET),
-        model: "gpt-realtime".into(),
-        voice: "marin".into(),
         transcription_model: "gpt-4o-transcribe".into(),
     };
     let state = AppState::new(store.clone(), Some(twilio), Some(relay)).with_clock(clock.clone());
