@@ -497,6 +497,7 @@ impl Call<'_> {
         self.send_up(openai::session_update(
             &self.session,
             self.mode,
+            self.shared.config.turn_detection,
             &self.model,
             &self.voice,
         ))

@@ -6,6 +6,7 @@ pub use salon_wire::settings::{ConfigError, Secret};
 use salon_wire::settings::{required, secret, url};
 
 use crate::audio::AudioMode;
+use crate::turn::TurnDetection;
 
 /// The relay's settings.
 #[derive(Debug, Clone)]
@@ -27,6 +28,9 @@ pub struct Config {
     /// The voice (`OPENAI_VOICE`, default [`DEFAULT_VOICE`]).
     pub voice: String,
     pub audio_mode: AudioMode,
+    /// How the end of the caller's turn is detected (`TURN_DETECTION`, `VAD_EAGERNESS`,
+    /// `VAD_SILENCE_MS`).
+    pub turn_detection: TurnDetection,
     /// Calls served at once; more are refused so Twilio plays the fallback.
     pub max_calls: usize,
     /// Streams upgraded but not yet admitted (no valid `start` yet); past this the oldest is
@@ -160,6 +164,7 @@ impl Config {
             model: get("OPENAI_REALTIME_MODEL").unwrap_or_else(|| DEFAULT_MODEL.into()),
             voice: get("OPENAI_VOICE").unwrap_or_else(|| DEFAULT_VOICE.into()),
             audio_mode,
+            turn_detection: TurnDetection::from_lookup(get)?,
             max_calls: count(get, "MAX_CALLS", 100)?,
             max_pending_streams: count(get, "MAX_PENDING_STREAMS", 32)?,
             start_limit: Duration::from_secs(5),

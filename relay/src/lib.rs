@@ -17,6 +17,7 @@ pub mod openai;
 mod pending;
 pub mod server;
 mod throttle;
+pub mod turn;
 
 pub use config::Config;
 pub use salon_relay_protocol::{realtime, twilio};

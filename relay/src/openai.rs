@@ -14,6 +14,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::audio::AudioMode;
 use crate::config::Secret;
+use crate::turn::TurnDetection;
 
 /// A connection to the Realtime API.
 pub type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -84,7 +85,13 @@ pub async fn connect_with_retry(
 }
 
 /// The session for a call: instructions, tools, Romanian transcription, server VAD, formats.
-pub fn session_update(session: &SessionConfig, mode: AudioMode, model: &str, voice: &str) -> Value {
+pub fn session_update(
+    session: &SessionConfig,
+    mode: AudioMode,
+    turn: TurnDetection,
+    model: &str,
+    voice: &str,
+) -> Value {
     json!({
         "type": "session.update",
         "session": {
@@ -96,12 +103,7 @@ pub fn session_update(session: &SessionConfig, mode: AudioMode, model: &str, voi
                 "input": {
                     "format": mode.openai_format(),
                     "transcription": {"model": session.transcription_model, "language": session.language},
-                    "turn_detection": {
-                        "type": "server_vad",
-                        "silence_duration_ms": 500,
-                        "create_response": true,
-                        "interrupt_response": true
-                    }
+                    "turn_detection": turn.to_json()
                 },
                 "output": {"format": mode.openai_format(), "voice": voice}
             },
