@@ -38,6 +38,23 @@ impl Store {
         Ok(Some(record))
     }
 
+    /// Reads a call's record (a new one if there is none yet) with the version to write it
+    /// back under and the condition that nobody wrote it in between.
+    async fn record_for_update(
+        &self,
+        sid: &CallSid,
+    ) -> Result<(CallRecord, u64, Cond), StoreError> {
+        let (pk, sk) = keys::call(sid);
+        Ok(match self.table.get(&pk, &sk).await? {
+            Some(item) => (
+                decode::<CallRecord>(&item)?,
+                item.version + 1,
+                Cond::Version(item.version),
+            ),
+            None => (CallRecord::new(sid.clone()), 1, Cond::Absent),
+        })
+    }
+
     /// Merges an event into a call's record, creating it if this is the first word of the call.
     pub async fn record_call(
         &self,
@@ -48,15 +65,7 @@ impl Store {
         // Parallel tool calls of one response write the same record at once: retry each
         // lost race after a random pause, so the writers spread out instead of colliding again.
         for attempt in 0..MAX_ATTEMPTS * 4 {
-            let item = self.table.get(&pk, &sk).await?;
-            let (mut record, version, cond) = match &item {
-                Some(item) => (
-                    decode::<CallRecord>(item)?,
-                    item.version + 1,
-                    Cond::Version(item.version),
-                ),
-                None => (CallRecord::new(sid.clone()), 1, Cond::Absent),
-            };
+            let (mut record, version, cond) = self.record_for_update(sid).await?;
             record.apply(event);
             let mut writes = Vec::with_capacity(2);
             // The transcript is personal data: it lives in its own item that expires
@@ -109,15 +118,7 @@ impl Store {
     ) -> Result<CallRecord, ClaimError> {
         let (pk, sk) = keys::call(sid);
         for attempt in 0..MAX_ATTEMPTS * 4 {
-            let item = self.table.get(&pk, &sk).await.map_err(StoreError::from)?;
-            let (mut record, version, cond) = match &item {
-                Some(item) => (
-                    decode::<CallRecord>(item)?,
-                    item.version + 1,
-                    Cond::Version(item.version),
-                ),
-                None => (CallRecord::new(sid.clone()), 1, Cond::Absent),
-            };
+            let (mut record, version, cond) = self.record_for_update(sid).await?;
             record.claim(stream_sid)?;
             record.apply(started);
             match self

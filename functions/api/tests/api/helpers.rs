@@ -74,6 +74,49 @@ pub fn session_body(caller: &str) -> serde_json::Value {
     })
 }
 
+/// Posts `body` to `{base}{path}` as the relay does, signed for `signed_path` at `ts`.
+pub async fn signed_post(
+    http: &reqwest::Client,
+    base: &str,
+    signed_path: &str,
+    path: &str,
+    body: &serde_json::Value,
+    secret: &str,
+    ts: i64,
+) -> reqwest::Response {
+    let body = serde_json::to_vec(body).unwrap();
+    let sig = auth::sign(
+        secret.as_bytes(),
+        ts,
+        &auth::Request {
+            method: "POST",
+            path: signed_path,
+            body: &body,
+        },
+    );
+    http.post(format!("{base}{path}"))
+        .header(auth::HEADER_TIMESTAMP, ts.to_string())
+        .header(auth::HEADER_SIGNATURE, sig)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The value of a `<Parameter>` of the `<Stream>` in a voice webhook's TwiML.
+pub fn stream_param(twiml: &El, name: &str) -> String {
+    twiml
+        .child("Connect")
+        .child("Stream")
+        .children
+        .iter()
+        .find(|p| p.attr("name") == Some(name))
+        .and_then(|p| p.attr("value"))
+        .unwrap_or_else(|| panic!("no <Parameter name={name:?}>"))
+        .to_owned()
+}
+
 pub fn pairs(params: &[(&str, &str)]) -> Vec<(String, String)> {
     params
         .iter()
@@ -109,26 +152,28 @@ impl TestApp {
         body: &serde_json::Value,
         secret: &str,
     ) -> reqwest::Response {
-        let body = serde_json::to_vec(body).unwrap();
         let ts = self.clock_now().as_second();
-        let sig = auth::sign(
-            secret.as_bytes(),
+        signed_post(&self.http, &self.base, path, path, body, secret, ts).await
+    }
+
+    /// Posts `body` to `path` with the headers signed for `signed_path` (a replay elsewhere).
+    pub async fn relay_signed_for(
+        &self,
+        signed_path: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let ts = self.clock_now().as_second();
+        signed_post(
+            &self.http,
+            &self.base,
+            signed_path,
+            path,
+            body,
+            RELAY_SECRET,
             ts,
-            &auth::Request {
-                method: "POST",
-                path,
-                body: &body,
-            },
-        );
-        self.http
-            .post(format!("{}{path}", self.base))
-            .header(auth::HEADER_TIMESTAMP, ts.to_string())
-            .header(auth::HEADER_SIGNATURE, sig)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        )
+        .await
     }
 
     pub async fn relay(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {

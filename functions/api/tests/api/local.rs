@@ -141,7 +141,7 @@ fn example(name: &str) -> String {
 
 #[tokio::test]
 async fn the_logs_carry_no_number_name_or_rejected_value() {
-    use salon_wire::{auth, paths, tools as names};
+    use salon_wire::{paths, tools as names};
     use serde_json::json;
     let local = Local::start();
     let base = format!("http://127.0.0.1:{}", local.port);
@@ -149,28 +149,11 @@ async fn the_logs_carry_no_number_name_or_rejected_value() {
     let secret = example("RELAY_SECRET");
     let call = "CA0123456789abcdef0123456789abcdef";
     let relay = |path: String, body: serde_json::Value| {
-        let (http, secret) = (http.clone(), secret.clone());
-        let base = base.clone();
+        let (http, secret, base) = (http.clone(), secret.clone(), base.clone());
         async move {
-            let body = serde_json::to_vec(&body).unwrap();
             let ts = jiff::Timestamp::now().as_second();
-            let sig = auth::sign(
-                secret.as_bytes(),
-                ts,
-                &auth::Request {
-                    method: "POST",
-                    path: &path,
-                    body: &body,
-                },
-            );
-            http.post(format!("{base}{path}"))
-                .header(auth::HEADER_TIMESTAMP, ts.to_string())
-                .header(auth::HEADER_SIGNATURE, sig)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
+            crate::helpers::signed_post(&http, &base, &path, &path, &body, &secret, ts)
                 .await
-                .unwrap()
                 .text()
                 .await
                 .unwrap()

@@ -2,7 +2,7 @@
 //! callers without a caller ID, a person who cannot overlap themselves, caller text as data.
 
 use salon_domain::{BusinessId, PhoneE164, PhoneOrigin, demo};
-use salon_wire::{auth, paths, token, tools as names};
+use salon_wire::{paths, token, tools as names};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -14,35 +14,6 @@ fn demo_id() -> BusinessId {
 fn error_code(reply: &Value) -> String {
     assert_eq!(reply["ok"], false, "{reply}");
     reply["error"]["code"].as_str().unwrap().to_owned()
-}
-
-/// Sends `body` to `path` with the headers signed for `signed_path`.
-async fn send_signed_for(
-    app: &TestApp,
-    signed_path: &str,
-    path: &str,
-    body: &Value,
-) -> reqwest::Response {
-    let bytes = serde_json::to_vec(body).unwrap();
-    let ts = app.clock_now().as_second();
-    let sig = auth::sign(
-        RELAY_SECRET.as_bytes(),
-        ts,
-        &auth::Request {
-            method: "POST",
-            path: signed_path,
-            body: &bytes,
-        },
-    );
-    app.http
-        .post(format!("{}{path}", app.base))
-        .header(auth::HEADER_TIMESTAMP, ts.to_string())
-        .header(auth::HEADER_SIGNATURE, sig)
-        .header("content-type", "application/json")
-        .body(bytes)
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn tool_for(app: &TestApp, call: &str, name: &str, call_id: &str, args: Value) -> Value {
@@ -72,7 +43,7 @@ async fn a_signed_request_replayed_to_another_call_or_tool_is_401_and_a_repeat_b
     session_for(&app, &other, "+40744999888").await;
     let book = paths::tool(CALL, names::CREATE_VOICE_APPOINTMENT);
     let body = json!({"call_id": "c1", "arguments": json!({"service": "tuns", "date": "2026-12-15", "time": "10:00", "client_name": "Ion Popescu"}).to_string()});
-    let first = send_signed_for(&app, &book, &book, &body).await;
+    let first = app.relay_signed_for(&book, &book, &body).await;
     assert_eq!(first.status(), 200);
     // The same signed request, replayed to another caller's call and to another tool.
     for elsewhere in [
@@ -81,11 +52,11 @@ async fn a_signed_request_replayed_to_another_call_or_tool_is_401_and_a_repeat_b
         paths::summary(CALL),
         paths::session(&other),
     ] {
-        let r = send_signed_for(&app, &book, &elsewhere, &body).await;
+        let r = app.relay_signed_for(&book, &elsewhere, &body).await;
         assert_eq!(r.status(), 401, "{elsewhere}");
     }
     // An exact repeat inside the window changes nothing.
-    let again = send_signed_for(&app, &book, &book, &body).await;
+    let again = app.relay_signed_for(&book, &book, &body).await;
     assert_eq!(again.status(), 200);
     let (a, b): (Value, Value) = (first.json().await.unwrap(), again.json().await.unwrap());
     assert_eq!(a["result"]["id_programare"], b["result"]["id_programare"]);
@@ -163,16 +134,7 @@ async fn every_withheld_caller_id_is_no_caller_id_and_strangers_never_merge() {
             .await
             .unwrap();
         let doc = parse_xml(&twiml);
-        let stream = doc.child("Connect").child("Stream");
-        let param = |name: &str| {
-            stream
-                .children
-                .iter()
-                .find(|p| p.attr("name") == Some(name))
-                .and_then(|p| p.attr("value"))
-                .unwrap()
-                .to_owned()
-        };
+        let param = |name: &str| stream_param(&doc, name);
         assert_eq!(param("caller"), "", "{from}");
         let claims = token::verify(
             STREAM_SECRET.as_bytes(),

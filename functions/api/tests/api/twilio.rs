@@ -46,15 +46,7 @@ async fn a_call_is_connected_to_the_relay_with_a_token_and_a_romanian_fallback()
         stream.attr("url"),
         Some("wss://relay.example.com/twilio/stream")
     );
-    let param = |name: &str| {
-        stream
-            .children
-            .iter()
-            .find(|p| p.attr("name") == Some(name))
-            .and_then(|p| p.attr("value"))
-            .unwrap()
-            .to_owned()
-    };
+    let param = |name: &str| stream_param(&doc, name);
     assert_eq!(param("business"), demo::BUSINESS_ID);
     assert_eq!(param("caller"), CALLER);
     let claims = token::verify(
