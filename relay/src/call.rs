@@ -217,7 +217,7 @@ fn admit(start: &Start, shared: &Shared) -> Result<token::Claims, &'static str> 
         .custom_parameters
         .get(params::TOKEN)
         .ok_or("no stream token")?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = shared.config.clock.now().as_second();
     let claims = token::verify(
         shared.config.stream_token_secret.expose().as_bytes(),
         token,

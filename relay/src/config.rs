@@ -1,9 +1,12 @@
 //! The relay's configuration, read once from the environment, failing fast with the name.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use salon_wire::settings::{ConfigError, Secret};
 use salon_wire::settings::{required, secret, url};
+
+use salon_wire::clock::{Clock, OffsetClock, SystemClock};
 
 use crate::audio::AudioMode;
 use crate::turn::TurnDetection;
@@ -28,6 +31,10 @@ pub struct Config {
     /// The voice (`OPENAI_VOICE`, default [`DEFAULT_VOICE`]).
     pub voice: String,
     pub audio_mode: AudioMode,
+    /// Every "now" of the relay (stream token expiry, request signatures): the system's clock,
+    /// or with `CLOCK_START` one that starts at that instant and runs on (local rehearsals only,
+    /// beside functions started the same way).
+    pub clock: ClockHandle,
     /// How the end of the caller's turn is detected (`TURN_DETECTION`, `VAD_EAGERNESS`,
     /// `VAD_SILENCE_MS`).
     pub turn_detection: TurnDetection,
@@ -61,6 +68,44 @@ pub enum UpgradeSignature {
     Required(Secret),
     /// Not checked (`TWILIO_SIGNATURE_CHECK=off`): local runs only, logged loudly at start.
     Off,
+}
+
+/// The relay's clock, shared by every call.
+#[derive(Clone)]
+pub struct ClockHandle(pub Arc<dyn Clock>);
+
+impl ClockHandle {
+    /// Returns the current instant.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.0.now()
+    }
+
+    /// Reads `CLOCK_START`: absent, the system clock.
+    fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match get("CLOCK_START") {
+            None => Ok(Self::default()),
+            Some(v) => v
+                .trim()
+                .parse::<jiff::Timestamp>()
+                .map(|at| Self(Arc::new(OffsetClock::starting_at(at))))
+                .map_err(|_| ConfigError::Invalid {
+                    name: "CLOCK_START",
+                    why: "expected an RFC 3339 instant such as 2027-10-31T08:00:00+02:00".into(),
+                }),
+        }
+    }
+}
+
+impl Default for ClockHandle {
+    fn default() -> Self {
+        Self(Arc::new(SystemClock))
+    }
+}
+
+impl std::fmt::Debug for ClockHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
 }
 
 /// The default voice: one of the Realtime voices that speaks Romanian well.
@@ -165,6 +210,7 @@ impl Config {
             voice: get("OPENAI_VOICE").unwrap_or_else(|| DEFAULT_VOICE.into()),
             audio_mode,
             turn_detection: TurnDetection::from_lookup(get)?,
+            clock: ClockHandle::from_lookup(get)?,
             max_calls: count(get, "MAX_CALLS", 100)?,
             max_pending_streams: count(get, "MAX_PENDING_STREAMS", 32)?,
             start_limit: Duration::from_secs(5),

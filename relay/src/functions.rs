@@ -9,7 +9,7 @@ use salon_wire::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::config::Secret;
+use crate::config::{ClockHandle, Secret};
 
 /// Why a request to the functions failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,8 @@ pub struct Functions {
     http: reqwest::Client,
     base: String,
     secret: Secret,
+    /// Signs each request's timestamp.
+    clock: ClockHandle,
 }
 
 /// What the model hears when the booking system cannot be reached.
@@ -39,7 +41,7 @@ pub const UNREACHABLE: &str =
 
 impl Functions {
     /// Builds a client with a per-request `timeout`.
-    pub fn new(base: &str, secret: Secret, timeout: Duration) -> Self {
+    pub fn new(base: &str, secret: Secret, timeout: Duration, clock: ClockHandle) -> Self {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(2)))
@@ -50,6 +52,7 @@ impl Functions {
             http,
             base: base.trim_end_matches('/').to_owned(),
             secret,
+            clock,
         }
     }
 
@@ -63,7 +66,7 @@ impl Functions {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let ts = jiff::Timestamp::now().as_second();
+            let ts = self.clock.now().as_second();
             // The signature binds the body to this call's route: replayed to another call or
             // tool, it fails.
             let signed = auth::Request {

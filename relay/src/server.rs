@@ -63,6 +63,7 @@ pub async fn run(
         &config.functions_url,
         config.relay_secret.clone(),
         config.tool_timeout,
+        config.clock.clone(),
     );
     let (drain, header_read) = (config.drain, config.header_read_limit);
     let app = App {

@@ -72,3 +72,26 @@ async fn the_session_asks_for_the_configured_turn_detection_model_and_voice() {
         functions.wait_summary(Duration::from_secs(5)).await;
     }
 }
+
+#[tokio::test]
+async fn stream_tokens_expire_by_the_relays_injected_clock() {
+    let double = Double::start(Script::default()).await.unwrap();
+    let functions = FakeFunctions::start().await;
+    let mut config = config(&functions, &double.url(), AudioMode::Pcmu);
+    // The relay's clock runs an hour ahead: a token issued "now" for two minutes is stale.
+    let later = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(1))
+        .unwrap();
+    config.clock = salon_relay::config::ClockHandle(std::sync::Arc::new(
+        salon_wire::clock::OffsetClock::starting_at(later),
+    ));
+    let relay = Relay::start(config).await;
+    let twilio = TwilioSide::dial(&relay, Some(stream_token())).await;
+    twilio
+        .wait(Duration::from_secs(3), "closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    assert_eq!(double.connections(), 0, "nothing upstream was opened");
+    assert!(functions.sessions.lock().unwrap().is_empty());
+}

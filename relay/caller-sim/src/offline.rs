@@ -195,6 +195,7 @@ impl Prepared {
             audio_mode: mode,
             // The scripted audio was timed for server VAD with a 500 ms silence.
             turn_detection: salon_relay::turn::TurnDetection::Server { silence_ms: 500 },
+            clock: Default::default(),
             max_calls: 10,
             max_pending_streams: 8,
             start_limit: Duration::from_secs(5),
