@@ -20,7 +20,8 @@ const OUTCOMES: [(CallOutcome, &str); 6] = [
 /// The relay's counters; shared by every call.
 #[derive(Default)]
 pub struct Metrics {
-    pub active_calls: AtomicU64,
+    /// Calls in progress; moved only by [`ActiveCall`], so no path can forget to count down.
+    active_calls: AtomicU64,
     /// Streams upgraded and waiting for an admitted `start`.
     pub pending_streams: AtomicU64,
     calls: [AtomicU64; 6],
@@ -37,7 +38,29 @@ pub struct Metrics {
     tool_micros: AtomicU64,
 }
 
+/// One call counted in `relay_active_calls` for as long as this lives: counted up when made,
+/// down when dropped, however the call ends (a panic in it included).
+#[must_use = "the call counts as active only while the guard lives"]
+pub struct ActiveCall<'a>(&'a AtomicU64);
+
+impl Drop for ActiveCall<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
+}
+
 impl Metrics {
+    /// Counts a call as active until the returned guard is dropped.
+    pub fn call_started(&self) -> ActiveCall<'_> {
+        self.active_calls.fetch_add(1, Relaxed);
+        ActiveCall(&self.active_calls)
+    }
+
+    /// Calls in progress.
+    pub fn active_calls(&self) -> u64 {
+        self.active_calls.load(Relaxed)
+    }
+
     /// Counts a finished call.
     pub fn call_ended(&self, outcome: CallOutcome) {
         if let Some(i) = OUTCOMES.iter().position(|(o, _)| *o == outcome) {
@@ -67,7 +90,7 @@ impl Metrics {
             "relay_active_calls",
             "gauge",
             "Calls in progress.",
-            self.active_calls.load(Relaxed),
+            self.active_calls(),
         );
         one(
             "relay_pending_streams",
@@ -148,5 +171,34 @@ impl Metrics {
         );
         let _ = writeln!(s, "relay_tool_call_seconds_count {count}");
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_active_call_is_counted_until_its_guard_drops_even_in_a_panic() {
+        let metrics = Metrics::default();
+        let first = metrics.call_started();
+        let second = metrics.call_started();
+        assert_eq!(metrics.active_calls(), 2);
+        drop(first);
+        assert_eq!(metrics.active_calls(), 1);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _active = metrics.call_started();
+            assert_eq!(metrics.active_calls(), 2);
+            panic!("a call's task panics");
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(
+            metrics.active_calls(),
+            1,
+            "the panicking call was counted down"
+        );
+        drop(second);
+        assert_eq!(metrics.active_calls(), 0);
+        assert!(metrics.render().contains("relay_active_calls 0"));
     }
 }

@@ -129,6 +129,41 @@ pub fn formats_match(
     same(input) && same(output)
 }
 
+/// A client event the call sends the Realtime API, as the call's state machine decides it; the
+/// driver turns it into JSON ([`ClientEvent::into_json`]) when it writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientEvent {
+    /// `session.update`, built by [`session_update`] (instructions, tools, formats, VAD).
+    SessionUpdate(Value),
+    /// `input_audio_buffer.append`: caller audio, base64 in the session's input format.
+    Append(String),
+    /// `conversation.item.truncate`: the assistant item cut to what the caller heard.
+    Truncate { item_id: String, audio_end_ms: u64 },
+    /// `conversation.item.create` with a tool's output.
+    FunctionOutput { call_id: String, output: String },
+    /// `response.create`, with instructions for this response only when set.
+    ResponseCreate { instructions: Option<String> },
+    /// `conversation.item.create` replaying a line of the conversation into a new session.
+    Restore(TranscriptLine),
+}
+
+impl ClientEvent {
+    /// The event as the Realtime API reads it.
+    pub fn into_json(self) -> Value {
+        match self {
+            Self::SessionUpdate(v) => v,
+            Self::Append(audio) => append(&audio),
+            Self::Truncate {
+                item_id,
+                audio_end_ms,
+            } => truncate(&item_id, audio_end_ms),
+            Self::FunctionOutput { call_id, output } => function_output(&call_id, &output),
+            Self::ResponseCreate { instructions } => response_create(instructions.as_deref()),
+            Self::Restore(line) => restore_item(&line),
+        }
+    }
+}
+
 /// Caller audio, base64 in the session's input format.
 pub fn append(audio_b64: &str) -> Value {
     json!({"type": "input_audio_buffer.append", "audio": audio_b64})

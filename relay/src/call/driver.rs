@@ -1,0 +1,358 @@
+//! The call's I/O loop: fetches the session config, then feeds the state machine what the
+//! sockets, the tool tasks and the clock bring, and performs what it asks (bounded writes,
+//! tool tasks, connections, the summary and the close). No decision about the call is made
+//! here; they are all in [`machine`](super::machine).
+
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use salon_relay_protocol::realtime::ServerEvent;
+use salon_wire::{SessionRequest, token};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::machine::{Call, Finish, Input, Output, Peer, Setup, ToolCall, ToolDone};
+use super::{Shared, TwilioRx, TwilioTx, close};
+use crate::openai::{self, ClientEvent, Upstream};
+use crate::twilio::{Inbound, Outbound, Start};
+use axum::extract::ws::Message;
+use salon_wire::CallOutcome;
+
+type UpTx = SplitSink<Upstream, WsMessage>;
+type UpRx = SplitStream<Upstream>;
+
+/// Runs an admitted call to its end and returns how it ended.
+pub(super) async fn run(
+    start: Start,
+    claims: token::Claims,
+    twilio: TwilioTx,
+    mut twilio_rx: TwilioRx,
+    shared: &Shared,
+    cancel: CancellationToken,
+) -> CallOutcome {
+    let config = &shared.config;
+    let request = SessionRequest {
+        business: claims.business,
+        caller: claims.caller,
+        dialled: claims.dialled,
+        stream_sid: start.stream_sid.clone(),
+    };
+    let session = match shared.functions.session(&start.call_sid, &request).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "no session config: ending the stream so Twilio apologises");
+            close(twilio, config.write_limit).await;
+            return CallOutcome::UpstreamFailed;
+        }
+    };
+    let (model, voice) = (config.model.clone(), config.voice.clone());
+    let (tool_tx, mut tool_rx) = mpsc::unbounded_channel();
+    let mut call = Call::new(
+        Setup {
+            stream_sid: start.stream_sid.clone(),
+            session,
+            model: model.clone(),
+            voice,
+            mode: config.audio_mode,
+            turn_detection: config.turn_detection,
+            silence: config.silence,
+            max_call: config.max_call,
+            metrics: shared.metrics.clone(),
+        },
+        Instant::now(),
+    );
+    let mut io = Io {
+        shared,
+        call_sid: start.call_sid,
+        model,
+        twilio,
+        up: None,
+        up_rx: None,
+        tool_tx,
+    };
+    // What the machine asked for and the driver has not done yet; reused for every input.
+    let mut out = Vec::with_capacity(64);
+    call.start(&mut out);
+    // The drain limit was passed on to the call (it says goodbye once).
+    let mut shutdown_seen = false;
+    loop {
+        // Do what the machine asked; what doing it found out (a connection opened, a peer that
+        // stopped reading) goes back in, and may ask for more.
+        while !out.is_empty() {
+            match io.perform(&mut out).await {
+                Step::Finish(finish) => return io.finish(finish).await,
+                Step::Then(Some(input)) => call.handle(input, Instant::now(), &mut out),
+                Step::Then(None) => {}
+            }
+        }
+        // While a session is set up (at the start, or after a drop), only the model's side and
+        // the set-up limit are read, as the relay always has.
+        let live = call.live();
+        let wake = call.next_wake();
+        let event = tokio::select! {
+            // The caller's side: audio, marks, stop.
+            msg = twilio_rx.next(), if live => Event::Twilio(msg),
+            // The model's side: audio, transcripts, tool calls; its end means reconnecting.
+            msg = next_upstream(&mut io.up_rx) => Event::Upstream(msg),
+            // A tool call came back from the functions.
+            Some(done) = tool_rx.recv(), if live => Event::Tool(done),
+            // Whatever the call waits for: silence, the maximum length, a goodbye's or a
+            // session's limit.
+            () = sleep_until(wake) => Event::Timer,
+            // The drain limit: say goodbye (once).
+            () = cancel.cancelled(), if live && !shutdown_seen => Event::Shutdown,
+        };
+        let now = Instant::now();
+        match event {
+            Event::Twilio(msg) => {
+                if let Some(input) = twilio_input(msg) {
+                    call.handle(input, now, &mut out);
+                }
+            }
+            Event::Upstream(msg) => match msg {
+                Some(Ok(WsMessage::Text(text))) => {
+                    // What does not parse is ignored, as any event the relay does not act on.
+                    if let Ok(event) = ServerEvent::parse(&text) {
+                        call.handle(Input::Realtime(event), now, &mut out);
+                    }
+                }
+                Some(Ok(WsMessage::Close(_))) | Some(Err(_)) | None => {
+                    io.up_rx = None;
+                    call.handle(Input::RealtimeClosed, now, &mut out);
+                }
+                Some(Ok(_)) => {}
+            },
+            Event::Tool(done) => call.handle(Input::Tool(done), now, &mut out),
+            Event::Timer => call.handle(Input::Timer, now, &mut out),
+            Event::Shutdown => {
+                shutdown_seen = true;
+                call.handle(Input::Shutdown, now, &mut out);
+            }
+        }
+    }
+}
+
+/// What woke the loop.
+enum Event {
+    Twilio(Option<Result<Message, axum::Error>>),
+    Upstream(Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>>),
+    Tool(ToolDone),
+    Timer,
+    Shutdown,
+}
+
+/// What performing a batch of outputs leads to.
+enum Step {
+    /// The call is over: report it and close.
+    Finish(Finish),
+    /// Go on, feeding the machine this first, if anything.
+    Then(Option<Input<'static>>),
+}
+
+/// Turns what Twilio's socket gave into an input; `None` for what the call ignores (pings).
+fn twilio_input(msg: Option<Result<Message, axum::Error>>) -> Option<Input<'static>> {
+    let text = match msg {
+        Some(Ok(Message::Text(t))) => t,
+        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Some(Input::TwilioClosed),
+        Some(Ok(Message::Binary(_))) => return Some(Input::TwilioMalformed("a binary frame")),
+        Some(Ok(_)) => return None,
+    };
+    // Oversized audio is refused here too: it never reaches the model.
+    Some(match Inbound::parse(&text) {
+        Ok(msg) => Input::Twilio(msg),
+        Err(_) => Input::TwilioMalformed("a message that did not parse or was too large"),
+    })
+}
+
+/// The next message of the Realtime connection; never, while there is none.
+async fn next_upstream(
+    rx: &mut Option<UpRx>,
+) -> Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>> {
+    match rx.as_mut() {
+        Some(rx) => rx.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until `wake`; never, without one.
+async fn sleep_until(wake: Option<Instant>) {
+    match wake {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The call's sockets and what it needs to reach the functions.
+struct Io<'a> {
+    shared: &'a Shared,
+    call_sid: String,
+    /// The model to connect to.
+    model: String,
+    twilio: TwilioTx,
+    /// The Realtime connection's sending half; `None` before it opens and after it stalls.
+    up: Option<UpTx>,
+    /// Its receiving half; `None` before it opens and after it ends.
+    up_rx: Option<UpRx>,
+    /// Where tool tasks send their results.
+    tool_tx: mpsc::UnboundedSender<ToolDone>,
+}
+
+impl Io<'_> {
+    /// Performs `out` in order, emptying it. A peer whose write timed out gets nothing more
+    /// (after any stall, neither does Twilio), and the stall is fed back to end the call.
+    async fn perform(&mut self, out: &mut Vec<Output>) -> Step {
+        let (mut twilio_stalled, mut up_stalled) = (false, false);
+        let mut connected = None;
+        for output in out.drain(..) {
+            match output {
+                Output::Twilio(msg) => {
+                    if !twilio_stalled && !up_stalled && !self.send_twilio(&msg).await {
+                        twilio_stalled = true;
+                    }
+                }
+                Output::Realtime(event) => {
+                    if !self.send_up(event).await {
+                        up_stalled = true;
+                    }
+                }
+                Output::Tool(call) => self.start_tool(call),
+                Output::Connect => connected = Some(self.connect().await),
+                Output::Finish(finish) => return Step::Finish(finish),
+            }
+        }
+        Step::Then(if twilio_stalled {
+            Some(Input::Stalled(Peer::Twilio))
+        } else if up_stalled {
+            Some(Input::Stalled(Peer::Realtime))
+        } else {
+            connected.map(|ok| {
+                if ok {
+                    Input::Connected
+                } else {
+                    Input::ConnectFailed
+                }
+            })
+        })
+    }
+
+    /// Sends Twilio one message; returns `false` if the write took longer than the write
+    /// limit (Twilio stopped reading).
+    async fn send_twilio(&mut self, msg: &Outbound) -> bool {
+        let text = serde_json::to_string(msg).expect("Twilio messages serialise");
+        let write = self.twilio.send(Message::Text(text.into()));
+        match tokio::time::timeout(self.shared.config.write_limit, write).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => {
+                tracing::debug!("Twilio's socket is closed");
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Sends the model one event, bounded like [`Self::send_twilio`]; a stalled connection is
+    /// dropped (and counted) and `false` returned.
+    async fn send_up(&mut self, event: ClientEvent) -> bool {
+        let Some(up) = self.up.as_mut() else {
+            return true;
+        };
+        let write = up.send(WsMessage::Text(event.into_json().to_string().into()));
+        match tokio::time::timeout(self.shared.config.write_limit, write).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => {
+                tracing::warn!("the Realtime socket refused a write");
+                true
+            }
+            Err(_) => {
+                self.up = None;
+                self.shared
+                    .metrics
+                    .openai_errors
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Drops any Realtime connection and opens a new one, retrying within the connect budget;
+    /// returns whether it opened.
+    async fn connect(&mut self) -> bool {
+        self.up = None;
+        self.up_rx = None;
+        let config = &self.shared.config;
+        match openai::connect_with_retry(
+            &config.openai_url,
+            &self.model,
+            &config.openai_api_key,
+            config.connect_budget,
+        )
+        .await
+        {
+            Ok(socket) => {
+                let (tx, rx) = socket.split();
+                self.up = Some(tx);
+                self.up_rx = Some(rx);
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the Realtime API cannot be reached");
+                false
+            }
+        }
+    }
+
+    /// Runs a tool at the functions in its own task; its result comes back on the channel.
+    fn start_tool(&self, call: ToolCall) {
+        let ToolCall {
+            connection,
+            name,
+            call_id,
+            arguments,
+        } = call;
+        let functions = self.shared.functions.clone();
+        let metrics = self.shared.metrics.clone();
+        let call_sid = self.call_sid.clone();
+        let tx = self.tool_tx.clone();
+        let span = tracing::info_span!("tool", tool = %name);
+        tokio::spawn(
+            async move {
+                let began = std::time::Instant::now();
+                let reply = functions.tool(&call_sid, &name, &call_id, &arguments).await;
+                metrics.tool_latency(began.elapsed());
+                let _ = tx.send(ToolDone {
+                    connection,
+                    call_id,
+                    reply,
+                });
+            }
+            .instrument(span),
+        );
+    }
+
+    /// Reports the call and closes both sockets. A deliberate end waits for the summary's
+    /// 2xx before closing the stream, so the stream-ended webhook knows not to apologise.
+    async fn finish(mut self, finish: Finish) -> CallOutcome {
+        let limit = self.shared.config.write_limit;
+        if let Some(mut up) = self.up.take() {
+            let _ = tokio::time::timeout(limit, async {
+                let _ = up.send(WsMessage::Close(None)).await;
+                let _ = up.close().await;
+            })
+            .await;
+        }
+        if let Err(e) = self
+            .shared
+            .functions
+            .summary(&self.call_sid, &finish.summary)
+            .await
+        {
+            tracing::error!(error = %e, "could not post the call summary");
+        }
+        if finish.close_twilio {
+            close(self.twilio, limit).await;
+        }
+        finish.outcome
+    }
+}

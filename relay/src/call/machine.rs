@@ -1,0 +1,892 @@
+//! The call as a sans-I/O state machine: inputs in (a Twilio message, a Realtime event, a tool
+//! result, a timer), outputs out (what to send, a tool to run, a connection to open, the end).
+//!
+//! [`Call::handle`] takes one [`Input`] and the time it happened and pushes [`Output`]s for the
+//! driver (`driver.rs`) to perform in order; [`Call::next_wake`] says when the driver must feed
+//! [`Input::Timer`]. Nothing here awaits, reads a clock or touches a socket, so every behaviour
+//! of a call can be tested on virtual time (`tests.rs`), as the Realtime double's `Connection`
+//! is. Time is `tokio::time::Instant` used as a plain value: it is what the driver sleeps on, so
+//! a driver on paused tokio time and the machine agree on what "now" is.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use salon_relay_protocol::realtime::{OutputItem, ServerEvent, Usage};
+use salon_wire::{
+    CallOutcome, CallSummary, SessionConfig, Speaker, TokenUsage, ToolReply, TranscriptLine, tools,
+};
+use tokio::time::Instant;
+
+use crate::audio::{AudioMode, InboundAudio, OutboundAudio};
+use crate::metrics::Metrics;
+use crate::openai::{self, ClientEvent};
+use crate::throttle::{LOG_PERIOD, LogThrottle};
+use crate::turn::TurnDetection;
+use crate::twilio::{Inbound, MarkName, Outbound, OutboundMedia};
+
+/// Asks the agent to check on a silent caller.
+pub(crate) const CHECK_IN: &str = "Apelantul nu a mai spus nimic de câteva secunde. Întreabă-l doar, cald și scurt: „Mai sunteți acolo?”";
+/// Asks the agent to end a silent call.
+pub(crate) const GOODBYE_SILENCE: &str = "Apelantul nu răspunde. Spune doar: „Nu vă mai aud. Vă mulțumim pentru apel și o zi frumoasă! La revedere!” Nu apela nicio unealtă.";
+/// Asks the agent to end a call that has gone on too long.
+pub(crate) const GOODBYE_MAX: &str = "Convorbirea trebuie încheiată acum. Spune politicos: „Ne pare rău, trebuie să încheiem convorbirea. Vă mulțumim și o zi frumoasă! La revedere!” Nu apela nicio unealtă.";
+/// Asks the agent to end the call because the relay is shutting down.
+pub(crate) const GOODBYE_SHUTDOWN: &str = "Spune politicos: „Ne pare rău, trebuie să încheiem convorbirea acum. Vă rugăm să sunați din nou. La revedere!” Nu apela nicio unealtă.";
+/// Asks the agent to pick up after the connection to the model was restored.
+pub(crate) const RESUME: &str = "Conexiunea s-a întrerupt o clipă. Spune foarte scurt „Scuze, am avut o mică problemă de legătură.” și continuă conversația de unde a rămas.";
+
+/// How long the goodbye may take to play before the stream is closed anyway.
+pub(crate) const GOODBYE_LIMIT: Duration = Duration::from_secs(15);
+/// How long the Realtime API may take to confirm the session (`session.updated`).
+pub(crate) const SESSION_LIMIT: Duration = Duration::from_secs(5);
+
+/// What happened to the call, fed to [`Call::handle`].
+#[derive(Debug)]
+pub(crate) enum Input<'a> {
+    /// A message from Twilio, parsed.
+    Twilio(Inbound),
+    /// Something from Twilio that is not a message the relay reads (a binary frame, text that
+    /// did not parse or was too large): counted, logged rarely, never fatal.
+    TwilioMalformed(&'static str),
+    /// Twilio's socket closed or failed: the caller is gone.
+    TwilioClosed,
+    /// The Realtime connection asked for by [`Output::Connect`] is open.
+    Connected,
+    /// The Realtime API could not be reached within the connect budget.
+    ConnectFailed,
+    /// An event from the Realtime API, parsed (what does not parse is not fed).
+    Realtime(ServerEvent<'a>),
+    /// The Realtime connection closed or failed.
+    RealtimeClosed,
+    /// A tool call started by [`Output::Tool`] came back.
+    Tool(ToolDone),
+    /// The time [`Call::next_wake`] asked for has come.
+    Timer,
+    /// The relay reached its drain limit: the call should say goodbye.
+    Shutdown,
+    /// A write to this peer timed out (it stopped reading): the call ends.
+    Stalled(Peer),
+}
+
+/// One of the call's two peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Peer {
+    Twilio,
+    Realtime,
+}
+
+/// What the driver must do, in order.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Output {
+    /// Send Twilio this message.
+    Twilio(Outbound),
+    /// Send the Realtime API this event (dropped by the driver if the connection is gone).
+    Realtime(ClientEvent),
+    /// Run this tool at the functions and feed its result back as [`Input::Tool`].
+    Tool(ToolCall),
+    /// Drop any Realtime connection and open a new one; feed [`Input::Connected`] or
+    /// [`Input::ConnectFailed`].
+    Connect,
+    /// The call is over: close the Realtime connection, post the summary (waiting for its
+    /// answer), then close Twilio's socket if asked. Nothing follows it.
+    Finish(Finish),
+}
+
+/// A tool the model called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ToolCall {
+    /// The Realtime connection it was called on: its result is dropped after a reconnect.
+    pub(crate) connection: u64,
+    pub(crate) name: String,
+    pub(crate) call_id: String,
+    /// The model's arguments, a JSON string.
+    pub(crate) arguments: String,
+}
+
+/// A tool call's result, tagged with the Realtime connection it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ToolDone {
+    pub(crate) connection: u64,
+    pub(crate) call_id: String,
+    pub(crate) reply: ToolReply,
+}
+
+/// How the call ended and what to report.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Finish {
+    pub(crate) outcome: CallOutcome,
+    pub(crate) summary: CallSummary,
+    /// Whether Twilio's socket is still worth closing (not after the caller hung up or it
+    /// stopped reading).
+    pub(crate) close_twilio: bool,
+}
+
+/// What a call needs to begin.
+pub(crate) struct Setup {
+    pub(crate) stream_sid: String,
+    /// The session config from the functions.
+    pub(crate) session: SessionConfig,
+    /// The model and voice (the relay's own configuration).
+    pub(crate) model: String,
+    pub(crate) voice: String,
+    pub(crate) mode: AudioMode,
+    /// How the model decides the caller has finished speaking.
+    pub(crate) turn_detection: TurnDetection,
+    /// Caller silence before the check-in, then before the goodbye.
+    pub(crate) silence: Duration,
+    /// The longest call.
+    pub(crate) max_call: Duration,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+/// Where the call is with its Realtime connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The driver is opening a connection; `restoring` after a drop.
+    Connecting { restoring: bool },
+    /// `session.update` sent, waiting for `session.updated` until `until`.
+    SettingUp { restoring: bool, until: Instant },
+    /// The conversation is on.
+    Live,
+    /// [`Output::Finish`] was emitted: inputs are ignored.
+    Finished,
+}
+
+/// The assistant audio item being played.
+#[derive(Debug)]
+struct Playing {
+    item_id: String,
+    /// Audio the model sent for it, in bytes of its output format.
+    model_bytes: u64,
+    /// Audio sent to Twilio for it.
+    sent_ms: u64,
+    /// Audio Twilio confirmed played (marks echoed).
+    played_ms: u64,
+}
+
+/// The goodbye is playing: the call ends at its mark, or at `until` regardless.
+#[derive(Debug)]
+struct Ending {
+    outcome: CallOutcome,
+    /// The mark after the goodbye's last audio.
+    mark: String,
+    until: Instant,
+}
+
+/// What ends the handling of one input.
+enum Flow {
+    Continue,
+    Done(CallOutcome),
+}
+
+/// One call's state, from the first connection to the summary.
+pub(crate) struct Call {
+    stream_sid: String,
+    session: SessionConfig,
+    model: String,
+    voice: String,
+    mode: AudioMode,
+    turn_detection: TurnDetection,
+    silence: Duration,
+    metrics: Arc<Metrics>,
+    phase: Phase,
+    inbound: InboundAudio,
+    outbound: OutboundAudio,
+    /// Reused for every frame's base64 decoding.
+    scratch: Vec<u8>,
+    /// Bumped at every `clear`: marks from before it are stale.
+    epoch: u64,
+    mark_seq: u64,
+    /// Marks sent and not yet echoed: name, and the played position they confirm.
+    marks: VecDeque<(String, u64)>,
+    playing: Option<Playing>,
+    /// An interrupted item whose further deltas are dropped.
+    interrupted: Option<String>,
+    /// A response is in progress at the model: no `response.create` until it is done.
+    response_active: bool,
+    tools_in_flight: usize,
+    /// Tool outputs were sent and await one `response.create`.
+    outputs_pending_response: bool,
+    /// Bumped at every (re)connection, so results for an old session are dropped.
+    connection: u64,
+    /// After the current response: end the call with this outcome.
+    end_after_response: Option<CallOutcome>,
+    /// A goodbye to ask for once no response is active.
+    goodbye_pending: Option<(CallOutcome, &'static str)>,
+    ending: Option<Ending>,
+    /// The last sign of life (speech, a mark, a response or tool done): silence counts from it.
+    last_activity: Instant,
+    checked_in: bool,
+    started: Instant,
+    max_deadline: Instant,
+    /// The maximum length was reached and the goodbye asked for.
+    max_reached: bool,
+    /// The drain limit was reached (the goodbye is asked for once the session is live).
+    shutdown_requested: bool,
+    usage: TokenUsage,
+    transcript: Vec<TranscriptLine>,
+    barge_ins: u32,
+    reconnects: u32,
+    /// Keeps malformed messages from Twilio to a few log lines per call.
+    malformed_log: LogThrottle,
+}
+
+impl Call {
+    /// Sets a call up at `now`; [`Self::start`] then asks for the first connection.
+    pub(crate) fn new(setup: Setup, now: Instant) -> Self {
+        Self {
+            stream_sid: setup.stream_sid,
+            session: setup.session,
+            model: setup.model,
+            voice: setup.voice,
+            mode: setup.mode,
+            turn_detection: setup.turn_detection,
+            silence: setup.silence,
+            metrics: setup.metrics,
+            phase: Phase::Connecting { restoring: false },
+            inbound: InboundAudio::new(setup.mode),
+            outbound: OutboundAudio::new(setup.mode),
+            scratch: Vec::with_capacity(4096),
+            epoch: 0,
+            mark_seq: 0,
+            marks: VecDeque::with_capacity(64),
+            playing: None,
+            interrupted: None,
+            response_active: false,
+            tools_in_flight: 0,
+            outputs_pending_response: false,
+            connection: 0,
+            end_after_response: None,
+            goodbye_pending: None,
+            ending: None,
+            last_activity: now,
+            checked_in: false,
+            started: now,
+            max_deadline: now + setup.max_call,
+            max_reached: false,
+            shutdown_requested: false,
+            usage: TokenUsage::default(),
+            transcript: Vec::new(),
+            barge_ins: 0,
+            reconnects: 0,
+            malformed_log: LogThrottle::new(LOG_PERIOD),
+        }
+    }
+
+    /// Asks for the first Realtime connection.
+    pub(crate) fn start(&mut self, out: &mut Vec<Output>) {
+        self.phase = Phase::Connecting { restoring: false };
+        out.push(Output::Connect);
+    }
+
+    /// Returns whether the conversation is on. Until it is (while a connection is opened and
+    /// its session set up, at the start or after a drop), the driver reads only the Realtime
+    /// connection and the timer, as the relay always has.
+    pub(crate) fn live(&self) -> bool {
+        self.phase == Phase::Live
+    }
+
+    /// Returns when the driver must feed [`Input::Timer`]: the session's set-up limit, the
+    /// goodbye's limit, the maximum length or the silence limit, whichever is next and can
+    /// change something; `None` when no timer is due.
+    pub(crate) fn next_wake(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Connecting { .. } | Phase::Finished => None,
+            Phase::SettingUp { until, .. } => Some(until),
+            Phase::Live => {
+                if let Some(ending) = &self.ending {
+                    return Some(ending.until);
+                }
+                let max = if self.max_reached {
+                    // The goodbye was asked for: only the hard stop remains.
+                    self.max_deadline + GOODBYE_LIMIT
+                } else {
+                    self.max_deadline
+                };
+                if !self.max_reached && self.idle() && self.end_after_response.is_none() {
+                    Some(max.min(self.last_activity + self.silence))
+                } else {
+                    Some(max)
+                }
+            }
+        }
+    }
+
+    /// Handles one input that happened at `now`, pushing what to do onto `out`.
+    pub(crate) fn handle(&mut self, input: Input<'_>, now: Instant, out: &mut Vec<Output>) {
+        let flow = match (self.phase, input) {
+            (Phase::Finished, _) => Flow::Continue,
+            (_, Input::Stalled(peer)) => {
+                // Nothing more can reach a peer that stopped reading.
+                let outcome = match peer {
+                    // No `CallOutcome` says "stopped reading" (the wire crate's): to the caller
+                    // it is a line gone dead, the nearest is a hang-up.
+                    Peer::Twilio => CallOutcome::CallerHungUp,
+                    Peer::Realtime => CallOutcome::UpstreamFailed,
+                };
+                tracing::warn!(?outcome, "a peer stopped reading: ending the call");
+                Flow::Done(outcome)
+            }
+            (Phase::Connecting { restoring }, Input::Connected) => {
+                self.connection += 1;
+                self.phase = Phase::SettingUp {
+                    restoring,
+                    until: now + SESSION_LIMIT,
+                };
+                let update = openai::session_update(
+                    &self.session,
+                    self.mode,
+                    self.turn_detection,
+                    &self.model,
+                    &self.voice,
+                );
+                self.send_up(out, ClientEvent::SessionUpdate(update));
+                Flow::Continue
+            }
+            (Phase::Connecting { .. }, Input::ConnectFailed) => {
+                self.count(&self.metrics.openai_errors);
+                Flow::Done(CallOutcome::UpstreamFailed)
+            }
+            (Phase::SettingUp { restoring, .. }, Input::Realtime(event)) => {
+                self.on_setting_up(restoring, event, out)
+            }
+            (Phase::SettingUp { until, .. }, Input::Timer) if now >= until => {
+                self.count(&self.metrics.openai_errors);
+                Flow::Done(CallOutcome::UpstreamFailed)
+            }
+            (Phase::SettingUp { .. }, Input::RealtimeClosed) => {
+                self.count(&self.metrics.openai_errors);
+                Flow::Done(CallOutcome::UpstreamFailed)
+            }
+            (Phase::Live, Input::Realtime(event)) => self.on_upstream(event, now, out),
+            (Phase::Live, Input::RealtimeClosed) => {
+                self.reconnect(out);
+                Flow::Continue
+            }
+            (Phase::Live, Input::Timer) => self.on_timer(now, out),
+            (_, Input::Twilio(msg)) => self.on_twilio(msg, now, out),
+            (_, Input::TwilioMalformed(why)) => {
+                self.malformed(why);
+                Flow::Continue
+            }
+            (_, Input::TwilioClosed) => Flow::Done(CallOutcome::CallerHungUp),
+            (_, Input::Tool(done)) => self.on_tool(done, now, out),
+            (phase, Input::Shutdown) => {
+                if !self.shutdown_requested {
+                    self.shutdown_requested = true;
+                    if phase == Phase::Live {
+                        self.ask_goodbye(out, CallOutcome::Shutdown, GOODBYE_SHUTDOWN);
+                    }
+                }
+                Flow::Continue
+            }
+            // Anything else does not apply in this phase (a timer before its time, a late
+            // connection result).
+            _ => Flow::Continue,
+        };
+        if let Flow::Done(outcome) = flow {
+            self.finish(outcome, now, out);
+        }
+    }
+
+    fn count(&self, c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sends the model one event while a connection is open.
+    fn send_up(&self, out: &mut Vec<Output>, event: ClientEvent) {
+        if matches!(self.phase, Phase::SettingUp { .. } | Phase::Live) {
+            out.push(Output::Realtime(event));
+        }
+    }
+
+    fn send_twilio(&self, out: &mut Vec<Output>, msg: Outbound) {
+        out.push(Output::Twilio(msg));
+    }
+
+    /// Asks for a response, instructed for this response only when `instructions` is set.
+    fn respond(&mut self, out: &mut Vec<Output>, instructions: Option<String>) {
+        self.send_up(out, ClientEvent::ResponseCreate { instructions });
+        self.response_active = true;
+    }
+
+    /// Counts a malformed message from Twilio; logs the first, then at most one line per
+    /// period with the count since.
+    fn malformed(&self, why: &'static str) {
+        self.count(&self.metrics.malformed_messages);
+        if let Some(count) = self.malformed_log.hit() {
+            tracing::warn!(
+                why,
+                count,
+                "malformed Twilio messages (this reason is the latest)"
+            );
+        }
+    }
+
+    /// Waits for the session to be confirmed with the formats asked for; other events of the
+    /// new session are ignored until then.
+    fn on_setting_up(
+        &mut self,
+        restoring: bool,
+        event: ServerEvent<'_>,
+        out: &mut Vec<Output>,
+    ) -> Flow {
+        match event {
+            ServerEvent::SessionUpdated {
+                input_format,
+                output_format,
+            } => {
+                if !openai::formats_match(input_format.as_ref(), output_format.as_ref(), self.mode)
+                {
+                    tracing::error!("session.updated does not echo the audio formats asked for");
+                    self.count(&self.metrics.openai_errors);
+                    return Flow::Done(CallOutcome::UpstreamFailed);
+                }
+                self.session_ready(restoring, out);
+                Flow::Continue
+            }
+            ServerEvent::Error { code, message } => {
+                tracing::error!(
+                    code = code.as_deref().unwrap_or(""),
+                    message = message.as_deref().unwrap_or(""),
+                    "the Realtime API refused the session"
+                );
+                self.count(&self.metrics.openai_errors);
+                Flow::Done(CallOutcome::UpstreamFailed)
+            }
+            _ => Flow::Continue,
+        }
+    }
+
+    /// The session is set up: the agent greets first, or after a reconnect the conversation is
+    /// replayed and the agent picks up where it was.
+    fn session_ready(&mut self, restoring: bool, out: &mut Vec<Output>) {
+        self.phase = Phase::Live;
+        if restoring {
+            for line in &self.transcript {
+                self.send_up(out, ClientEvent::Restore(line.clone()));
+            }
+            self.reconnects += 1;
+            self.count(&self.metrics.openai_reconnects);
+            if self.ending.is_none() {
+                self.respond(out, Some(RESUME.to_owned()));
+            }
+        } else {
+            let greet = format!(
+                "Salută apelantul spunând exact: „{}”",
+                self.session.greeting
+            );
+            self.respond(out, Some(greet));
+        }
+        if self.shutdown_requested {
+            self.ask_goodbye(out, CallOutcome::Shutdown, GOODBYE_SHUTDOWN);
+        }
+    }
+
+    /// Drops what belonged to the lost session and asks for a new connection.
+    fn reconnect(&mut self, out: &mut Vec<Output>) {
+        tracing::warn!("the Realtime connection dropped; reconnecting");
+        // Whatever was in flight belonged to the old session.
+        self.response_active = false;
+        self.tools_in_flight = 0;
+        self.outputs_pending_response = false;
+        self.interrupted = self.playing.as_ref().map(|p| p.item_id.clone());
+        self.phase = Phase::Connecting { restoring: true };
+        out.push(Output::Connect);
+    }
+
+    /// Nothing is happening: no response, no tool, no audio left to play.
+    fn idle(&self) -> bool {
+        !self.response_active
+            && self.tools_in_flight == 0
+            && self
+                .playing
+                .as_ref()
+                .is_none_or(|p| p.played_ms >= p.sent_ms)
+    }
+
+    fn on_timer(&mut self, now: Instant, out: &mut Vec<Output>) -> Flow {
+        if let Some(ending) = &self.ending {
+            if now >= ending.until {
+                return Flow::Done(ending.outcome);
+            }
+            return Flow::Continue;
+        }
+        if now >= self.max_deadline {
+            // Past the limit by far (a goodbye that never came): end regardless.
+            if now >= self.max_deadline + GOODBYE_LIMIT {
+                return Flow::Done(CallOutcome::MaxLength);
+            }
+            if !self.max_reached {
+                self.max_reached = true;
+                if self.end_after_response.is_none() && self.goodbye_pending.is_none() {
+                    self.ask_goodbye(out, CallOutcome::MaxLength, GOODBYE_MAX);
+                }
+            }
+            return Flow::Continue;
+        }
+        if self.idle()
+            && now >= self.last_activity + self.silence
+            && self.end_after_response.is_none()
+        {
+            self.last_activity = now;
+            if !self.checked_in {
+                self.checked_in = true;
+                self.respond(out, Some(CHECK_IN.to_owned()));
+            } else {
+                self.ask_goodbye(out, CallOutcome::Silence, GOODBYE_SILENCE);
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Asks the agent for a goodbye now, or as soon as the current response is done.
+    fn ask_goodbye(
+        &mut self,
+        out: &mut Vec<Output>,
+        outcome: CallOutcome,
+        instructions: &'static str,
+    ) {
+        if self.ending.is_some() {
+            return;
+        }
+        if self.response_active {
+            self.goodbye_pending = Some((outcome, instructions));
+        } else {
+            self.respond(out, Some(instructions.to_owned()));
+            self.end_after_response = Some(outcome);
+        }
+    }
+
+    fn on_twilio(&mut self, msg: Inbound, now: Instant, out: &mut Vec<Output>) -> Flow {
+        match msg {
+            Inbound::Media { media } => {
+                self.count(&self.metrics.frames_in);
+                self.scratch.clear();
+                if B64
+                    .decode_vec(media.payload.as_bytes(), &mut self.scratch)
+                    .is_err()
+                {
+                    self.malformed("media that is not base64");
+                    return Flow::Continue;
+                }
+                // Until the session is live there is no one to hear it.
+                if self.live() {
+                    let audio = self.inbound.process(&self.scratch);
+                    let event = ClientEvent::Append(B64.encode(audio));
+                    self.send_up(out, event);
+                }
+                Flow::Continue
+            }
+            Inbound::Mark { mark } => self.on_mark(&mark.name, now),
+            Inbound::Stop { .. } => Flow::Done(CallOutcome::CallerHungUp),
+            Inbound::Dtmf { .. } => {
+                // The digit is the caller's (it may be part of a number): log only what it did.
+                tracing::info!(action = "none", "a key was pressed");
+                Flow::Continue
+            }
+            Inbound::Connected { .. } | Inbound::Start { .. } => Flow::Continue,
+        }
+    }
+
+    fn on_mark(&mut self, name: &str, now: Instant) -> Flow {
+        let epoch = name.split('-').next().and_then(|e| e.parse::<u64>().ok());
+        if epoch != Some(self.epoch) {
+            // Echoes of audio dropped by a `clear`.
+            return Flow::Continue;
+        }
+        self.last_activity = now;
+        while let Some((n, ms)) = self.marks.pop_front() {
+            if let Some(p) = self.playing.as_mut() {
+                p.played_ms = p.played_ms.max(ms);
+            }
+            if n == name {
+                break;
+            }
+        }
+        if let Some(ending) = &self.ending
+            && ending.mark == name
+        {
+            return Flow::Done(ending.outcome);
+        }
+        Flow::Continue
+    }
+
+    /// Sends every full chunk queued for Twilio (every chunk left, padded, when `flush`), each
+    /// followed by a mark.
+    fn pump(&mut self, flush: bool, out: &mut Vec<Output>) {
+        loop {
+            let chunk = if flush {
+                self.outbound.flush()
+            } else {
+                self.outbound.next_chunk()
+            };
+            let Some(chunk) = chunk else { break };
+            let payload = B64.encode(chunk);
+            let ms = chunk.len() as u64 / crate::audio::chunker::BYTES_PER_MS;
+            self.send_twilio(
+                out,
+                Outbound::Media {
+                    stream_sid: self.stream_sid.clone(),
+                    media: OutboundMedia { payload },
+                },
+            );
+            self.count(&self.metrics.frames_out);
+            let sent = match self.playing.as_mut() {
+                Some(p) => {
+                    p.sent_ms += ms;
+                    p.sent_ms
+                }
+                None => 0,
+            };
+            self.mark_seq += 1;
+            let name = format!("{}-{}", self.epoch, self.mark_seq);
+            self.marks.push_back((name.clone(), sent));
+            self.send_twilio(
+                out,
+                Outbound::Mark {
+                    stream_sid: self.stream_sid.clone(),
+                    mark: MarkName { name },
+                },
+            );
+        }
+    }
+
+    fn model_ms(&self, p: &Playing) -> u64 {
+        match self.mode {
+            AudioMode::Pcmu => p.model_bytes / 8,
+            AudioMode::Pcm24 => p.model_bytes / 48,
+        }
+    }
+
+    /// The caller spoke over the agent: stop the audio, tell the model what was heard.
+    fn barge_in(&mut self, out: &mut Vec<Output>) {
+        let Some(p) = self.playing.take() else { return };
+        let playing = p.sent_ms > p.played_ms || self.response_active;
+        if !playing {
+            self.playing = Some(p);
+            return;
+        }
+        self.send_twilio(
+            out,
+            Outbound::Clear {
+                stream_sid: self.stream_sid.clone(),
+            },
+        );
+        self.epoch += 1;
+        self.marks.clear();
+        self.outbound.clear();
+        // What the caller heard: confirmed by marks, never more than the model sent.
+        let heard = p.played_ms.min(self.model_ms(&p));
+        self.send_up(
+            out,
+            ClientEvent::Truncate {
+                item_id: p.item_id.clone(),
+                audio_end_ms: heard,
+            },
+        );
+        tracing::info!(heard_ms = heard, sent_ms = p.sent_ms, "barge-in");
+        self.interrupted = Some(p.item_id);
+        self.barge_ins += 1;
+        self.count(&self.metrics.barge_ins);
+    }
+
+    fn on_upstream(&mut self, event: ServerEvent<'_>, now: Instant, out: &mut Vec<Output>) -> Flow {
+        match event {
+            ServerEvent::AudioDelta { item_id, delta } => {
+                if self.interrupted.as_deref() == Some(&*item_id) {
+                    return Flow::Continue;
+                }
+                if self.playing.as_ref().is_none_or(|p| p.item_id != item_id) {
+                    self.pump(true, out);
+                    self.playing = Some(Playing {
+                        item_id: item_id.into_owned(),
+                        model_bytes: 0,
+                        sent_ms: 0,
+                        played_ms: 0,
+                    });
+                }
+                self.scratch.clear();
+                if B64.decode_vec(delta.as_bytes(), &mut self.scratch).is_ok() {
+                    if let Some(p) = self.playing.as_mut() {
+                        p.model_bytes += self.scratch.len() as u64;
+                    }
+                    self.outbound.push_delta(&self.scratch);
+                    self.pump(false, out);
+                }
+            }
+            // The item's last partial frame goes out padded, so the next item starts on a frame.
+            ServerEvent::AudioDone { item_id }
+                if self.interrupted.as_deref() != item_id.as_deref() =>
+            {
+                self.pump(true, out);
+            }
+            ServerEvent::AgentTranscript { transcript } => {
+                self.transcribe(Speaker::Agent, transcript);
+            }
+            ServerEvent::CallerTranscript { transcript } => {
+                self.transcribe(Speaker::Caller, transcript);
+            }
+            ServerEvent::SpeechStarted => {
+                self.last_activity = now;
+                self.checked_in = false;
+                self.barge_in(out);
+            }
+            ServerEvent::SpeechStopped => self.last_activity = now,
+            ServerEvent::ResponseCreated => self.response_active = true,
+            ServerEvent::OutputItemDone {
+                item:
+                    OutputItem::FunctionCall {
+                        name,
+                        call_id,
+                        arguments,
+                    },
+            } => {
+                if name == tools::END_CALL {
+                    self.end_after_response = Some(CallOutcome::EndedByAgent);
+                } else if self.end_after_response.is_none() {
+                    self.tools_in_flight += 1;
+                    out.push(Output::Tool(ToolCall {
+                        connection: self.connection,
+                        name,
+                        call_id,
+                        arguments,
+                    }));
+                }
+            }
+            ServerEvent::ResponseDone { usage: reported } => {
+                self.response_active = false;
+                self.last_activity = now;
+                if let Some(u) = reported {
+                    self.usage.add(&usage(&u));
+                }
+                if let Some(outcome) = self.end_after_response.take() {
+                    return self.begin_ending(outcome, now, out);
+                }
+                if let Some((outcome, instructions)) = self.goodbye_pending.take() {
+                    self.respond(out, Some(instructions.to_owned()));
+                    self.end_after_response = Some(outcome);
+                    return Flow::Continue;
+                }
+                self.maybe_respond(out);
+            }
+            ServerEvent::Error { code, message } => {
+                tracing::warn!(
+                    code = code.as_deref().unwrap_or(""),
+                    message = message.as_deref().unwrap_or(""),
+                    "the Realtime API reported an error"
+                );
+                self.count(&self.metrics.openai_errors);
+            }
+            _ => {}
+        }
+        Flow::Continue
+    }
+
+    /// Keeps a non-empty transcript line for the summary.
+    fn transcribe(&mut self, speaker: Speaker, transcript: Option<String>) {
+        if let Some(text) = transcript.filter(|t| !t.trim().is_empty()) {
+            self.transcript.push(TranscriptLine { speaker, text });
+        }
+    }
+
+    fn on_tool(&mut self, done: ToolDone, now: Instant, out: &mut Vec<Output>) -> Flow {
+        if done.connection != self.connection {
+            return Flow::Continue;
+        }
+        self.tools_in_flight = self.tools_in_flight.saturating_sub(1);
+        self.last_activity = now;
+        let output = serde_json::to_string(&done.reply).expect("tool replies serialise");
+        self.send_up(
+            out,
+            ClientEvent::FunctionOutput {
+                call_id: done.call_id,
+                output,
+            },
+        );
+        self.outputs_pending_response = true;
+        self.maybe_respond(out);
+        Flow::Continue
+    }
+
+    /// One `response.create` once every tool output of a finished response is in.
+    fn maybe_respond(&mut self, out: &mut Vec<Output>) {
+        if !self.response_active
+            && self.tools_in_flight == 0
+            && self.outputs_pending_response
+            && self.end_after_response.is_none()
+            && self.ending.is_none()
+        {
+            self.outputs_pending_response = false;
+            self.respond(out, None);
+        }
+    }
+
+    /// Lets the goodbye play out, then ends: waits for the mark after the last audio.
+    fn begin_ending(&mut self, outcome: CallOutcome, now: Instant, out: &mut Vec<Output>) -> Flow {
+        self.pump(true, out);
+        let unplayed = self
+            .playing
+            .as_ref()
+            .is_some_and(|p| p.sent_ms > p.played_ms);
+        if !unplayed {
+            return Flow::Done(outcome);
+        }
+        let name = format!("{}-end", self.epoch);
+        self.marks
+            .push_back((name.clone(), self.playing.as_ref().map_or(0, |p| p.sent_ms)));
+        self.send_twilio(
+            out,
+            Outbound::Mark {
+                stream_sid: self.stream_sid.clone(),
+                mark: MarkName { name: name.clone() },
+            },
+        );
+        self.ending = Some(Ending {
+            outcome,
+            mark: name,
+            until: now + GOODBYE_LIMIT,
+        });
+        Flow::Continue
+    }
+
+    /// Ends the call: the summary to post, and whether Twilio's socket is to be closed.
+    fn finish(&mut self, outcome: CallOutcome, now: Instant, out: &mut Vec<Output>) {
+        self.phase = Phase::Finished;
+        let unreported = self.malformed_log.take_unreported();
+        if unreported > 0 {
+            tracing::warn!(
+                count = unreported,
+                "malformed Twilio messages since the last report"
+            );
+        }
+        let summary = CallSummary {
+            outcome,
+            stream_seconds: now.saturating_duration_since(self.started).as_secs() as u32,
+            usage: self.usage,
+            barge_ins: self.barge_ins,
+            reconnects: self.reconnects,
+            transcript: std::mem::take(&mut self.transcript),
+        };
+        out.push(Output::Finish(Finish {
+            outcome,
+            summary,
+            close_twilio: outcome != CallOutcome::CallerHungUp,
+        }));
+    }
+}
+
+/// Converts `response.done`'s usage into the summary's.
+fn usage(u: &Usage) -> TokenUsage {
+    TokenUsage {
+        input_tokens: u.input_tokens,
+        output_tokens: u.output_tokens,
+        input_audio_tokens: u.input_token_details.audio_tokens,
+        output_audio_tokens: u.output_token_details.audio_tokens,
+        cached_input_tokens: u.input_token_details.cached_tokens,
+    }
+}

@@ -1,0 +1,117 @@
+//! One call: everything between Twilio's `start` and the end of the stream, in one task.
+//!
+//! The task admits the stream (format, stream token: [`admission`]), takes a call slot, fetches
+//! the session config and runs the call. The call itself is a sans-I/O state machine
+//! ([`machine::Call`]: caller audio up, agent audio down in steady 20 ms chunks each followed
+//! by a mark, tool calls, barge-in, silence and length limits, reconnection, the summary),
+//! driven by a thin I/O loop ([`driver`]) that reads both sockets and the tool results, feeds
+//! the machine, performs what it asks with bounded writes and sleeps until its next wake.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::functions::Functions;
+use crate::metrics::Metrics;
+use crate::throttle::LogThrottle;
+
+mod admission;
+mod driver;
+pub(crate) mod machine;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use admission::Admission;
+
+/// What every call shares.
+pub struct Shared {
+    pub config: Arc<Config>,
+    pub functions: Functions,
+    pub metrics: Arc<Metrics>,
+    /// Keeps refusals at the door (bad upgrades, streams without a valid `start`) to a few
+    /// log lines however many sockets try.
+    pub(crate) door_log: LogThrottle,
+}
+
+type TwilioTx = SplitSink<WebSocket, Message>;
+type TwilioRx = SplitStream<WebSocket>;
+
+/// Logs a refusal at the door: the first, then at most one line per period with the count.
+pub(crate) fn log_refused(shared: &Shared, why: &'static str) {
+    if let Some(refused) = shared.door_log.hit() {
+        tracing::warn!(why, refused, "refused streams (this reason is the latest)");
+    }
+}
+
+/// Serves one Twilio media stream to its end: waits (briefly, as a pending stream) for a
+/// valid `start`, then takes a call slot and runs the call.
+pub(crate) async fn serve(
+    socket: WebSocket,
+    shared: Arc<Shared>,
+    admission: Admission,
+    cancel: CancellationToken,
+) {
+    let (tx, mut rx) = socket.split();
+    let Admission { pending, slots } = admission;
+    let start = match admission::wait_for_start(&mut rx, &shared, &pending.evicted).await {
+        Ok(s) => s,
+        Err(why) => {
+            drop(pending);
+            refused(&shared, why);
+            close(tx, shared.config.write_limit).await;
+            return;
+        }
+    };
+    let span = tracing::info_span!("call", call_sid = %start.call_sid);
+    async move {
+        let admitted = admission::admit(&start, &shared);
+        // Admitted or not, this stream is no longer pending.
+        drop(pending);
+        let claims = match admitted {
+            Ok(claims) => claims,
+            Err(why) => {
+                refused(&shared, why);
+                close(tx, shared.config.write_limit).await;
+                return;
+            }
+        };
+        // Only an admitted stream takes a call slot, so idle sockets never hold one.
+        let Ok(_slot) = slots.try_acquire_owned() else {
+            refused(&shared, "at the call limit");
+            close(tx, shared.config.write_limit).await;
+            return;
+        };
+        // Counted as active until the guard drops, however the call ends (a panic included).
+        let active = shared.metrics.call_started();
+        let outcome = driver::run(start, claims, tx, rx, &shared, cancel).await;
+        drop(active);
+        shared.metrics.call_ended(outcome);
+        tracing::info!(?outcome, "call ended");
+    }
+    .instrument(span)
+    .await
+}
+
+/// Counts and logs (rarely) a stream refused before its call began.
+fn refused(shared: &Shared, why: &'static str) {
+    shared
+        .metrics
+        .streams_refused
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    log_refused(shared, why);
+}
+
+/// Closes Twilio's socket, giving up after `limit` if Twilio stopped reading.
+async fn close(mut tx: TwilioTx, limit: Duration) {
+    let _ = tokio::time::timeout(limit, async {
+        let _ = tx.send(Message::Close(None)).await;
+        let _ = tx.close().await;
+    })
+    .await;
+}

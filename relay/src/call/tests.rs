@@ -1,0 +1,588 @@
+//! The call's state machine on virtual time: inputs fed with explicit instants, outputs read
+//! back; no sockets, no sleeps.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use salon_relay_protocol::realtime::ServerEvent;
+use salon_wire::{CallOutcome, SessionConfig, Speaker, ToolReply, TranscriptLine};
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::machine::*;
+use crate::audio::AudioMode;
+use crate::metrics::Metrics;
+use crate::openai::ClientEvent;
+use crate::turn::TurnDetection;
+use crate::twilio::{Inbound, MarkName, Media, Outbound, Stop};
+
+const GREETING: &str = "Bună ziua! Salon Voice Booking, asistentul virtual al salonului.";
+
+/// A call driven by hand: `now` moves only when a test moves it.
+struct Harness {
+    call: Call,
+    now: Instant,
+    metrics: Arc<Metrics>,
+}
+
+impl Harness {
+    /// A μ-law call whose session is set up and whose greeting was asked for.
+    fn live(tune: impl FnOnce(&mut Setup)) -> (Self, Vec<Output>) {
+        let metrics = Arc::new(Metrics::default());
+        let mut setup = setup(&metrics);
+        tune(&mut setup);
+        let now = Instant::now();
+        let mut h = Harness {
+            call: Call::new(setup, now),
+            now,
+            metrics,
+        };
+        let mut out = Vec::new();
+        h.call.start(&mut out);
+        assert_eq!(out, [Output::Connect]);
+        let update = h.feed(Input::Connected);
+        assert!(matches!(
+            &update[..],
+            [Output::Realtime(ClientEvent::SessionUpdate(_))]
+        ));
+        let greeting = h.event(&session_updated("audio/pcmu"));
+        assert!(h.call.live());
+        (h, greeting)
+    }
+
+    /// A live call whose greeting (no audio) is over, at rest.
+    fn quiet(tune: impl FnOnce(&mut Setup)) -> Self {
+        let (mut h, _) = Harness::live(tune);
+        h.event(r#"{"type": "response.created"}"#);
+        h.event(r#"{"type": "response.done"}"#);
+        h
+    }
+
+    fn feed(&mut self, input: Input<'_>) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.call.handle(input, self.now, &mut out);
+        out
+    }
+
+    /// Feeds a Realtime server event, from its JSON text.
+    fn event(&mut self, text: &str) -> Vec<Output> {
+        let event = ServerEvent::parse(text).expect("a server event");
+        self.feed(Input::Realtime(event))
+    }
+
+    /// Twilio echoes a mark.
+    fn echo(&mut self, name: &str) -> Vec<Output> {
+        self.feed(Input::Twilio(Inbound::Mark {
+            mark: MarkName { name: name.into() },
+        }))
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.now += by;
+    }
+
+    /// Moves to the machine's next wake and feeds the timer.
+    fn wake(&mut self) -> Vec<Output> {
+        let at = self.call.next_wake().expect("a wake is due");
+        assert!(at >= self.now, "a wake in the past would spin the driver");
+        self.now = at;
+        self.feed(Input::Timer)
+    }
+}
+
+/// A μ-law call's setup with the defaults' limits.
+fn setup(metrics: &Arc<Metrics>) -> Setup {
+    Setup {
+        stream_sid: "MZ1".into(),
+        session: SessionConfig {
+            instructions: "Ești asistentul virtual al salonului.".into(),
+            greeting: GREETING.into(),
+            transcription_model: "gpt-4o-transcribe".into(),
+            language: "ro".into(),
+            tools: Vec::new(),
+        },
+        model: "gpt-realtime".into(),
+        voice: "marin".into(),
+        mode: AudioMode::Pcmu,
+        turn_detection: TurnDetection::default(),
+        silence: Duration::from_secs(10),
+        max_call: Duration::from_secs(600),
+        metrics: metrics.clone(),
+    }
+}
+
+fn session_updated(format: &str) -> String {
+    json!({"type": "session.updated", "session": {"audio": {
+        "input": {"format": {"type": format}}, "output": {"format": {"type": format}}}}})
+    .to_string()
+}
+
+/// `ms` of μ-law silence for `item`, as an audio delta.
+fn delta(item: &str, ms: usize) -> String {
+    let audio = B64.encode(vec![0xFF; ms * 8]);
+    json!({"type": "response.output_audio.delta", "item_id": item, "delta": audio}).to_string()
+}
+
+fn function_call(name: &str, call_id: &str) -> String {
+    json!({"type": "response.output_item.done", "item": {
+        "type": "function_call", "name": name, "call_id": call_id, "arguments": "{}"}})
+    .to_string()
+}
+
+/// The instructions of every `response.create` in `out` (`None` for a bare one).
+fn creates(out: &[Output]) -> Vec<Option<String>> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Realtime(ClientEvent::ResponseCreate { instructions }) => {
+                Some(instructions.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The names of the marks sent to Twilio in `out`.
+fn marks(out: &[Output]) -> Vec<String> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Twilio(Outbound::Mark { mark, .. }) => Some(mark.name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn finish(out: &[Output]) -> Option<&Finish> {
+    out.iter().find_map(|o| match o {
+        Output::Finish(f) => Some(f),
+        _ => None,
+    })
+}
+
+#[test]
+fn the_agent_greets_first_in_steady_frames_each_followed_by_a_mark() {
+    let (mut h, greeting) = Harness::live(|_| {});
+    let asked = creates(&greeting);
+    assert_eq!(asked.len(), 1, "{greeting:?}");
+    assert!(asked[0].as_deref().unwrap().contains(GREETING));
+
+    h.event(r#"{"type": "response.created"}"#);
+    // Uneven deltas (50 + 130 + 35 ms) come out as 20 ms frames; the tail is padded at the end.
+    let mut out = Vec::new();
+    for ms in [50, 130, 35] {
+        out.extend(h.event(&delta("item_1", ms)));
+    }
+    out.extend(h.event(r#"{"type": "response.output_audio.done", "item_id": "item_1"}"#));
+    assert_eq!(
+        out.len(),
+        2 * 11,
+        "11 frames (the last padded), each with its mark"
+    );
+    let mut names = std::collections::HashSet::new();
+    for pair in out.chunks(2) {
+        match pair {
+            [
+                Output::Twilio(Outbound::Media { media, .. }),
+                Output::Twilio(Outbound::Mark { mark, .. }),
+            ] => {
+                assert_eq!(B64.decode(&media.payload).unwrap().len(), 160);
+                assert!(names.insert(mark.name.clone()), "mark names are unique");
+            }
+            other => panic!("expected a frame then its mark, got {other:?}"),
+        }
+    }
+    assert_eq!(h.metrics.frames_out.load(Relaxed), 11);
+}
+
+#[test]
+fn nothing_reaches_the_model_before_its_session_is_confirmed() {
+    let metrics = Arc::new(Metrics::default());
+    let now = Instant::now();
+    let mut call = Call::new(setup(&metrics), now);
+    let mut out = Vec::new();
+    call.start(&mut out);
+    call.handle(Input::Connected, now, &mut out);
+    out.clear();
+    // Caller audio before the session is live goes nowhere.
+    let media = Inbound::Media {
+        media: Media {
+            payload: B64.encode([0xFF; 160]),
+            track: None,
+            timestamp: None,
+        },
+    };
+    call.handle(Input::Twilio(media), now, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    // A session that comes back in another format ends the call: Twilio apologises.
+    let wrong = session_updated("audio/pcm");
+    call.handle(
+        Input::Realtime(ServerEvent::parse(&wrong).unwrap()),
+        now,
+        &mut out,
+    );
+    let f = finish(&out).expect("the call ends");
+    assert_eq!(
+        (f.outcome, f.close_twilio),
+        (CallOutcome::UpstreamFailed, true)
+    );
+
+    // A session never confirmed ends the call at the set-up limit.
+    let mut call = Call::new(setup(&metrics), now);
+    call.start(&mut out);
+    call.handle(Input::Connected, now, &mut out);
+    out.clear();
+    assert_eq!(call.next_wake(), Some(now + SESSION_LIMIT));
+    call.handle(Input::Timer, now + SESSION_LIMIT, &mut out);
+    assert_eq!(finish(&out).unwrap().outcome, CallOutcome::UpstreamFailed);
+    assert_eq!(metrics.openai_errors.load(Relaxed), 2);
+}
+
+#[test]
+fn barge_in_clears_twilio_and_truncates_at_what_the_marks_confirmed() {
+    let (mut h, _) = Harness::live(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    let sent = h.event(&delta("item_1", 1000));
+    let names = marks(&sent);
+    assert_eq!(names.len(), 50);
+    // Twilio played 15 frames (300 ms) when the caller spoke.
+    for name in &names[..15] {
+        h.advance(Duration::from_millis(20));
+        assert!(h.echo(name).is_empty());
+    }
+    let out = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
+    assert_eq!(
+        out,
+        [
+            Output::Twilio(Outbound::Clear {
+                stream_sid: "MZ1".into()
+            }),
+            Output::Realtime(ClientEvent::Truncate {
+                item_id: "item_1".into(),
+                audio_end_ms: 300
+            }),
+        ]
+    );
+    // The rest of the interrupted item never reaches Twilio, and the cleared marks' echoes
+    // change nothing.
+    assert!(h.event(&delta("item_1", 500)).is_empty());
+    assert!(
+        h.event(r#"{"type": "response.output_audio.done", "item_id": "item_1"}"#)
+            .is_empty()
+    );
+    assert!(h.echo(&names[15]).is_empty());
+    // The next item plays under a new epoch.
+    let next = h.event(&delta("item_2", 40));
+    assert!(marks(&next).iter().all(|n| n.starts_with("1-")), "{next:?}");
+    assert_eq!(h.metrics.barge_ins.load(Relaxed), 1);
+}
+
+#[test]
+fn a_truncate_never_goes_past_the_audio_the_model_sent() {
+    let (mut h, _) = Harness::live(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    // 10 ms of audio goes out as one 20 ms frame, padded with silence.
+    assert!(h.event(&delta("item_1", 10)).is_empty());
+    let flushed = h.event(r#"{"type": "response.output_audio.done", "item_id": "item_1"}"#);
+    let names = marks(&flushed);
+    assert_eq!(names.len(), 1);
+    h.echo(&names[0]);
+    let out = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
+    assert!(out.contains(&Output::Realtime(ClientEvent::Truncate {
+        item_id: "item_1".into(),
+        audio_end_ms: 10
+    })));
+}
+
+#[test]
+fn speech_when_nothing_is_playing_truncates_nothing() {
+    let mut h = Harness::quiet(|_| {});
+    assert!(
+        h.event(r#"{"type": "input_audio_buffer.speech_started"}"#)
+            .is_empty()
+    );
+    assert_eq!(h.metrics.barge_ins.load(Relaxed), 0);
+}
+
+#[test]
+fn parallel_tool_calls_get_one_response_create_after_every_output() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    let first = h.event(&function_call("check_appointment_availability", "call_1"));
+    let second = h.event(&function_call("check_appointment_availability", "call_2"));
+    let started: Vec<_> = first.iter().chain(&second).collect();
+    assert!(
+        matches!(
+            &started[..],
+            [
+                Output::Tool(ToolCall { connection: 1, call_id: a, .. }),
+                Output::Tool(ToolCall { connection: 1, call_id: b, .. }),
+            ] if a == "call_1" && b == "call_2"
+        ),
+        "{started:?}"
+    );
+    // The response ends before the tools answer: nothing to ask for yet.
+    assert!(creates(&h.event(r#"{"type": "response.done"}"#)).is_empty());
+    let done = |call_id: &str| ToolDone {
+        connection: 1,
+        call_id: call_id.into(),
+        reply: ToolReply::Ok(json!({"disponibil": true})),
+    };
+    let one = h.feed(Input::Tool(done("call_2")));
+    assert!(
+        matches!(&one[..], [Output::Realtime(ClientEvent::FunctionOutput { call_id, .. })] if call_id == "call_2"),
+        "{one:?}"
+    );
+    let two = h.feed(Input::Tool(done("call_1")));
+    assert_eq!(two.len(), 2, "{two:?}");
+    assert!(matches!(
+        &two[0],
+        Output::Realtime(ClientEvent::FunctionOutput { call_id, .. }) if call_id == "call_1"
+    ));
+    assert_eq!(creates(&two), [None], "one bare response.create");
+
+    // Outputs that come back while a response is still active wait for its `response.done`.
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(&function_call("create_voice_appointment", "call_3"));
+    assert!(creates(&h.feed(Input::Tool(done("call_3")))).is_empty());
+    assert_eq!(creates(&h.event(r#"{"type": "response.done"}"#)), [None]);
+}
+
+#[test]
+fn end_call_ends_the_call_only_after_the_goodbyes_last_mark() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    let mut names = marks(&h.event(&delta("bye", 100)));
+    let call = h.event(&function_call("end_call", "call_9"));
+    assert!(call.is_empty(), "end_call is the relay's own: {call:?}");
+    h.event(r#"{"type": "response.output_audio.done", "item_id": "bye"}"#);
+    let done = h.event(r#"{"type": "response.done"}"#);
+    assert_eq!(marks(&done), ["0-end"]);
+    assert!(finish(&done).is_none(), "the goodbye has not played yet");
+    names.push("0-end".into());
+    for name in &names[..names.len() - 1] {
+        h.advance(Duration::from_millis(20));
+        assert!(finish(&h.echo(name)).is_none());
+    }
+    let end = h.echo("0-end");
+    let f = finish(&end).expect("ended at the last mark");
+    assert_eq!(
+        (f.outcome, f.summary.outcome, f.close_twilio),
+        (CallOutcome::EndedByAgent, CallOutcome::EndedByAgent, true)
+    );
+}
+
+#[test]
+fn a_goodbye_whose_mark_never_comes_ends_at_the_goodbye_limit() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(&delta("bye", 100));
+    h.event(&function_call("end_call", "call_9"));
+    let began = h.now;
+    h.event(r#"{"type": "response.done"}"#);
+    assert_eq!(h.call.next_wake(), Some(began + GOODBYE_LIMIT));
+    let out = h.wake();
+    assert_eq!(finish(&out).unwrap().outcome, CallOutcome::EndedByAgent);
+}
+
+#[test]
+fn a_silent_caller_is_checked_on_once_then_bid_goodbye() {
+    let mut h = Harness::quiet(|s| s.silence = Duration::from_secs(10));
+    let rest = h.now;
+    assert_eq!(h.call.next_wake(), Some(rest + Duration::from_secs(10)));
+    // Just before the limit, nothing.
+    h.advance(Duration::from_millis(9_999));
+    assert!(h.feed(Input::Timer).is_empty());
+
+    let check_in = h.wake();
+    assert_eq!(h.now, rest + Duration::from_secs(10));
+    assert_eq!(creates(&check_in), [Some(CHECK_IN.to_owned())]);
+    // While the check-in is being said, no silence is counted.
+    h.event(r#"{"type": "response.created"}"#);
+    assert_eq!(h.call.next_wake(), Some(rest + Duration::from_secs(600)));
+    h.advance(Duration::from_secs(2));
+    h.event(r#"{"type": "response.done"}"#);
+
+    let goodbye = h.wake();
+    assert_eq!(h.now, rest + Duration::from_secs(22));
+    assert_eq!(creates(&goodbye), [Some(GOODBYE_SILENCE.to_owned())]);
+    h.event(r#"{"type": "response.created"}"#);
+    let end = h.event(r#"{"type": "response.done"}"#);
+    let f = finish(&end).expect("the call ends once the goodbye is said");
+    assert_eq!((f.outcome, f.close_twilio), (CallOutcome::Silence, true));
+    assert_eq!(f.summary.stream_seconds, 22);
+}
+
+#[test]
+fn a_caller_who_speaks_again_is_checked_on_afresh() {
+    let mut h = Harness::quiet(|s| s.silence = Duration::from_secs(10));
+    assert_eq!(creates(&h.wake()), [Some(CHECK_IN.to_owned())]);
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(r#"{"type": "response.done"}"#);
+    h.advance(Duration::from_secs(3));
+    h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
+    h.event(r#"{"type": "input_audio_buffer.speech_stopped"}"#);
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(r#"{"type": "response.done"}"#);
+    // Silence again: a check-in again, not a goodbye.
+    assert_eq!(creates(&h.wake()), [Some(CHECK_IN.to_owned())]);
+}
+
+#[test]
+fn a_call_at_its_maximum_length_is_bid_goodbye_after_the_current_response() {
+    let mut h = Harness::quiet(|s| {
+        s.max_call = Duration::from_secs(60);
+        s.silence = Duration::from_secs(600);
+    });
+    let began = h.now;
+    h.advance(Duration::from_secs(59));
+    h.event(r#"{"type": "response.created"}"#);
+    assert_eq!(h.call.next_wake(), Some(began + Duration::from_secs(60)));
+    // At the limit the agent is still speaking: the goodbye waits for the response's end.
+    assert!(h.wake().is_empty());
+    assert_eq!(
+        h.call.next_wake(),
+        Some(began + Duration::from_secs(60) + GOODBYE_LIMIT),
+        "after asking, only the hard stop is left to wake for"
+    );
+    h.advance(Duration::from_secs(1));
+    let goodbye = h.event(r#"{"type": "response.done"}"#);
+    assert_eq!(creates(&goodbye), [Some(GOODBYE_MAX.to_owned())]);
+    h.event(r#"{"type": "response.created"}"#);
+    let end = h.event(r#"{"type": "response.done"}"#);
+    assert_eq!(finish(&end).unwrap().outcome, CallOutcome::MaxLength);
+}
+
+#[test]
+fn a_call_whose_goodbye_never_comes_ends_at_the_hard_stop() {
+    let mut h = Harness::quiet(|s| s.max_call = Duration::from_secs(60));
+    h.advance(Duration::from_secs(30));
+    h.event(r#"{"type": "response.created"}"#);
+    assert!(h.wake().is_empty());
+    let out = h.wake();
+    assert_eq!(finish(&out).unwrap().outcome, CallOutcome::MaxLength);
+}
+
+#[test]
+fn shutdown_asks_for_one_goodbye() {
+    let mut h = Harness::quiet(|_| {});
+    let out = h.feed(Input::Shutdown);
+    assert_eq!(creates(&out), [Some(GOODBYE_SHUTDOWN.to_owned())]);
+    assert!(h.feed(Input::Shutdown).is_empty());
+    h.event(r#"{"type": "response.created"}"#);
+    let end = h.event(r#"{"type": "response.done"}"#);
+    assert_eq!(finish(&end).unwrap().outcome, CallOutcome::Shutdown);
+}
+
+#[test]
+fn a_dropped_connection_is_restored_with_the_conversation() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.output_audio_transcript.done", "transcript": "Bună ziua!"}"#);
+    h.event(r#"{"type": "conversation.item.input_audio_transcription.completed", "transcript": "Aș dori un tuns."}"#);
+    h.event(r#"{"type": "response.created"}"#);
+    let tool = h.event(&function_call("check_appointment_availability", "call_1"));
+    assert_eq!(tool.len(), 1);
+
+    assert_eq!(h.feed(Input::RealtimeClosed), [Output::Connect]);
+    assert!(!h.call.live());
+    assert!(matches!(
+        &h.feed(Input::Connected)[..],
+        [Output::Realtime(ClientEvent::SessionUpdate(_))]
+    ));
+    let restored = h.event(&session_updated("audio/pcmu"));
+    assert_eq!(
+        restored,
+        [
+            Output::Realtime(ClientEvent::Restore(TranscriptLine {
+                speaker: Speaker::Agent,
+                text: "Bună ziua!".into()
+            })),
+            Output::Realtime(ClientEvent::Restore(TranscriptLine {
+                speaker: Speaker::Caller,
+                text: "Aș dori un tuns.".into()
+            })),
+            Output::Realtime(ClientEvent::ResponseCreate {
+                instructions: Some(RESUME.into())
+            }),
+        ]
+    );
+    // The old session's tool result is dropped: the new session never saw that call.
+    let late = h.feed(Input::Tool(ToolDone {
+        connection: 1,
+        call_id: "call_1".into(),
+        reply: ToolReply::Ok(json!({})),
+    }));
+    assert!(late.is_empty(), "{late:?}");
+
+    let end = h.feed(Input::Twilio(Inbound::Stop {
+        stop: Stop::default(),
+    }));
+    let f = finish(&end).unwrap();
+    assert_eq!(
+        (f.outcome, f.close_twilio, f.summary.reconnects),
+        (CallOutcome::CallerHungUp, false, 1)
+    );
+    assert_eq!(f.summary.transcript.len(), 2);
+    assert_eq!(h.metrics.openai_reconnects.load(Relaxed), 1);
+    assert!(
+        h.feed(Input::Timer).is_empty(),
+        "nothing happens after the end"
+    );
+}
+
+#[test]
+fn a_lost_connection_that_cannot_be_restored_ends_the_call() {
+    let mut h = Harness::quiet(|_| {});
+    assert_eq!(h.feed(Input::RealtimeClosed), [Output::Connect]);
+    let out = h.feed(Input::ConnectFailed);
+    let f = finish(&out).unwrap();
+    assert_eq!(
+        (f.outcome, f.close_twilio),
+        (CallOutcome::UpstreamFailed, true)
+    );
+}
+
+#[test]
+fn malformed_twilio_messages_are_counted_and_not_fatal() {
+    let mut h = Harness::quiet(|_| {});
+    assert!(h.feed(Input::TwilioMalformed("a binary frame")).is_empty());
+    let bad = Inbound::Media {
+        media: Media {
+            payload: "***".into(),
+            track: None,
+            timestamp: None,
+        },
+    };
+    assert!(h.feed(Input::Twilio(bad)).is_empty());
+    assert_eq!(h.metrics.malformed_messages.load(Relaxed), 2);
+    assert!(h.call.live());
+    // Good audio still goes up.
+    let good = Inbound::Media {
+        media: Media {
+            payload: B64.encode([0xFF; 160]),
+            track: None,
+            timestamp: None,
+        },
+    };
+    assert!(matches!(
+        &h.feed(Input::Twilio(good))[..],
+        [Output::Realtime(ClientEvent::Append(_))]
+    ));
+}
+
+#[test]
+fn a_peer_that_stops_reading_ends_the_call() {
+    let mut h = Harness::quiet(|_| {});
+    let f = h.feed(Input::Stalled(Peer::Twilio));
+    assert_eq!(
+        finish(&f).map(|f| (f.outcome, f.close_twilio)),
+        Some((CallOutcome::CallerHungUp, false))
+    );
+    let mut h = Harness::quiet(|_| {});
+    let f = h.feed(Input::Stalled(Peer::Realtime));
+    assert_eq!(
+        finish(&f).map(|f| (f.outcome, f.close_twilio)),
+        Some((CallOutcome::UpstreamFailed, true))
+    );
+}
