@@ -42,19 +42,6 @@ fn greeting(ms: u32) -> Value {
     json!({"responses": [{"say": {"text": "Bună ziua!", "ms": ms}}]})
 }
 
-/// Waits until the metric satisfies `pred`.
-async fn wait_metric(relay: &Relay, name: &str, within: Duration, pred: impl Fn(f64) -> bool) {
-    let deadline = Instant::now() + within;
-    loop {
-        let v = relay.metric(name);
-        if pred(v) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{name} is {v} after {within:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// Reads until the relay closes the socket; returns how long that took, `None` if it stayed
 /// open for `within`.
 async fn closed_within(tcp: &mut TcpStream, within: Duration) -> Option<Duration> {
@@ -237,13 +224,11 @@ async fn a_flood_of_idle_and_slow_sockets_never_refuses_a_real_call() {
     assert!(r.relay.metric("relay_streams_refused_total") >= 9.0);
     assert!(r.relay.metric("relay_pending_streams") <= 4.0);
     // The flood's survivors are dropped at the start limit.
-    wait_metric(
-        &r.relay,
-        "relay_pending_streams",
-        Duration::from_secs(10),
-        |v| v == 0.0,
-    )
-    .await;
+    r.relay
+        .wait_metric("relay_pending_streams", Duration::from_secs(10), |v| {
+            v == 0.0
+        })
+        .await;
     twilio.hang_up();
     let summary = r.functions.wait_summary(Duration::from_secs(5)).await;
     assert_eq!(summary.outcome, CallOutcome::CallerHungUp);
@@ -382,13 +367,13 @@ async fn garbage_frames_are_all_counted_and_logged_a_few_times() {
             _ => json!({"event": "media", "media": {"payload": long}}).to_string(),
         });
     }
-    wait_metric(
-        &r.relay,
-        "relay_malformed_messages_total",
-        Duration::from_secs(30),
-        |v| v == N as f64,
-    )
-    .await;
+    r.relay
+        .wait_metric(
+            "relay_malformed_messages_total",
+            Duration::from_secs(30),
+            |v| v == N as f64,
+        )
+        .await;
     let lines = logs.lines("malformed Twilio messages");
     assert!(
         (1..=2).contains(&lines.len()),
@@ -439,13 +424,9 @@ async fn a_twilio_peer_that_stops_reading_ends_the_call_and_the_summary_is_poste
     let summary = r.functions.wait_summary(Duration::from_secs(30)).await;
     assert_eq!(summary.outcome, CallOutcome::CallerHungUp);
     assert!(began.elapsed() < Duration::from_secs(30));
-    wait_metric(
-        &r.relay,
-        "relay_active_calls",
-        Duration::from_secs(5),
-        |v| v == 0.0,
-    )
-    .await;
+    r.relay
+        .wait_metric("relay_active_calls", Duration::from_secs(5), |v| v == 0.0)
+        .await;
     assert!(
         r.relay.metric("relay_frames_out_total") < 30_000.0,
         "the relay stopped writing: not all ten minutes went out"
@@ -501,10 +482,9 @@ async fn a_model_that_stops_reading_ends_the_call_and_the_summary_is_posted() {
             h.contains(&Heard::Closed)
         })
         .await;
-    wait_metric(&relay, "relay_active_calls", Duration::from_secs(5), |v| {
-        v == 0.0
-    })
-    .await;
+    relay
+        .wait_metric("relay_active_calls", Duration::from_secs(5), |v| v == 0.0)
+        .await;
     assert!(relay.metric("relay_openai_errors_total") >= 1.0);
 }
 

@@ -5,9 +5,11 @@ mod common;
 
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use common::*;
 use salon_realtime_double::{Double, Script};
-use salon_relay::audio::AudioMode;
+use salon_relay::audio::{AudioMode, OutboundAudio};
 use salon_wire::CallOutcome;
 use serde_json::{Value, json};
 
@@ -30,6 +32,7 @@ struct Rig {
     double: Double,
     functions: FakeFunctions,
     relay: Relay,
+    mode: AudioMode,
 }
 
 async fn rig(s: Value, mode: AudioMode, tune: impl FnOnce(&mut salon_relay::Config)) -> Rig {
@@ -42,6 +45,7 @@ async fn rig(s: Value, mode: AudioMode, tune: impl FnOnce(&mut salon_relay::Conf
         double,
         functions,
         relay,
+        mode,
     }
 }
 
@@ -51,6 +55,78 @@ fn events(double: &Double, kind: &str) -> Vec<Value> {
         .into_iter()
         .filter(|e| e["type"] == kind)
         .collect()
+}
+
+/// How many 20 ms frames the relay makes of the audio the double has sent so far: the same
+/// deltas through the relay's own outbound path, each item's tail flushed at its end. Exact
+/// while no item was interrupted.
+fn frames_sent(double: &Double, mode: AudioMode) -> usize {
+    let mut audio = OutboundAudio::new(mode);
+    let mut frames = 0;
+    for e in double.sent() {
+        match e["type"].as_str() {
+            Some("response.output_audio.delta") => {
+                audio.push_delta(&B64.decode(e["delta"].as_str().unwrap()).unwrap());
+                while audio.next_chunk().is_some() {
+                    frames += 1;
+                }
+            }
+            Some("response.output_audio.done") => {
+                while audio.flush().is_some() {
+                    frames += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    frames
+}
+
+/// Waits until the double has sent `n` event(s) matching `pred`.
+async fn wait_sent(double: &Double, n: usize, what: &str, pred: impl Fn(&Value) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while double.sent().iter().filter(|e| pred(e)).count() < n {
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits until the model has finished its first `responses` responses and Twilio has played
+/// every frame of them (each one's mark echoed); returns how many frames that was. Exact
+/// while no item was interrupted.
+async fn played(r: &Rig, twilio: &TwilioSide, responses: usize) -> usize {
+    wait_sent(&r.double, responses, "response.done", |e| {
+        e["type"] == "response.done"
+    })
+    .await;
+    let frames = frames_sent(&r.double, r.mode);
+    twilio.wait_played(frames, Duration::from_secs(10)).await;
+    frames
+}
+
+/// Sends the relay one frame of the line's quiet and waits until the model has had every
+/// frame the caller sent: whatever the relay sent the model before reading that frame has
+/// arrived too (the relay reads Twilio in order and writes to the model in order).
+async fn caught_up(r: &Rig, twilio: &TwilioSide) {
+    twilio.media(&silence(20));
+    let sent = twilio.media_sent();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while events(&r.double, "input_audio_buffer.append").len() < sent {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the model did not get the caller's audio"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Media frames Twilio heard after its last `clear`.
+fn frames_after_clear(heard: &[Heard]) -> usize {
+    let clear_at = heard.iter().rposition(|h| *h == Heard::Clear).unwrap();
+    heard[clear_at..]
+        .iter()
+        .filter(|h| matches!(h, Heard::Media(_)))
+        .count()
 }
 
 async fn greets_first_in_steady_chunks(mode: AudioMode) {
@@ -89,14 +165,22 @@ async fn greets_first_in_steady_chunks(mode: AudioMode) {
     );
 
     // The whole greeting arrives, in 160-byte frames, each followed by its own mark.
+    wait_sent(&r.double, 1, "the greeting", |e| {
+        e["type"] == "response.done"
+    })
+    .await;
+    let frames = frames_sent(&r.double, mode);
+    assert!(frames > 50, "{frames} frames");
     twilio
         .wait(
             Duration::from_secs(10),
-            "the greeting's last mark echoed",
-            |h| h.iter().filter(|x| matches!(x, Heard::Mark(_))).count() > 50,
+            "every frame of the greeting and its mark",
+            |h| {
+                h.iter().filter(|x| matches!(x, Heard::Mark(_))).count() == frames
+                    && matches!(h.last(), Some(Heard::Mark(_)))
+            },
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let heard = twilio.heard.lock().unwrap().clone();
     let mut names = std::collections::HashSet::new();
     for pair in heard.chunks(2) {
@@ -158,9 +242,7 @@ async fn barge_in_truncates_at_what_was_heard(mode: AudioMode) {
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
     // Let about a third of a second play, then hold playback where it is.
     twilio.wait_played(15, Duration::from_secs(10)).await;
-    *twilio.hold.lock().unwrap() = true;
-    tokio::time::sleep(Duration::from_millis(60)).await;
-    let played = twilio.echoed.lock().unwrap().len() as u64;
+    let played = twilio.hold_playback() as u64;
     twilio.speak(&caller("10-intrerupere")).await;
 
     let truncate = r
@@ -194,25 +276,22 @@ async fn barge_in_truncates_at_what_was_heard(mode: AudioMode) {
             .collect::<Vec<_>>()
     );
     // Nothing of the interrupted item reaches Twilio after the clear: only the next
-    // response ("Vă ascult.", 500 ms = 25 frames, the last one padded) follows it.
-    *twilio.hold.lock().unwrap() = false;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let heard = twilio.heard.lock().unwrap().clone();
-    let clear_at = heard.iter().position(|h| *h == Heard::Clear).unwrap();
-    let after = heard[clear_at..]
-        .iter()
-        .filter(|h| matches!(h, Heard::Media(_)))
-        .count();
+    // response ("Vă ascult.", 500 ms = 25 frames, the last one padded) follows it. The
+    // interrupted item's deltas came before the next one's, so once the next response is
+    // heard, anything leaked would have been heard too; the call then ends, and with it what
+    // the relay sends.
+    twilio.resume_playback();
+    twilio
+        .wait(Duration::from_secs(5), "the next response", |h| {
+            frames_after_clear(h) >= 25
+        })
+        .await;
+    twilio.hang_up();
+    let summary = r.functions.wait_summary(Duration::from_secs(5)).await;
+    let after = frames_after_clear(&twilio.heard.lock().unwrap());
     assert!(after <= 26, "{after} frames after the clear");
     assert_eq!(r.relay.metric("relay_barge_ins_total"), 1.0);
-    twilio.hang_up();
-    assert_eq!(
-        r.functions
-            .wait_summary(Duration::from_secs(5))
-            .await
-            .barge_ins,
-        1
-    );
+    assert_eq!(summary.barge_ins, 1);
 }
 
 #[tokio::test]
@@ -234,17 +313,16 @@ async fn no_truncate_when_nothing_is_playing() {
     )
     .await;
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    // Wait until the greeting has fully played.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let greeting = played(&r, &twilio, 1).await;
     twilio.speak(&caller("01-cerere-tuns")).await;
-    r.double
-        .wait_for(
-            |e| e["type"] == "input_audio_buffer.append",
-            Duration::from_secs(2),
-        )
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The answer follows the caller's turn: a clear would have come before it, and a truncate
+    // before the relay read the caller's next frame.
+    twilio
+        .wait(Duration::from_secs(5), "the answer", |h| {
+            h.iter().filter(|x| matches!(x, Heard::Media(_))).count() > greeting
+        })
+        .await;
+    caught_up(&r, &twilio).await;
     assert!(events(&r.double, "conversation.item.truncate").is_empty());
     assert!(!twilio.heard.lock().unwrap().contains(&Heard::Clear));
     twilio.hang_up();
@@ -265,7 +343,7 @@ async fn tool_calls_go_to_the_functions_and_one_response_follows() {
     )
     .await;
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    played(&r, &twilio, 1).await;
     twilio.speak(&caller("01-cerere-tuns")).await;
     r.double
         .wait_for(
@@ -290,7 +368,10 @@ async fn tool_calls_go_to_the_functions_and_one_response_follows() {
             .iter()
             .all(|(n, body)| n == "check_appointment_availability" && body["call_id"].is_string())
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A second response.create would have gone out with the outputs, long before the answer
+    // is over and the relay reads the caller's next frame.
+    wait_sent(&r.double, 3, "the answer", |e| e["type"] == "response.done").await;
+    caught_up(&r, &twilio).await;
     let creates_after = r
         .double
         .received()
@@ -320,7 +401,7 @@ async fn failing_functions_become_an_error_the_model_can_apologise_for() {
     .await;
     *r.functions.mode.lock().unwrap() = ToolMode::Fail;
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    played(&r, &twilio, 1).await;
     twilio.speak(&caller("03-confirmare")).await;
     let out = r
         .double
@@ -362,7 +443,7 @@ async fn end_call_hangs_up_after_the_goodbye_has_played() {
     )
     .await;
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    played(&r, &twilio, 1).await;
     twilio.speak(&caller("09-la-revedere")).await;
     twilio
         .wait(Duration::from_secs(15), "the stream closed", |h| {
@@ -419,7 +500,9 @@ async fn openai_refusing_ends_the_stream_within_seconds() {
             .outcome,
         CallOutcome::UpstreamFailed
     );
-    assert_eq!(r.relay.metric("relay_active_calls"), 0.0);
+    r.relay
+        .wait_metric("relay_active_calls", Duration::from_secs(2), |v| v == 0.0)
+        .await;
 }
 
 #[tokio::test]
@@ -432,7 +515,7 @@ async fn a_dropped_model_connection_is_restored_with_the_conversation() {
     )
     .await;
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    played(&r, &twilio, 1).await;
     twilio.speak(&caller("01-cerere-tuns")).await;
     r.double
         .wait_for(
@@ -479,8 +562,9 @@ async fn a_caller_hanging_up_ends_everything_and_nothing_leaks() {
     twilio.hang_up();
     let s = r.functions.wait_summary(Duration::from_secs(3)).await;
     assert_eq!(s.outcome, CallOutcome::CallerHungUp);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(r.relay.metric("relay_active_calls"), 0.0);
+    r.relay
+        .wait_metric("relay_active_calls", Duration::from_secs(2), |v| v == 0.0)
+        .await;
     assert_eq!(
         r.relay
             .metric("relay_calls_total{outcome=\"caller_hung_up\"}"),
@@ -493,7 +577,8 @@ async fn a_silent_caller_is_checked_on_once_then_bid_goodbye() {
     let r = rig(
         json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"say": {"text": "Mai sunteți acolo?", "audio": "07-mai-sunteti"}}, {"say": {"text": "La revedere!", "ms": 400}}]}),
         AudioMode::Pcmu,
-        |c| c.silence = Duration::from_secs(1),
+        // As short as lets the greeting and the check-in play between the silences.
+        |c| c.silence = Duration::from_millis(500),
     )
     .await;
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
@@ -522,11 +607,12 @@ async fn a_call_at_its_maximum_length_ends_politely() {
     let r = rig(
         json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"say": {"text": "Trebuie să încheiem. La revedere!", "ms": 500}}]}),
         AudioMode::Pcm24,
-        |c| c.max_call = Duration::from_secs(2),
+        |c| c.max_call = Duration::from_secs(1),
     )
     .await;
     let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    twilio.speak(&silence(1500)).await;
+    // The line streams its quiet past the limit.
+    twilio.speak(&silence(500)).await;
     twilio
         .wait(Duration::from_secs(10), "the stream closed", |h| {
             h.contains(&Heard::Closed)
@@ -647,7 +733,9 @@ async fn malformed_messages_are_counted_and_not_fatal() {
     twilio.raw("{not json".into());
     twilio.raw(json!({"event": "telepathy"}).to_string());
     twilio.raw(json!({"event": "media", "media": {"payload": "***"}}).to_string());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The relay reads Twilio in order: once the next frame reached the model, it had read all
+    // three.
+    caught_up(&r, &twilio).await;
     assert_eq!(r.relay.metric("relay_malformed_messages_total"), 3.0);
     assert!(!twilio.closed());
     twilio.hang_up();
@@ -665,7 +753,20 @@ async fn shutdown_drains_calls_and_refuses_new_ones() {
         .await
         .unwrap();
     let _ = r.relay.stop.take().unwrap().send(());
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let health = http
+            .get(format!("{}/health", r.relay.http()))
+            .send()
+            .await
+            .unwrap();
+        if health.status() == 503 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not draining");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // The call in progress goes on; new ones are refused.
     assert!(!twilio.closed());
     assert!(
@@ -725,7 +826,22 @@ async fn relay_events_match_the_openai_package() {
         )
         .await
         .expect("a tool output");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Let the answer play out before the caller speaks again (were its last frame still
+    // unplayed, one more barge-in would change nothing this test checks).
+    wait_sent(&r.double, 1, "the answer", |e| {
+        e["type"] == "response.output_audio_transcript.done"
+            && e["transcript"] == "Avem liber mâine."
+    })
+    .await;
+    twilio
+        .wait(Duration::from_secs(10), "the answer played", |h| {
+            let last = h.iter().rev().find_map(|x| match x {
+                Heard::Mark(n) => Some(n.clone()),
+                _ => None,
+            });
+            last.is_some_and(|n| twilio.echoed.lock().unwrap().contains(&n))
+        })
+        .await;
     twilio.speak(&caller("01-cerere-tuns")).await;
     r.double
         .wait_for(
@@ -734,7 +850,11 @@ async fn relay_events_match_the_openai_package() {
         )
         .await
         .expect("the conversation restored after the drop");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_sent(&r.double, 1, "the resumed answer", |e| {
+        e["type"] == "response.output_audio_transcript.done"
+            && e["transcript"] == "Scuze, continuăm."
+    })
+    .await;
     twilio.hang_up();
     r.functions.wait_summary(Duration::from_secs(5)).await;
 

@@ -87,11 +87,12 @@ pub(crate) async fn serve(
             close(tx, shared.config.write_limit).await;
             return;
         };
-        // Counted as active until the guard drops, however the call ends (a panic included).
+        // Counted as active until the guard drops, however the call ends (a panic included);
+        // the outcome is counted first, so a call no longer active has its outcome counted.
         let active = shared.metrics.call_started();
         let outcome = driver::run(start, claims, tx, rx, &shared, cancel).await;
-        drop(active);
         shared.metrics.call_ended(outcome);
+        drop(active);
         tracing::info!(?outcome, "call ended");
     }
     .instrument(span)

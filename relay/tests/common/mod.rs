@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -252,6 +253,22 @@ impl Relay {
         signed_stream_request(&self.url)
     }
 
+    /// Waits until the metric satisfies `pred`.
+    pub async fn wait_metric(&self, name: &str, within: Duration, pred: impl Fn(f64) -> bool) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let v = self.metric(name);
+            if pred(v) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} is {v} after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub fn metric(&self, name: &str) -> f64 {
         self.metrics
             .render()
@@ -279,8 +296,11 @@ pub struct TwilioSide {
     pub heard: Arc<Mutex<Vec<Heard>>>,
     /// Marks echoed after playing (not those flushed by a clear).
     pub echoed: Arc<Mutex<Vec<String>>>,
-    /// Holds playback: no mark is echoed while set.
-    pub hold: Arc<Mutex<bool>>,
+    /// Holds playback: no mark is echoed while set. Taken before `echoed` by whoever takes
+    /// both, so holding and counting what was echoed is one step ([`Self::hold_playback`]).
+    hold: Arc<Mutex<bool>>,
+    /// Media frames sent to the relay so far.
+    media_sent: Arc<AtomicUsize>,
 }
 
 impl TwilioSide {
@@ -367,7 +387,9 @@ impl TwilioSide {
                         None => break,
                     },
                     _ = tokio::time::sleep(Duration::from_millis(20)) => {
-                        if !*hold2.lock().unwrap() && let Some(n) = pending.pop_front() {
+                        // Held across the echo, so a hold never races an echo half done.
+                        let hold = hold2.lock().unwrap();
+                        if !*hold && let Some(n) = pending.pop_front() {
                             e2.lock().unwrap().push(n.clone());
                             let _ = o2.send(echo(&n));
                         }
@@ -380,6 +402,7 @@ impl TwilioSide {
             heard,
             echoed,
             hold,
+            media_sent: Default::default(),
         };
         side.raw(json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}).to_string());
         side.raw(
@@ -401,10 +424,35 @@ impl TwilioSide {
         let mut audio = mulaw.to_vec();
         audio.extend(silence(1000));
         for frame in audio.chunks(160) {
-            let payload = B64.encode(frame);
-            self.raw(json!({"event": "media", "streamSid": "MZ1", "media": {"track": "inbound", "payload": payload}}).to_string());
+            self.media(frame);
+            // Twilio streams in real time: this pacing is the caller's, not a wait.
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Sends one frame of μ-law audio.
+    pub fn media(&self, frame: &[u8]) {
+        let payload = B64.encode(frame);
+        self.raw(json!({"event": "media", "streamSid": "MZ1", "media": {"track": "inbound", "payload": payload}}).to_string());
+        self.media_sent.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// How many media frames were sent to the relay.
+    pub fn media_sent(&self) -> usize {
+        self.media_sent.load(Ordering::SeqCst)
+    }
+
+    /// Holds playback where it is: no mark is echoed until [`Self::resume_playback`]. Returns
+    /// how many marks were echoed, every one of them already on its way to the relay.
+    pub fn hold_playback(&self) -> usize {
+        let mut hold = self.hold.lock().unwrap();
+        *hold = true;
+        self.echoed.lock().unwrap().len()
+    }
+
+    /// Lets playback go on.
+    pub fn resume_playback(&self) {
+        *self.hold.lock().unwrap() = false;
     }
 
     pub fn hang_up(&self) {
