@@ -95,3 +95,40 @@ async fn stream_tokens_expire_by_the_relays_injected_clock() {
     assert_eq!(double.connections(), 0, "nothing upstream was opened");
     assert!(functions.sessions.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_greeting_runs_under_the_sessions_rules_as_the_api_applies_them() {
+    let double = Double::start(
+        Script::from_json(r#"{"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}]}"#)
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let functions = FakeFunctions::start().await;
+    let relay = Relay::start(config(&functions, &double.url(), AudioMode::Pcmu)).await;
+    let twilio = TwilioSide::dial(&relay, Some(stream_token())).await;
+    double
+        .wait_for(|e| e["type"] == "response.create", Duration::from_secs(5))
+        .await
+        .unwrap();
+    // The double applies per-response instructions as the API does (they replace the
+    // session's): the greeting must carry the session's rules itself.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let ran_under = loop {
+        if let Some(first) = double.response_instructions().first().cloned() {
+            break first;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no response started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(
+        ran_under.contains("Ești asistentul virtual al salonului."),
+        "{ran_under}"
+    );
+    assert!(ran_under.contains(GREETING), "{ran_under}");
+    twilio.hang_up();
+    functions.wait_summary(Duration::from_secs(5)).await;
+}

@@ -408,8 +408,14 @@ impl Call {
         out.push(Output::Twilio(msg));
     }
 
-    /// Asks for a response, instructed for this response only when `instructions` is set.
-    fn respond(&mut self, out: &mut Vec<Output>, instructions: Option<String>) {
+    /// Asks for a response; with `turn`, a line of what to do now.
+    ///
+    /// A `response.create` with its own instructions runs under those alone, not the session's
+    /// (the API's documented semantics): a bare line would greet, check in or say goodbye
+    /// without the persona, the language rule and the tool rules. So the line is added to the
+    /// session's instructions, never sent instead of them.
+    fn respond(&mut self, out: &mut Vec<Output>, turn: Option<String>) {
+        let instructions = turn.map(|line| with_session_rules(&self.session.instructions, &line));
         self.send_up(out, ClientEvent::ResponseCreate { instructions });
         self.response_active = true;
     }
@@ -671,6 +677,12 @@ impl Call {
             self.playing = Some(p);
             return;
         }
+        // Interrupting the goodbye ("wait, one more thing"): its end mark will never come back
+        // (the clear drops it). The caller's question is answered, and the call ends after
+        // that answer has played, with the outcome the goodbye had.
+        if let Some(ending) = self.ending.take() {
+            self.end_after_response = Some(ending.outcome);
+        }
         self.send_twilio(
             out,
             Outbound::Clear {
@@ -889,4 +901,9 @@ fn usage(u: &Usage) -> TokenUsage {
         output_audio_tokens: u.output_token_details.audio_tokens,
         cached_input_tokens: u.input_token_details.cached_tokens,
     }
+}
+
+/// The instructions of a one-off turn: the session's rules, then what to do now.
+pub(crate) fn with_session_rules(session: &str, line: &str) -> String {
+    format!("{session}\n\n# Acum\n- {line}")
 }

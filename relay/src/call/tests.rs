@@ -132,6 +132,11 @@ fn function_call(name: &str, call_id: &str) -> String {
     .to_string()
 }
 
+/// A one-off turn's instructions: the test session's rules, then `line`.
+fn ruled(line: &str) -> String {
+    with_session_rules("Ești asistentul virtual al salonului.", line)
+}
+
 /// The instructions of every `response.create` in `out` (`None` for a bare one).
 fn creates(out: &[Output]) -> Vec<Option<String>> {
     out.iter()
@@ -374,6 +379,56 @@ fn end_call_ends_the_call_only_after_the_goodbyes_last_mark() {
 }
 
 #[test]
+fn every_one_off_turn_keeps_the_sessions_rules() {
+    let (_, greeting) = Harness::live(|_| {});
+    let mut h = Harness::quiet(|s| s.silence = Duration::from_secs(10));
+    let check_in = h.wake();
+    for asked in creates(&greeting).into_iter().chain(creates(&check_in)) {
+        let asked = asked.expect("a one-off turn says what to do");
+        assert!(
+            asked.starts_with("Ești asistentul virtual al salonului."),
+            "the persona and rules stay: {asked}"
+        );
+    }
+}
+
+#[test]
+fn a_question_over_the_goodbye_is_answered_and_the_call_still_ends_after_it() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    let bye = marks(&h.event(&delta("bye", 100)));
+    h.event(&function_call("end_call", "call_9"));
+    h.event(r#"{"type": "response.output_audio.done", "item_id": "bye"}"#);
+    let done = h.event(r#"{"type": "response.done"}"#);
+    assert_eq!(marks(&done), ["0-end"]);
+    h.advance(Duration::from_millis(20));
+    h.echo(&bye[0]);
+    // "Stați, încă ceva!": the caller speaks over the goodbye.
+    let barge = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
+    assert!(barge.contains(&Output::Twilio(Outbound::Clear {
+        stream_sid: "MZ1".into()
+    })));
+    // Twilio echoes the cleared end mark at once: that is no end.
+    assert!(
+        finish(&h.echo("0-end")).is_none(),
+        "the answer is still to come"
+    );
+    // The model answers the question; the call ends after the answer has played.
+    h.event(r#"{"type": "response.created"}"#);
+    let answer = marks(&h.event(&delta("answer", 60)));
+    h.event(r#"{"type": "response.output_audio.done", "item_id": "answer"}"#);
+    let done = h.event(r#"{"type": "response.done"}"#);
+    assert_eq!(marks(&done), ["1-end"]);
+    for name in &answer {
+        h.advance(Duration::from_millis(20));
+        assert!(finish(&h.echo(name)).is_none(), "still playing the answer");
+    }
+    let end = h.echo("1-end");
+    let f = finish(&end).expect("ended after the answer");
+    assert_eq!(f.outcome, CallOutcome::EndedByAgent);
+}
+
+#[test]
 fn a_goodbye_whose_mark_never_comes_ends_at_the_goodbye_limit() {
     let mut h = Harness::quiet(|_| {});
     h.event(r#"{"type": "response.created"}"#);
@@ -397,7 +452,7 @@ fn a_silent_caller_is_checked_on_once_then_bid_goodbye() {
 
     let check_in = h.wake();
     assert_eq!(h.now, rest + Duration::from_secs(10));
-    assert_eq!(creates(&check_in), [Some(CHECK_IN.to_owned())]);
+    assert_eq!(creates(&check_in), [Some(ruled(CHECK_IN))]);
     // While the check-in is being said, no silence is counted.
     h.event(r#"{"type": "response.created"}"#);
     assert_eq!(h.call.next_wake(), Some(rest + Duration::from_secs(600)));
@@ -406,7 +461,7 @@ fn a_silent_caller_is_checked_on_once_then_bid_goodbye() {
 
     let goodbye = h.wake();
     assert_eq!(h.now, rest + Duration::from_secs(22));
-    assert_eq!(creates(&goodbye), [Some(GOODBYE_SILENCE.to_owned())]);
+    assert_eq!(creates(&goodbye), [Some(ruled(GOODBYE_SILENCE))]);
     h.event(r#"{"type": "response.created"}"#);
     let end = h.event(r#"{"type": "response.done"}"#);
     let f = finish(&end).expect("the call ends once the goodbye is said");
@@ -417,7 +472,7 @@ fn a_silent_caller_is_checked_on_once_then_bid_goodbye() {
 #[test]
 fn a_caller_who_speaks_again_is_checked_on_afresh() {
     let mut h = Harness::quiet(|s| s.silence = Duration::from_secs(10));
-    assert_eq!(creates(&h.wake()), [Some(CHECK_IN.to_owned())]);
+    assert_eq!(creates(&h.wake()), [Some(ruled(CHECK_IN))]);
     h.event(r#"{"type": "response.created"}"#);
     h.event(r#"{"type": "response.done"}"#);
     h.advance(Duration::from_secs(3));
@@ -426,7 +481,7 @@ fn a_caller_who_speaks_again_is_checked_on_afresh() {
     h.event(r#"{"type": "response.created"}"#);
     h.event(r#"{"type": "response.done"}"#);
     // Silence again: a check-in again, not a goodbye.
-    assert_eq!(creates(&h.wake()), [Some(CHECK_IN.to_owned())]);
+    assert_eq!(creates(&h.wake()), [Some(ruled(CHECK_IN))]);
 }
 
 #[test]
@@ -448,7 +503,7 @@ fn a_call_at_its_maximum_length_is_bid_goodbye_after_the_current_response() {
     );
     h.advance(Duration::from_secs(1));
     let goodbye = h.event(r#"{"type": "response.done"}"#);
-    assert_eq!(creates(&goodbye), [Some(GOODBYE_MAX.to_owned())]);
+    assert_eq!(creates(&goodbye), [Some(ruled(GOODBYE_MAX))]);
     h.event(r#"{"type": "response.created"}"#);
     let end = h.event(r#"{"type": "response.done"}"#);
     assert_eq!(finish(&end).unwrap().outcome, CallOutcome::MaxLength);
@@ -468,7 +523,7 @@ fn a_call_whose_goodbye_never_comes_ends_at_the_hard_stop() {
 fn shutdown_asks_for_one_goodbye() {
     let mut h = Harness::quiet(|_| {});
     let out = h.feed(Input::Shutdown);
-    assert_eq!(creates(&out), [Some(GOODBYE_SHUTDOWN.to_owned())]);
+    assert_eq!(creates(&out), [Some(ruled(GOODBYE_SHUTDOWN))]);
     assert!(h.feed(Input::Shutdown).is_empty());
     h.event(r#"{"type": "response.created"}"#);
     let end = h.event(r#"{"type": "response.done"}"#);
@@ -503,7 +558,7 @@ fn a_dropped_connection_is_restored_with_the_conversation() {
                 text: "Aș dori un tuns.".into()
             })),
             Output::Realtime(ClientEvent::ResponseCreate {
-                instructions: Some(RESUME.into())
+                instructions: Some(ruled(RESUME))
             }),
         ]
     );
