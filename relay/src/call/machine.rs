@@ -211,6 +211,11 @@ pub(crate) struct Call {
     tools_in_flight: usize,
     /// Tool outputs were sent and await one `response.create`.
     outputs_pending_response: bool,
+    /// The last `response.create` sent (its one-off line, if any), until the model starts it:
+    /// if the model refuses it because its own response is active, it is asked again after.
+    last_create: Option<Option<String>>,
+    /// A refused `response.create` to send again once the active response is done.
+    retry_create: Option<Option<String>>,
     /// Bumped at every (re)connection, so results for an old session are dropped.
     connection: u64,
     /// After the current response: end the call with this outcome.
@@ -259,6 +264,8 @@ impl Call {
             response_active: false,
             tools_in_flight: 0,
             outputs_pending_response: false,
+            last_create: None,
+            retry_create: None,
             connection: 0,
             end_after_response: None,
             goodbye_pending: None,
@@ -415,6 +422,7 @@ impl Call {
     /// without the persona, the language rule and the tool rules. So the line is added to the
     /// session's instructions, never sent instead of them.
     fn respond(&mut self, out: &mut Vec<Output>, turn: Option<String>) {
+        self.last_create = Some(turn.clone());
         let instructions = turn.map(|line| with_session_rules(&self.session.instructions, &line));
         self.send_up(out, ClientEvent::ResponseCreate { instructions });
         self.response_active = true;
@@ -749,7 +757,10 @@ impl Call {
                 self.barge_in(out);
             }
             ServerEvent::SpeechStopped => self.last_activity = now,
-            ServerEvent::ResponseCreated => self.response_active = true,
+            ServerEvent::ResponseCreated => {
+                self.response_active = true;
+                self.last_create = None;
+            }
             ServerEvent::OutputItemDone {
                 item:
                     OutputItem::FunctionCall {
@@ -776,6 +787,12 @@ impl Call {
                 if let Some(u) = reported {
                     self.usage.add(&usage(&u));
                 }
+                // The model's own response (the caller spoke as the tool results came in)
+                // refused ours: ask again now, so the caller hears the answer, once.
+                if let Some(turn) = self.retry_create.take() {
+                    self.respond(out, turn);
+                    return Flow::Continue;
+                }
                 if let Some(outcome) = self.end_after_response.take() {
                     return self.begin_ending(outcome, now, out);
                 }
@@ -785,6 +802,19 @@ impl Call {
                     return Flow::Continue;
                 }
                 self.maybe_respond(out);
+            }
+            ServerEvent::Error { code, message }
+                if code.as_deref() == Some("conversation_already_has_active_response") =>
+            {
+                tracing::info!(
+                    message = message.as_deref().unwrap_or(""),
+                    "the model was already responding: asking again after its response"
+                );
+                // A response is active after all; ours waits for its end.
+                self.response_active = true;
+                if let Some(turn) = self.last_create.take() {
+                    self.retry_create = Some(turn);
+                }
             }
             ServerEvent::Error { code, message } => {
                 tracing::warn!(

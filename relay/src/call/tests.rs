@@ -355,6 +355,35 @@ fn parallel_tool_calls_get_one_response_create_after_every_output() {
 }
 
 #[test]
+fn a_response_create_refused_for_the_models_own_response_is_sent_again_after_it() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(&function_call("check_appointment_availability", "call_1"));
+    h.event(r#"{"type": "response.done"}"#);
+    let out = h.feed(Input::Tool(ToolDone {
+        connection: 1,
+        call_id: "call_1".into(),
+        reply: ToolReply::Ok(json!({"disponibil": true})),
+    }));
+    assert_eq!(creates(&out), [None]);
+    // The caller spoke as the result came in: the server started its own response first.
+    let refused = h.event(
+        r#"{"type": "error", "error": {"type": "invalid_request_error", "code": "conversation_already_has_active_response", "message": "Conversation already has an active response"}}"#,
+    );
+    assert!(
+        creates(&refused).is_empty(),
+        "not while the model's response is active"
+    );
+    assert_eq!(
+        creates(&h.event(r#"{"type": "response.done"}"#)),
+        [None],
+        "the answer to the tool result is asked for again, once"
+    );
+    h.event(r#"{"type": "response.created"}"#);
+    assert!(creates(&h.event(r#"{"type": "response.done"}"#)).is_empty());
+}
+
+#[test]
 fn end_call_ends_the_call_only_after_the_goodbyes_last_mark() {
     let mut h = Harness::quiet(|_| {});
     h.event(r#"{"type": "response.created"}"#);
