@@ -145,6 +145,13 @@ pub enum ClientEvent {
     ResponseCreate { instructions: Option<String> },
     /// `conversation.item.create` replaying a line of the conversation into a new session.
     Restore(TranscriptLine),
+    /// `conversation.item.create` replaying a tool call the model made (its output follows as
+    /// a [`ClientEvent::FunctionOutput`]), so a new session neither asks again nor books twice.
+    RestoreCall {
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
 }
 
 impl ClientEvent {
@@ -160,6 +167,12 @@ impl ClientEvent {
             Self::FunctionOutput { call_id, output } => function_output(&call_id, &output),
             Self::ResponseCreate { instructions } => response_create(instructions.as_deref()),
             Self::Restore(line) => restore_item(&line),
+            Self::RestoreCall {
+                call_id,
+                name,
+                arguments,
+            } => json!({"type": "conversation.item.create", "item": {
+                "type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}}),
         }
     }
 }

@@ -211,6 +211,9 @@ pub(crate) struct Call {
     tools_in_flight: usize,
     /// Tool outputs were sent and await one `response.create`.
     outputs_pending_response: bool,
+    /// The conversation as a new session needs it after a reconnect: lines, tool calls and
+    /// their outputs, in order.
+    history: Vec<Said>,
     /// The last `response.create` sent (its one-off line, if any), until the model starts it:
     /// if the model refuses it because its own response is active, it is asked again after.
     last_create: Option<Option<String>>,
@@ -266,6 +269,7 @@ impl Call {
             outputs_pending_response: false,
             last_create: None,
             retry_create: None,
+            history: Vec::new(),
             connection: 0,
             end_after_response: None,
             goodbye_pending: None,
@@ -481,8 +485,8 @@ impl Call {
     fn session_ready(&mut self, restoring: bool, out: &mut Vec<Output>) {
         self.phase = Phase::Live;
         if restoring {
-            for line in &self.transcript {
-                self.send_up(out, ClientEvent::Restore(line.clone()));
+            for event in restore(&self.history) {
+                self.send_up(out, event);
             }
             self.reconnects += 1;
             self.count(&self.metrics.openai_reconnects);
@@ -773,6 +777,11 @@ impl Call {
                     self.end_after_response = Some(CallOutcome::EndedByAgent);
                 } else if self.end_after_response.is_none() {
                     self.tools_in_flight += 1;
+                    self.history.push(Said::Call {
+                        call_id: call_id.clone(),
+                        name: name.clone(),
+                        arguments: arguments.clone(),
+                    });
                     out.push(Output::Tool(ToolCall {
                         connection: self.connection,
                         name,
@@ -832,7 +841,9 @@ impl Call {
     /// Keeps a non-empty transcript line for the summary.
     fn transcribe(&mut self, speaker: Speaker, transcript: Option<String>) {
         if let Some(text) = transcript.filter(|t| !t.trim().is_empty()) {
-            self.transcript.push(TranscriptLine { speaker, text });
+            let line = TranscriptLine { speaker, text };
+            self.history.push(Said::Line(line.clone()));
+            self.transcript.push(line);
         }
     }
 
@@ -843,6 +854,10 @@ impl Call {
         self.tools_in_flight = self.tools_in_flight.saturating_sub(1);
         self.last_activity = now;
         let output = serde_json::to_string(&done.reply).expect("tool replies serialise");
+        self.history.push(Said::Output {
+            call_id: done.call_id.clone(),
+            output: output.clone(),
+        });
         self.send_up(
             out,
             ClientEvent::FunctionOutput {
@@ -936,4 +951,51 @@ fn usage(u: &Usage) -> TokenUsage {
 /// The instructions of a one-off turn: the session's rules, then what to do now.
 pub(crate) fn with_session_rules(session: &str, line: &str) -> String {
     format!("{session}\n\n# Acum\n- {line}")
+}
+
+/// One thing in the conversation, kept to replay into a new session.
+#[derive(Debug, Clone)]
+enum Said {
+    Line(TranscriptLine),
+    Call {
+        call_id: String,
+        name: String,
+        arguments: String,
+    },
+    Output {
+        call_id: String,
+        output: String,
+    },
+}
+
+/// The events that replay `history` into a new session: every line, and every tool call whose
+/// output came back, with that output. A call still in flight when the connection dropped is
+/// left out: its result belongs to the old session, and the model may ask again (a booking
+/// asked again books once, by its natural key).
+fn restore(history: &[Said]) -> Vec<ClientEvent> {
+    let answered = |id: &str| {
+        history
+            .iter()
+            .any(|s| matches!(s, Said::Output { call_id, .. } if call_id == id))
+    };
+    history
+        .iter()
+        .filter_map(|said| match said {
+            Said::Line(line) => Some(ClientEvent::Restore(line.clone())),
+            Said::Call {
+                call_id,
+                name,
+                arguments,
+            } if answered(call_id) => Some(ClientEvent::RestoreCall {
+                call_id: call_id.clone(),
+                name: name.clone(),
+                arguments: arguments.clone(),
+            }),
+            Said::Call { .. } => None,
+            Said::Output { call_id, output } => Some(ClientEvent::FunctionOutput {
+                call_id: call_id.clone(),
+                output: output.clone(),
+            }),
+        })
+        .collect()
 }

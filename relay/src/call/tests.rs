@@ -616,6 +616,48 @@ fn a_dropped_connection_is_restored_with_the_conversation() {
 }
 
 #[test]
+fn a_restored_session_gets_the_answered_tool_calls_and_their_outputs() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "conversation.item.input_audio_transcription.completed", "transcript": "Un tuns mâine la zece."}"#);
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(&function_call("create_voice_appointment", "call_1"));
+    h.event(r#"{"type": "response.done"}"#);
+    h.feed(Input::Tool(ToolDone {
+        connection: 1,
+        call_id: "call_1".into(),
+        reply: ToolReply::Ok(json!({"confirmat": true})),
+    }));
+    h.event(r#"{"type": "response.created"}"#);
+    // A second call is still in flight when the connection drops.
+    h.event(&function_call("check_appointment_availability", "call_2"));
+    h.feed(Input::RealtimeClosed);
+    h.feed(Input::Connected);
+    let restored = h.event(&session_updated("audio/pcmu"));
+    let replayed: Vec<String> = restored
+        .iter()
+        .filter_map(|o| match o {
+            Output::Realtime(ClientEvent::Restore(line)) => Some(format!("line {}", line.text)),
+            Output::Realtime(ClientEvent::RestoreCall { call_id, name, .. }) => {
+                Some(format!("call {call_id} {name}"))
+            }
+            Output::Realtime(ClientEvent::FunctionOutput { call_id, output }) => {
+                Some(format!("output {call_id} {output}"))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        replayed,
+        [
+            "line Un tuns mâine la zece.",
+            "call call_1 create_voice_appointment",
+            r#"output call_1 {"ok":true,"result":{"confirmat":true}}"#,
+        ],
+        "the booking and its result come back; the unanswered call does not"
+    );
+}
+
+#[test]
 fn a_lost_connection_that_cannot_be_restored_ends_the_call() {
     let mut h = Harness::quiet(|_| {});
     assert_eq!(h.feed(Input::RealtimeClosed), [Output::Connect]);
