@@ -131,7 +131,7 @@ impl Functions {
             Ok(Some(reply)) => reply,
             Ok(None) => ToolReply::error(ToolErrorCode::FunctionsUnreachable, UNREACHABLE),
             Err(e) => {
-                tracing::warn!(error = %e, tool = name, "a tool call failed");
+                tracing::warn!(error = %e, tool = salon_wire::tools::known(name), "a tool call failed");
                 ToolReply::error(ToolErrorCode::FunctionsUnreachable, UNREACHABLE)
             }
         }

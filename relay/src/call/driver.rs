@@ -315,7 +315,8 @@ impl Io<'_> {
         let metrics = self.shared.metrics.clone();
         let call_sid = self.call_sid.clone();
         let tx = self.tool_tx.clone();
-        let span = tracing::info_span!("tool", tool = %name);
+        // Only a known tool's name reaches a log: the rest is whatever the model wrote.
+        let span = tracing::info_span!("tool", tool = salon_wire::tools::known(&name));
         tokio::spawn(
             async move {
                 let began = std::time::Instant::now();
