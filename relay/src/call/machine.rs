@@ -17,7 +17,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use salon_relay_protocol::realtime::{OutputItem, ServerEvent, Usage};
 use salon_wire::{
-    CallOutcome, CallSummary, SessionConfig, Speaker, TokenUsage, ToolReply, TranscriptLine, tools,
+    CallOutcome, CallSummary, SessionConfig, Speaker, TokenUsage, ToolErrorCode, ToolReply,
+    TranscriptLine, tools,
 };
 use tokio::time::Instant;
 
@@ -775,6 +776,18 @@ impl Call {
             } => {
                 if name == tools::END_CALL {
                     self.end_after_response = Some(CallOutcome::EndedByAgent);
+                } else if !self.session.tools.iter().any(|t| t.name == name) {
+                    // Not a tool the session declared: never sent to the functions (the name
+                    // would become part of a URL), answered here so the model can go on.
+                    let reply = ToolReply::error(ToolErrorCode::UnknownTool, "Nu pot face asta.");
+                    self.send_up(
+                        out,
+                        ClientEvent::FunctionOutput {
+                            call_id,
+                            output: serde_json::to_string(&reply).expect("tool replies serialise"),
+                        },
+                    );
+                    self.outputs_pending_response = true;
                 } else if self.end_after_response.is_none() {
                     self.tools_in_flight += 1;
                     self.history.push(Said::Call {

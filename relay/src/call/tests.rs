@@ -102,7 +102,18 @@ fn setup(metrics: &Arc<Metrics>) -> Setup {
             greeting: GREETING.into(),
             transcription_model: "gpt-4o-transcribe".into(),
             language: "ro".into(),
-            tools: Vec::new(),
+            tools: [
+                "check_appointment_availability",
+                "create_voice_appointment",
+                "end_call",
+            ]
+            .map(|name| salon_wire::ToolDefinition {
+                kind: "function".into(),
+                name: name.into(),
+                description: String::new(),
+                parameters: json!({"type": "object", "properties": {}}),
+            })
+            .to_vec(),
         },
         model: "gpt-realtime".into(),
         voice: "marin".into(),
@@ -381,6 +392,23 @@ fn a_response_create_refused_for_the_models_own_response_is_sent_again_after_it(
     );
     h.event(r#"{"type": "response.created"}"#);
     assert!(creates(&h.event(r#"{"type": "response.done"}"#)).is_empty());
+}
+
+#[test]
+fn a_tool_the_session_never_declared_is_answered_here_not_sent_to_the_functions() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    let out = h.event(&function_call("../summary", "call_1"));
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Tool(_))),
+        "nothing goes to the functions: {out:?}"
+    );
+    assert!(
+        matches!(&out[..], [Output::Realtime(ClientEvent::FunctionOutput { call_id, output })]
+            if call_id == "call_1" && output.contains("unknown_tool")),
+        "{out:?}"
+    );
+    assert_eq!(creates(&h.event(r#"{"type": "response.done"}"#)), [None]);
 }
 
 #[test]
