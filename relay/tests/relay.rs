@@ -392,6 +392,36 @@ async fn tool_calls_go_to_the_functions_and_one_response_follows() {
 }
 
 #[tokio::test]
+async fn a_booking_in_flight_when_the_caller_hangs_up_finishes_before_the_summary() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"calls": [{"name": "create_voice_appointment", "arguments": {"service": "tuns"}}]}, {"say": {"text": "Gata.", "ms": 300}}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    *r.functions.mode.lock().unwrap() = ToolMode::Slow(1500);
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    played(&r, &twilio, 1).await;
+    twilio.speak(&caller("03-confirmare")).await;
+    // The booking reached the functions; the caller hangs up while it is being made.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while r.functions.tools.lock().unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the booking was sent"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    twilio.hang_up();
+    r.functions.wait_summary(Duration::from_secs(10)).await;
+    assert_eq!(
+        *r.functions.finished.lock().unwrap(),
+        ["tool:create_voice_appointment", "summary"],
+        "the call's booking was finished, not cut off, before the call was reported"
+    );
+}
+
+#[tokio::test]
 async fn failing_functions_become_an_error_the_model_can_apologise_for() {
     let r = rig(
         json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"calls": [{"name": "create_voice_appointment", "arguments": {"service": "tuns"}}]}, {"say": {"text": "Ne pare rău.", "ms": 300}}]}),

@@ -8,6 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use salon_relay_protocol::realtime::ServerEvent;
 use salon_wire::{SessionRequest, token};
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_util::sync::CancellationToken;
@@ -71,6 +72,7 @@ pub(super) async fn run(
         up: None,
         up_rx: None,
         tool_tx,
+        tools: JoinSet::new(),
     };
     // What the machine asked for and the driver has not done yet; reused for every input.
     let mut out = Vec::with_capacity(64);
@@ -197,6 +199,10 @@ struct Io<'a> {
     up_rx: Option<UpRx>,
     /// Where tool tasks send their results.
     tool_tx: mpsc::UnboundedSender<ToolDone>,
+    /// The call's tool tasks: a booking in flight when the call ends is waited for (the
+    /// functions record its outcome on the call), within the tool limit; the rest are
+    /// cancelled when the call's task ends.
+    tools: JoinSet<()>,
 }
 
 impl Io<'_> {
@@ -304,7 +310,7 @@ impl Io<'_> {
     }
 
     /// Runs a tool at the functions in its own task; its result comes back on the channel.
-    fn start_tool(&self, call: ToolCall) {
+    fn start_tool(&mut self, call: ToolCall) {
         let ToolCall {
             connection,
             name,
@@ -317,7 +323,9 @@ impl Io<'_> {
         let tx = self.tool_tx.clone();
         // Only a known tool's name reaches a log: the rest is whatever the model wrote.
         let span = tracing::info_span!("tool", tool = salon_wire::tools::known(&name));
-        tokio::spawn(
+        // Finished tasks are reaped as new ones start, so the set holds what is in flight.
+        while self.tools.try_join_next().is_some() {}
+        self.tools.spawn(
             async move {
                 let began = std::time::Instant::now();
                 let reply = functions.tool(&call_sid, &name, &call_id, &arguments).await;
@@ -336,6 +344,14 @@ impl Io<'_> {
     /// 2xx before closing the stream, so the stream-ended webhook knows not to apologise.
     async fn finish(mut self, finish: Finish) -> CallOutcome {
         let limit = self.shared.config.write_limit;
+        // A booking in flight is finished, not cut off: it is recorded on the call by the
+        // functions before the summary says how the call ended. A tool takes at most its
+        // timeout, twice (one retry); past that, what is left is cancelled with the set.
+        let tool_limit = self.shared.config.tool_timeout * 2 + std::time::Duration::from_secs(1);
+        let _ = tokio::time::timeout(tool_limit, async {
+            while self.tools.join_next().await.is_some() {}
+        })
+        .await;
         if let Some(mut up) = self.up.take() {
             let _ = tokio::time::timeout(limit, async {
                 let _ = up.send(WsMessage::Close(None)).await;

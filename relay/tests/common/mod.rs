@@ -45,6 +45,8 @@ pub enum ToolMode {
     Ok,
     /// HTTP 500, as when the functions are failing.
     Fail,
+    /// Like `Ok`, after this many milliseconds (a slow booking).
+    Slow(u64),
 }
 
 /// The functions, faked: they check the relay's signatures and record what they got.
@@ -53,6 +55,8 @@ pub struct FakeFunctions {
     pub url: String,
     pub tools: Arc<Mutex<Vec<(String, Value)>>>,
     pub summaries: Arc<Mutex<Vec<CallSummary>>>,
+    /// What was finished, in order: `tool:NAME` when a tool's answer is sent, `summary`.
+    pub finished: Arc<Mutex<Vec<String>>>,
     /// Every session request's body.
     pub sessions: Arc<Mutex<Vec<Value>>>,
     pub mode: Arc<Mutex<ToolMode>>,
@@ -122,12 +126,18 @@ async fn fake(
             .lock()
             .unwrap()
             .push(serde_json::from_value(body).unwrap());
+        f.finished.lock().unwrap().push("summary".into());
         return StatusCode::NO_CONTENT.into_response();
     }
     let name = what.strip_prefix("tools/").unwrap_or(&what).to_owned();
     f.tools.lock().unwrap().push((name.clone(), body));
-    match *f.mode.lock().unwrap() {
-        ToolMode::Ok => {
+    let mode = *f.mode.lock().unwrap();
+    match mode {
+        ToolMode::Ok | ToolMode::Slow(_) => {
+            if let ToolMode::Slow(ms) = mode {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            f.finished.lock().unwrap().push(format!("tool:{name}"));
             Json(ToolReply::Ok(json!({"tool": name, "disponibil": true}))).into_response()
         }
         ToolMode::Fail => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -141,6 +151,7 @@ impl FakeFunctions {
             url: format!("http://{}", listener.local_addr().unwrap()),
             tools: Default::default(),
             summaries: Default::default(),
+            finished: Default::default(),
             sessions: Default::default(),
             mode: Arc::new(Mutex::new(ToolMode::Ok)),
             unsigned: Default::default(),
