@@ -576,6 +576,41 @@ async fn a_dropped_model_connection_is_restored_with_the_conversation() {
 }
 
 #[tokio::test]
+async fn twilio_is_read_while_the_model_reconnects_so_a_hang_up_ends_the_call_at_once() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 300}}, {"drop": "before"}]}),
+        AudioMode::Pcmu,
+        |c| c.connect_budget = Duration::from_secs(6),
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    played(&r, &twilio, 1).await;
+    // The model's next response drops the connection, and it will not come back soon.
+    r.double.refuse_next(1000);
+    twilio.speak(&caller("01-cerere-tuns")).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while r.double.responses_played() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the connection dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The caller hangs up during the (up to six-second) reconnect.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.double.connections(), 1, "still reconnecting");
+    let hung_up = std::time::Instant::now();
+    twilio.hang_up();
+    let s = r.functions.wait_summary(Duration::from_secs(10)).await;
+    assert!(
+        hung_up.elapsed() < Duration::from_secs(2),
+        "the hang-up was read during the reconnect, not after it: {:?}",
+        hung_up.elapsed()
+    );
+    assert_eq!(s.outcome, CallOutcome::CallerHungUp);
+}
+
+#[tokio::test]
 async fn a_caller_hanging_up_ends_everything_and_nothing_leaks() {
     let r = rig(
         json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 5000}}]}),

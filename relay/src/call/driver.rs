@@ -79,14 +79,25 @@ pub(super) async fn run(
     call.start(&mut out);
     // The drain limit was passed on to the call (it says goodbye once).
     let mut shutdown_seen = false;
+    // The Realtime connection being opened, polled beside everything else.
+    let mut connecting: Option<Connecting> = None;
     loop {
         // Do what the machine asked; what doing it found out (a connection opened, a peer that
         // stopped reading) goes back in, and may ask for more.
         while !out.is_empty() {
             match io.perform(&mut out).await {
                 Step::Finish(finish) => return io.finish(finish).await,
-                Step::Then(Some(input)) => call.handle(input, Instant::now(), &mut out),
-                Step::Then(None) => {}
+                Step::Then(input, connect) => {
+                    if connect {
+                        // A new connection replaces the old: what was open is dropped now.
+                        io.up = None;
+                        io.up_rx = None;
+                        connecting = Some(Box::pin(io.connect()));
+                    }
+                    if let Some(input) = input {
+                        call.handle(input, Instant::now(), &mut out);
+                    }
+                }
             }
         }
         // While a session is set up (at the start, or after a drop), only the model's side and
@@ -94,8 +105,11 @@ pub(super) async fn run(
         let live = call.live();
         let wake = call.next_wake();
         let event = tokio::select! {
-            // The caller's side: audio, marks, stop.
-            msg = twilio_rx.next(), if live => Event::Twilio(msg),
+            // The caller's side: audio, marks, stop; read while a session is set up too (a
+            // reconnect), so marks and a hang-up are never left waiting.
+            msg = twilio_rx.next() => Event::Twilio(msg),
+            // The Realtime connection being opened (at the start, or after a drop).
+            opened = poll_connecting(&mut connecting) => Event::Opened(opened),
             // The model's side: audio, transcripts, tool calls; its end means reconnecting.
             msg = next_upstream(&mut io.up_rx) => Event::Upstream(msg),
             // A tool call came back from the functions.
@@ -108,6 +122,18 @@ pub(super) async fn run(
         };
         let now = Instant::now();
         match event {
+            Event::Opened(opened) => {
+                connecting = None;
+                let input = match opened {
+                    Some((tx, rx)) => {
+                        io.up = Some(tx);
+                        io.up_rx = Some(rx);
+                        Input::Connected
+                    }
+                    None => Input::ConnectFailed,
+                };
+                call.handle(input, now, &mut out);
+            }
             Event::Twilio(msg) => {
                 if let Some(input) = twilio_input(msg) {
                     call.handle(input, now, &mut out);
@@ -138,6 +164,7 @@ pub(super) async fn run(
 
 /// What woke the loop.
 enum Event {
+    Opened(Option<(UpTx, UpRx)>),
     Twilio(Option<Result<Message, axum::Error>>),
     Upstream(Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>>),
     Tool(ToolDone),
@@ -149,8 +176,8 @@ enum Event {
 enum Step {
     /// The call is over: report it and close.
     Finish(Finish),
-    /// Go on, feeding the machine this first, if anything.
-    Then(Option<Input<'static>>),
+    /// Go on, feeding the machine this first, if anything; open a Realtime connection if asked.
+    Then(Option<Input<'static>>, bool),
 }
 
 /// Turns what Twilio's socket gave into an input; `None` for what the call ignores (pings).
@@ -174,6 +201,17 @@ async fn next_upstream(
 ) -> Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>> {
     match rx.as_mut() {
         Some(rx) => rx.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A Realtime connection being opened.
+type Connecting = std::pin::Pin<Box<dyn Future<Output = Option<(UpTx, UpRx)>> + Send>>;
+
+/// The result of the connection being opened; never, while none is.
+async fn poll_connecting(connecting: &mut Option<Connecting>) -> Option<(UpTx, UpRx)> {
+    match connecting.as_mut() {
+        Some(f) => f.await,
         None => std::future::pending().await,
     }
 }
@@ -210,7 +248,7 @@ impl Io<'_> {
     /// (after any stall, neither does Twilio), and the stall is fed back to end the call.
     async fn perform(&mut self, out: &mut Vec<Output>) -> Step {
         let (mut twilio_stalled, mut up_stalled) = (false, false);
-        let mut connected = None;
+        let mut connect = false;
         for output in out.drain(..) {
             match output {
                 Output::Twilio(msg) => {
@@ -224,23 +262,21 @@ impl Io<'_> {
                     }
                 }
                 Output::Tool(call) => self.start_tool(call),
-                Output::Connect => connected = Some(self.connect().await),
+                // Opened beside the loop, which goes on reading Twilio meanwhile.
+                Output::Connect => connect = true,
                 Output::Finish(finish) => return Step::Finish(finish),
             }
         }
-        Step::Then(if twilio_stalled {
-            Some(Input::Stalled(Peer::Twilio))
-        } else if up_stalled {
-            Some(Input::Stalled(Peer::Realtime))
-        } else {
-            connected.map(|ok| {
-                if ok {
-                    Input::Connected
-                } else {
-                    Input::ConnectFailed
-                }
-            })
-        })
+        Step::Then(
+            if twilio_stalled {
+                Some(Input::Stalled(Peer::Twilio))
+            } else if up_stalled {
+                Some(Input::Stalled(Peer::Realtime))
+            } else {
+                None
+            },
+            connect,
+        )
     }
 
     /// Sends Twilio one message; returns `false` if the write took longer than the write
@@ -282,29 +318,25 @@ impl Io<'_> {
         }
     }
 
-    /// Drops any Realtime connection and opens a new one, retrying within the connect budget;
-    /// returns whether it opened.
-    async fn connect(&mut self) -> bool {
-        self.up = None;
-        self.up_rx = None;
-        let config = &self.shared.config;
-        match openai::connect_with_retry(
-            &config.openai_url,
-            &self.model,
-            &config.openai_api_key,
-            config.connect_budget,
-        )
-        .await
-        {
-            Ok(socket) => {
-                let (tx, rx) = socket.split();
-                self.up = Some(tx);
-                self.up_rx = Some(rx);
-                true
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "the Realtime API cannot be reached");
-                false
+    /// Opens a Realtime connection, retrying within the connect budget; the future owns what
+    /// it needs, so the loop polls it beside Twilio's socket.
+    fn connect(&self) -> impl Future<Output = Option<(UpTx, UpRx)>> + Send + 'static {
+        let config = self.shared.config.clone();
+        let model = self.model.clone();
+        async move {
+            match openai::connect_with_retry(
+                &config.openai_url,
+                &model,
+                &config.openai_api_key,
+                config.connect_budget,
+            )
+            .await
+            {
+                Ok(socket) => Some(socket.split()),
+                Err(e) => {
+                    tracing::error!(error = %e, "the Realtime API cannot be reached");
+                    None
+                }
             }
         }
     }
