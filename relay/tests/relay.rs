@@ -329,6 +329,54 @@ async fn no_truncate_when_nothing_is_playing() {
 }
 
 #[tokio::test]
+async fn at_most_four_tool_calls_of_a_call_run_at_once() {
+    let call = |i: u32| json!({"name": "check_appointment_availability", "arguments": {"service": "tuns", "date": "2026-12-15", "time": format!("1{i}:00")}});
+    let r = rig(
+        json!({"responses": [
+                   {"say": {"text": "Bună ziua!", "ms": 300}},
+                   {"calls": (0..6).map(call).collect::<Vec<_>>()},
+                   {"say": {"text": "Gata.", "ms": 300}}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    *r.functions.mode.lock().unwrap() = ToolMode::Slow(1500);
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    played(&r, &twilio, 1).await;
+    twilio.speak(&caller("01-cerere-tuns")).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while events(&r.double, "conversation.item.create")
+        .iter()
+        .filter(|e| e["item"]["type"] == "function_call_output")
+        .count()
+        < 6
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "every call was answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        r.functions.tools.lock().unwrap().len(),
+        4,
+        "the fifth and sixth never reached the functions"
+    );
+    let busy = events(&r.double, "conversation.item.create")
+        .into_iter()
+        .filter(|e| {
+            e["item"]["type"] == "function_call_output"
+                && e["item"]["output"]
+                    .as_str()
+                    .is_some_and(|o| o.contains("prea multe cereri"))
+        })
+        .count();
+    assert_eq!(busy, 2);
+    twilio.hang_up();
+    r.functions.wait_summary(Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
 async fn tool_calls_go_to_the_functions_and_one_response_follows() {
     let r = rig(
         json!({"caller_transcripts": ["Aș dori un tuns mâine la zece."],

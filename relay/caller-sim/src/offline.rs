@@ -5,10 +5,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
 use jiff::civil::Date;
 use salon_domain::availability::{DayStatus, day_status};
-use salon_domain::{BusinessId, PhoneE164, demo};
+use salon_domain::{BusinessId, Clock, PhoneE164, SystemClock, demo};
 use salon_functions::config::{RelayApiSettings, Secret, TwilioSettings};
 use salon_functions::{AppState, router};
 use salon_realtime_double::{Double, Script};
@@ -41,9 +40,15 @@ pub struct Stack {
 
 /// The next day the demo salon is open, at least tomorrow: scripts speak in relative dates.
 pub fn next_open_day() -> Date {
+    next_open_day_on(&SystemClock)
+}
+
+/// The next day the demo salon is open after today by `clock`.
+pub fn next_open_day_on(clock: &dyn Clock) -> Date {
     let b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).expect("the demo number is valid"));
     open_day_after(
-        Timestamp::now()
+        clock
+            .now()
             .to_zoned_datetime(b.time_zone.tz().clone())
             .date(),
     )
@@ -84,6 +89,17 @@ pub fn demo_id() -> BusinessId {
 pub struct Prepared {
     pub store: Store,
     dir: Option<tempfile::TempDir>,
+    /// The one clock of the functions, the store and the relay.
+    clock: Arc<dyn Clock>,
+}
+
+impl Prepared {
+    /// Runs the whole stack on `clock` (a rehearsal of a given day: `OffsetClock`).
+    pub fn on_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.store = self.store.with_clock(clock.clone());
+        self.clock = clock;
+        self
+    }
 }
 
 pub async fn prepare(backend: Backend) -> Prepared {
@@ -97,7 +113,11 @@ pub async fn prepare(backend: Backend) -> Prepared {
     seed::demo_salon(&store, PhoneE164::parse(demo::DEMO_NUMBER).unwrap())
         .await
         .unwrap();
-    Prepared { store, dir }
+    Prepared {
+        store,
+        dir,
+        clock: Arc::new(SystemClock),
+    }
 }
 
 /// Forwards the relay's requests to the relay API, but holds the first booking's answer
@@ -143,7 +163,7 @@ impl Prepared {
         vars: &[(&str, &str)],
         flaky: bool,
     ) -> Stack {
-        let Prepared { store, dir } = self;
+        let Prepared { store, dir, clock } = self;
         let double = Double::start(
             Script::from_json(&script.to_string())
                 .unwrap()
@@ -170,8 +190,10 @@ impl Prepared {
             relay_secret: Secret::new(RELAY_SECRET),
             transcription_model: "gpt-4o-transcribe".into(),
         };
-        let webhooks_app = router(AppState::new(store.clone(), Some(twilio), None));
-        let api_app = router(AppState::new(store.clone(), None, Some(relay_api)));
+        let webhooks_app =
+            router(AppState::new(store.clone(), Some(twilio), None).with_clock(clock.clone()));
+        let api_app =
+            router(AppState::new(store.clone(), None, Some(relay_api)).with_clock(clock.clone()));
         tokio::spawn(async move { axum::serve(webhooks, webhooks_app).await.unwrap() });
         let relay_api = tokio::spawn(async move { axum::serve(api, api_app).await.unwrap() });
         let (functions_url, forwarded) = if flaky {
@@ -195,7 +217,7 @@ impl Prepared {
             audio_mode: mode,
             // The scripted audio was timed for server VAD with a 500 ms silence.
             turn_detection: salon_relay::turn::TurnDetection::Server { silence_ms: 500 },
-            clock: Default::default(),
+            clock: salon_relay::config::ClockHandle(clock),
             max_calls: 10,
             max_pending_streams: 8,
             start_limit: Duration::from_secs(5),

@@ -636,3 +636,63 @@ async fn one_call_one_stream_a_replayed_token_opens_nothing() {
         "the first stream keeps the call"
     );
 }
+
+/// The demo and the local stack can rehearse a given day: the functions, the store and the
+/// relay all run on one clock that starts there (stream tokens, signatures and the calendar
+/// agree), and the call books on that day's calendar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_stack_rehearses_a_given_day_on_one_clock() {
+    use std::sync::Arc;
+
+    use salon_domain::{Clock, OffsetClock};
+    // Friday 26 March 2027, two days before the clock change.
+    let at: Timestamp = "2027-03-26T08:00:00+02:00".parse().unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::starting_at(at));
+    let date = next_open_day_on(clock.as_ref());
+    let stack = prepare(Backend::Embedded)
+        .await
+        .on_clock(clock)
+        .run(
+            AudioMode::Pcmu,
+            booking_script(),
+            &[("date", &date.to_string())],
+            false,
+        )
+        .await;
+    let report = stack
+        .call(
+            &sid(31),
+            CALLER,
+            vec![say("01-cerere-tuns"), say("02-nume"), say("03-confirmare")],
+        )
+        .await;
+    assert!(report.closed_by_relay && hung_up_cleanly(&report));
+    let session = stack
+        .double
+        .received()
+        .into_iter()
+        .find(|e| e["type"] == "session.update")
+        .unwrap();
+    assert!(
+        session["session"]["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("Astăzi este vineri, 26 martie (2027-03-26)"),
+        "the functions run on the rehearsal clock"
+    );
+    let booked = stack
+        .store
+        .client_appointments(&demo_id(), &PhoneE164::parse(CALLER).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        booked.len(),
+        1,
+        "the relay and the functions agreed on the clock"
+    );
+    let local = booked[0]
+        .start
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Bucharest").unwrap());
+    assert_eq!(local.date(), date);
+    assert_eq!(local.date().year(), 2027);
+}

@@ -6,7 +6,7 @@
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use salon_relay_protocol::realtime::ServerEvent;
-use salon_wire::{SessionRequest, token};
+use salon_wire::{SessionRequest, ToolErrorCode, ToolReply, token};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -205,6 +205,12 @@ async fn next_upstream(
     }
 }
 
+/// The most tool calls one call runs at once; a turn needs one to three.
+const MAX_TOOLS_IN_FLIGHT: usize = 4;
+
+/// What the model hears for a tool call beyond [`MAX_TOOLS_IN_FLIGHT`].
+const BUSY: &str = "Am prea multe cereri deodată. Vă rog să repetați, pe rând.";
+
 /// A Realtime connection being opened.
 type Connecting = std::pin::Pin<Box<dyn Future<Output = Option<(UpTx, UpRx)>> + Send>>;
 
@@ -357,6 +363,17 @@ impl Io<'_> {
         let span = tracing::info_span!("tool", tool = salon_wire::tools::known(&name));
         // Finished tasks are reaped as new ones start, so the set holds what is in flight.
         while self.tools.try_join_next().is_some() {}
+        if self.tools.len() >= MAX_TOOLS_IN_FLIGHT {
+            // More at once than any turn needs: answered here, so a model (or a slow functions
+            // endpoint) cannot pile requests up.
+            tracing::warn!("too many tool calls in flight: answering one without the functions");
+            let _ = tx.send(ToolDone {
+                connection,
+                call_id,
+                reply: ToolReply::error(ToolErrorCode::FunctionsUnreachable, BUSY),
+            });
+            return;
+        }
         self.tools.spawn(
             async move {
                 let began = std::time::Instant::now();

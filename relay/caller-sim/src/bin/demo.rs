@@ -2,12 +2,12 @@
 //! Realtime double on loopback, places scenario 1 with the caller simulator, and prints the
 //! conversation's timeline and the appointment that was booked.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-
-use salon_caller_sim::offline::{Backend, CALLER, Stack, demo_id, next_open_day, say};
-use salon_domain::PhoneE164;
+use salon_caller_sim::offline::{Backend, CALLER, demo_id, next_open_day_on, prepare, say};
+use salon_domain::{Clock, OffsetClock, PhoneE164, SystemClock};
 use salon_relay::audio::AudioMode;
 
 #[tokio::main]
@@ -16,7 +16,15 @@ async fn main() -> anyhow::Result<()> {
         Some("pcmu") => AudioMode::Pcmu,
         _ => AudioMode::Pcm24,
     };
-    let date = next_open_day();
+    // CLOCK_START (RFC 3339) rehearses the call on a given day: the functions, the store and
+    // the relay all run on a clock that starts there.
+    let clock: Arc<dyn Clock> = match std::env::var("CLOCK_START").ok() {
+        Some(at) => Arc::new(OffsetClock::starting_at(at.trim().parse().map_err(
+            |_| anyhow::anyhow!("CLOCK_START: expected an RFC 3339 instant, got {at:?}"),
+        )?)),
+        None => Arc::new(SystemClock),
+    };
+    let date = next_open_day_on(clock.as_ref());
     let script = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/scenarios/booking.json"
@@ -24,13 +32,16 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "Salon Voice Booking: an offline call (audio {mode}); the caller books a haircut on {date} at 10:00.\n"
     );
-    let stack = Stack::start(
-        mode,
-        Backend::Embedded,
-        serde_json::from_str(&script)?,
-        &[("date", &date.to_string())],
-    )
-    .await;
+    let stack = prepare(Backend::Embedded)
+        .await
+        .on_clock(clock)
+        .run(
+            mode,
+            serde_json::from_str(&script)?,
+            &[("date", &date.to_string())],
+            false,
+        )
+        .await;
     let report = stack
         .call(
             "CA00000000000000000000000000000001",
