@@ -311,6 +311,10 @@ mod tests {
             "the read-back example uses placeholders"
         );
         assert!(
+            text.contains("din câmpurile „spus”, „spoken” și „intervale_spuse”"),
+            "the model reads the tools' spoken dates and times"
+        );
+        assert!(
             text.contains("[stilistul"),
             "the read-back names the stylist"
         );

@@ -752,6 +752,22 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_without_a_time_names_no_hour() {
+        let b = salon_domain::demo::business(
+            PhoneE164::parse(salon_domain::demo::DEMO_NUMBER).unwrap(),
+        );
+        let ToolReply::Err(e) = unavailable(&b, None, &Unavailable::Taken, &[]) else {
+            panic!("a refusal")
+        };
+        assert_eq!(e.message, "Ora aceasta este deja ocupată.");
+        let at = "2026-12-15T10:30".parse().unwrap();
+        let ToolReply::Err(e) = unavailable(&b, Some(at), &Unavailable::Taken, &[]) else {
+            panic!("a refusal")
+        };
+        assert_eq!(e.message, "Ora zece și jumătate este deja ocupată.");
+    }
+
+    #[test]
     fn free_times_join_into_ranges_on_the_salons_grid() {
         let slot = |t: &str| {
             let start: jiff::ZonedDateTime =
