@@ -11,6 +11,14 @@ fn demo_id() -> BusinessId {
     BusinessId::parse(demo::BUSINESS_ID).unwrap()
 }
 
+/// The appointments booked under `phone`, in any spelling.
+async fn appointments_of(app: &TestApp, phone: &str) -> Vec<salon_domain::Appointment> {
+    app.store
+        .client_appointments(&demo_id(), &PhoneE164::parse(phone).unwrap())
+        .await
+        .unwrap()
+}
+
 fn error_code(reply: &Value) -> String {
     assert_eq!(reply["ok"], false, "{reply}");
     reply["error"]["code"].as_str().unwrap().to_owned()
@@ -60,20 +68,12 @@ async fn a_signed_request_replayed_to_another_call_or_tool_is_401_and_a_repeat_b
     assert_eq!(again.status(), 200);
     let (a, b): (Value, Value) = (first.json().await.unwrap(), again.json().await.unwrap());
     assert_eq!(a["result"]["id_programare"], b["result"]["id_programare"]);
-    let theirs = app
-        .store
-        .client_appointments(&demo_id(), &PhoneE164::parse("+40744999888").unwrap())
-        .await
-        .unwrap();
+    let theirs = appointments_of(&app, "+40744999888").await;
     assert!(
         theirs.is_empty(),
         "nothing was booked under the other caller"
     );
-    let mine = app
-        .store
-        .client_appointments(&demo_id(), &PhoneE164::parse(CALLER).unwrap())
-        .await
-        .unwrap();
+    let mine = appointments_of(&app, CALLER).await;
     assert_eq!(mine.len(), 1);
 }
 
@@ -163,11 +163,7 @@ async fn every_withheld_caller_id_is_no_caller_id_and_strangers_never_merge() {
         let spoken = format!("07330001{i:02}");
         let booked = tool_for(&app, &call, names::CREATE_VOICE_APPOINTMENT, "c1", json!({"service": "tuns", "date": "2026-12-16", "time": format!("{}:00", [9, 10, 11, 12, 14, 15, 16, 17][i]), "client_name": "Ana Pop", "phone": spoken})).await;
         assert_eq!(booked["ok"], true, "{from}: {booked}");
-        let theirs = app
-            .store
-            .client_appointments(&demo_id(), &PhoneE164::parse(&spoken).unwrap())
-            .await
-            .unwrap();
+        let theirs = appointments_of(&app, &spoken).await;
         assert_eq!(
             theirs.len(),
             1,
@@ -272,11 +268,7 @@ async fn a_client_cannot_be_booked_twice_at_one_time_but_a_child_on_their_phone_
     }
     let child = app.tool(names::CREATE_VOICE_APPOINTMENT, "c9", json!({"service": "tuns", "date": "2026-12-15", "time": "10:00", "client_name": "Matei Popescu"})).await;
     assert_eq!(child["ok"], true, "{child}");
-    let booked = app
-        .store
-        .client_appointments(&demo_id(), &PhoneE164::parse(CALLER).unwrap())
-        .await
-        .unwrap();
+    let booked = appointments_of(&app, CALLER).await;
     assert_eq!(booked.len(), 2);
 }
 

@@ -34,8 +34,11 @@ async fn main() -> anyhow::Result<()> {
     };
     let from = one("--from").unwrap_or_else(|| "+40722123456".into());
     let to = one("--to").unwrap_or_else(|| "+40312345678".into());
-    let call_sid = one("--call-sid")
-        .unwrap_or_else(|| format!("CA{:032x}", jiff::Timestamp::now().as_nanosecond()));
+    // A fresh call SID from the clock, unless one is given.
+    let call_sid = one("--call-sid").unwrap_or_else(|| {
+        use salon_domain::Clock;
+        format!("CA{:032x}", salon_domain::SystemClock.now().as_nanosecond())
+    });
     let mut steps = Vec::new();
     for spec in all("--interrupt") {
         let (ms, file) = spec.split_once(':').context("--interrupt MS:FILE")?;
