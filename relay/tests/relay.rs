@@ -82,6 +82,19 @@ fn frames_sent(double: &Double, mode: AudioMode) -> usize {
     frames
 }
 
+/// Waits until the double has played `n` responses of its script (a `drop` counts as one).
+async fn wait_played(double: &Double, n: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while double.responses_played() < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the double played {} of {n} responses",
+            double.responses_played()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Waits until the double has sent `n` event(s) matching `pred`.
 async fn wait_sent(double: &Double, n: usize, what: &str, pred: impl Fn(&Value) -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -636,14 +649,7 @@ async fn twilio_is_read_while_the_model_reconnects_so_a_hang_up_ends_the_call_at
     // The model's next response drops the connection, and it will not come back soon.
     r.double.refuse_next(1000);
     twilio.speak(&caller("01-cerere-tuns")).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while r.double.responses_played() < 2 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the connection dropped"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_played(&r.double, 2).await;
     // The caller hangs up during the (up to six-second) reconnect.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(r.double.connections(), 1, "still reconnecting");
@@ -656,6 +662,37 @@ async fn twilio_is_read_while_the_model_reconnects_so_a_hang_up_ends_the_call_at
         hung_up.elapsed()
     );
     assert_eq!(s.outcome, CallOutcome::CallerHungUp);
+}
+
+#[tokio::test]
+async fn a_model_that_does_not_come_back_within_the_connect_budget_ends_the_call_for_the_apology() {
+    // The README's bound: a dropped connection is restored within the connect budget (3 s by
+    // default) and the session's set-up, or the call ends and Twilio plays the apology.
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 300}}, {"drop": "before"}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    played(&r, &twilio, 1).await;
+    r.double.refuse_next(1000);
+    twilio.speak(&caller("01-cerere-tuns")).await;
+    wait_played(&r.double, 2).await;
+    let dropped = std::time::Instant::now();
+    twilio
+        .wait(Duration::from_secs(10), "the stream closed", |h| {
+            h.contains(&Heard::Closed)
+        })
+        .await;
+    let took = dropped.elapsed();
+    // Generous: the budget is 3 s; a call left hanging in silence would take the full 10.
+    assert!(took < Duration::from_secs(6), "closed after {took:?}");
+    assert_eq!(r.double.connections(), 1, "no second session opened");
+    let s = r.functions.wait_summary(Duration::from_secs(2)).await;
+    assert_eq!(s.outcome, CallOutcome::UpstreamFailed);
+    assert_eq!(s.reconnects, 0);
+    assert_eq!(r.relay.metric("relay_openai_reconnects_total"), 0.0);
 }
 
 #[tokio::test]

@@ -100,8 +100,8 @@ pub(super) async fn run(
                 }
             }
         }
-        // While a session is set up (at the start, or after a drop), only the model's side and
-        // the set-up limit are read, as the relay always has.
+        // While a session is set up (at the start, or after a drop), tool results wait and the
+        // drain's goodbye is left to the machine's set-up; Twilio is read throughout.
         let live = call.live();
         let wake = call.next_wake();
         let event = tokio::select! {

@@ -296,8 +296,8 @@ impl Call {
     }
 
     /// Returns whether the conversation is on. Until it is (while a connection is opened and
-    /// its session set up, at the start or after a drop), the driver reads only the Realtime
-    /// connection and the timer, as the relay always has.
+    /// its session set up, at the start or after a drop), the driver holds tool results and
+    /// the drain signal back; it still reads Twilio, the Realtime connection and the timer.
     pub(crate) fn live(&self) -> bool {
         self.phase == Phase::Live
     }

@@ -698,6 +698,32 @@ fn a_lost_connection_that_cannot_be_restored_ends_the_call() {
 }
 
 #[test]
+fn a_restored_session_not_confirmed_in_time_ends_the_call_so_twilio_apologises() {
+    let mut h = Harness::quiet(|_| {});
+    assert_eq!(h.feed(Input::RealtimeClosed), [Output::Connect]);
+    // No timer while the driver opens the connection: its own budget bounds that.
+    assert_eq!(h.call.next_wake(), None);
+    h.advance(Duration::from_secs(2));
+    h.feed(Input::Connected);
+    assert_eq!(h.call.next_wake(), Some(h.now + SESSION_LIMIT));
+    // The caller's audio meanwhile reaches nobody: there is no session to send it to.
+    let audio = h.feed(Input::Twilio(Inbound::Media {
+        media: Media {
+            payload: B64.encode([0xFF; 160]),
+            track: None,
+            timestamp: None,
+        },
+    }));
+    assert!(audio.is_empty(), "{audio:?}");
+    let end = h.wake();
+    let f = finish(&end).expect("the call ends at the set-up limit");
+    assert_eq!(
+        (f.outcome, f.close_twilio, f.summary.reconnects),
+        (CallOutcome::UpstreamFailed, true, 0)
+    );
+}
+
+#[test]
 fn malformed_twilio_messages_are_counted_and_not_fatal() {
     let mut h = Harness::quiet(|_| {});
     assert!(h.feed(Input::TwilioMalformed("a binary frame")).is_empty());

@@ -4,5 +4,6 @@ mod helpers;
 mod local;
 mod oracle;
 mod relay;
+mod spans;
 mod trust;
 mod twilio;
