@@ -8,11 +8,19 @@
 #                     samconfig.toml has no deploy section for the config environment yet)
 #   --config-env NAME samconfig.toml environment (default: "default"; e.g. "staging")
 #
-# The first (guided) run asks for the region, the stack name (default salon-voice), the
+# Order: the tools, then the AWS credentials (the account they reach is printed), then the
+# template lint, then the build (minutes), then the deploy. A missing tool or credential fails
+# in seconds, before any build or question.
+#
+# The first (guided) run asks for the region, the stack name (default salon-voice, or
+# salon-voice-NAME for --config-env NAME, so staging never lands on production), the
 # parameters and the secrets, and saves everything except the secrets to samconfig.toml.
-# Later runs reuse the saved answers; CloudFormation keeps the secrets' previous values. To
-# change a secret: scripts/deploy.sh -- --parameter-overrides RelaySecret=NEW-VALUE
-# (parameters not named keep their previous values).
+# Later runs are not guided: they reuse the saved answers, and CloudFormation keeps every
+# parameter not named, secrets included. To change one secret (or any one parameter), name
+# only that one; the others keep their values:
+#   scripts/deploy.sh -- --parameter-overrides RelaySecret=NEW-VALUE
+# (then give the relay the same value). Avoid --guided after the first run: it asks for every
+# secret again.
 #
 # Needs: AWS credentials for the target account (AWS_PROFILE or the usual environment), Rust
 # with the aarch64-unknown-linux-gnu target, cargo-lambda (with Zig for cross-compiling),
@@ -61,9 +69,12 @@ if command -v rustup >/dev/null 2>&1 &&
   rustup target add aarch64-unknown-linux-gnu
 fi
 
-# Installs the pinned SAM CLI on first use, and refuses to deploy a template that fails the
-# same offline checks CI runs.
-scripts/lint-template.sh
+# The pinned SAM CLI, installed on first use (scripts/lint-template.sh owns its environment;
+# the lint itself runs after the credential check).
+if [ ! -x "$sam" ] || ! "$venv/bin/python" -c "import boto3" 2>/dev/null; then
+  echo "==> installing the pinned SAM CLI (first run only)"
+  scripts/lint-template.sh >/dev/null
+fi
 
 # samconfig_get KEY: KEY for `sam deploy` in this config environment, from samconfig.toml
 # (the deploy section first, then the global one); empty when absent.
@@ -81,6 +92,42 @@ for section in ("deploy", "global"):
         break
 PY
 }
+
+# --- credentials: checked before the build and before any question --------------------------
+# The SAM CLI's environment carries boto3, so the AWS CLI is not needed for this. The region:
+# samconfig.toml's for this environment, else the AWS environment's; STS answers in any
+# region, so a first run with none set is checked against us-east-1.
+check_region=$(samconfig_get region)
+check_region=${check_region:-${AWS_REGION:-${AWS_DEFAULT_REGION:-}}}
+# who_am_i REGION: the account and identity the credentials reach, or why none.
+who_am_i() {
+  "$venv/bin/python" - "$1" <<'PY'
+import sys
+
+import boto3
+
+session = boto3.session.Session()
+region = sys.argv[1] or session.region_name or "us-east-1"
+try:
+    who = session.client("sts", region_name=region).get_caller_identity()
+except Exception as e:  # whatever it is, nothing is deployed: say why in one line
+    sys.exit(f"{type(e).__name__}: {e}")
+print(f"account {who['Account']} as {who['Arn']}")
+PY
+}
+if ! account=$(who_am_i "$check_region" 2>&1); then
+  cat >&2 <<EOF
+deploy.sh: no usable AWS credentials (sts get-caller-identity failed):
+  $account
+Set AWS_PROFILE (after \`aws configure sso\` or \`aws configure\`), or AWS_ACCESS_KEY_ID and
+AWS_SECRET_ACCESS_KEY, then run this again. Nothing was built or deployed.
+EOF
+  exit 1
+fi
+echo "==> deploying to $account"
+
+# Refuses to deploy a template that fails the same offline checks CI runs.
+scripts/lint-template.sh
 
 # --- build ----------------------------------------------------------------------------------
 # cargo-lambda builds each function's binary from the workspace root into the workspace's
@@ -102,7 +149,11 @@ if [ "$guided" = true ]; then
     generate RelaySecret and StreamTokenSecret with `openssl rand -hex 32` and give the relay
     the same two values. Answer "y" to IAM role creation (each function gets its own role).
 EOF
-  "$sam" deploy --guided --config-env "$config_env" --stack-name "${saved_stack:-salon-voice}" \
+  # Each config environment has its own default stack name: accepting the default for
+  # "staging" must not deploy over production's "salon-voice".
+  default_stack=salon-voice
+  [ "$config_env" = default ] || default_stack="salon-voice-$config_env"
+  "$sam" deploy --guided --config-env "$config_env" --stack-name "${saved_stack:-$default_stack}" \
     ${extra[@]+"${extra[@]}"}
 else
   echo "==> sam deploy (settings from samconfig.toml, environment '$config_env')"

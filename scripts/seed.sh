@@ -6,8 +6,9 @@
 #                        [--config-env NAME] [-- EXTRA SEED ARGS...]
 #
 # The stack name and region default to what scripts/deploy.sh saved in samconfig.toml
-# (config environment "default" unless --config-env says otherwise), then to salon-voice and
-# the AWS environment's region. The table name comes from the stack's TableName output.
+# (config environment "default" unless --config-env says otherwise), then to deploy.sh's own
+# default (salon-voice, or salon-voice-NAME for --config-env NAME) and the AWS environment's
+# region. The table name comes from the stack's TableName output.
 # Credentials: the usual AWS environment (AWS_PROFILE, ...), allowed to describe the stack and
 # to write to the table.
 set -euo pipefail
@@ -81,7 +82,11 @@ PY
 }
 
 stack=${stack:-$(samconfig_get stack_name)}
-stack=${stack:-salon-voice}
+# The same default as scripts/deploy.sh: each config environment its own stack.
+if [ -z "$stack" ]; then
+  stack=salon-voice
+  [ "$config_env" = default ] || stack="salon-voice-$config_env"
+fi
 region=${region:-$(samconfig_get region)}
 if [ -n "$region" ]; then
   # The seed binary and the AWS CLI both read the region from the standard environment.

@@ -32,6 +32,8 @@ export ORACLE_PYTHON="$venvs/oracles/bin/python"
 
 echo "==> template.yaml (cfn-lint, sam validate --lint)"
 scripts/lint-template.sh
+echo "==> scripts/deploy.sh (credentials first, stack names, one-secret changes)"
+scripts/tests/deploy.sh
 
 echo "==> cargo fmt"
 cargo fmt --all -- --check

@@ -112,6 +112,10 @@ impl std::fmt::Debug for ClockHandle {
 pub const DEFAULT_VOICE: &str = "marin";
 /// The default Realtime model: generally available, not scheduled for shutdown.
 pub const DEFAULT_MODEL: &str = "gpt-realtime";
+/// How long calls in progress may go on after SIGTERM before they are bid goodbye. Short
+/// enough that the drain and its goodbyes fit the 5-minute stop limit of Fly's shared-CPU
+/// machines; a platform's limit must exceed it plus [`crate::server::GOODBYE_GRACE`].
+pub const DEFAULT_DRAIN_SECS: u64 = 270;
 /// The GA Realtime endpoint.
 pub const DEFAULT_OPENAI_URL: &str = "wss://api.openai.com/v1/realtime";
 
@@ -218,7 +222,7 @@ impl Config {
             header_read_limit: Duration::from_secs(10),
             silence: secs(get, "SILENCE_SECS", 10)?,
             max_call: secs(get, "MAX_CALL_SECS", 600)?,
-            drain: secs(get, "DRAIN_SECS", 600)?,
+            drain: secs(get, "DRAIN_SECS", DEFAULT_DRAIN_SECS)?,
             tool_timeout: secs(get, "TOOL_TIMEOUT_SECS", 5)?,
             connect_budget: Duration::from_secs(3),
         })

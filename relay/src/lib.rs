@@ -15,6 +15,8 @@ mod http;
 pub mod metrics;
 pub mod openai;
 mod pending;
+#[cfg(test)]
+mod platform_tests;
 pub mod server;
 mod throttle;
 pub mod turn;

@@ -25,8 +25,9 @@ use crate::pending::Pending;
 use crate::throttle::{LOG_PERIOD, LogThrottle};
 use crate::twilio::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};
 
-/// How long calls still going at the drain limit get to say goodbye.
-const GOODBYE_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long calls still going at the drain limit get to say goodbye: the process is gone
+/// within `DRAIN_SECS` plus this after SIGTERM.
+pub const GOODBYE_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(Clone)]
 struct App {
