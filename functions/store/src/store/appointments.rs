@@ -1,0 +1,266 @@
+//! Booked appointments: reading them, cancelling and moving them.
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use salon_domain::availability::lock_steps;
+use salon_domain::{
+    Appointment, AppointmentId, AppointmentStatus, Booked, BusinessId, PhoneE164, Service, StaffId,
+};
+
+use crate::keys;
+use crate::table::{Cond, SkRange, TransactError, Write};
+
+use super::{
+    BookingError, LockRecord, MAX_ATTEMPTS, Store, StoreError, StoredAppointment, decode,
+    jittered_pause, put,
+};
+
+impl Store {
+    async fn stored_appointment(
+        &self,
+        business: &BusinessId,
+        id: &AppointmentId,
+    ) -> Result<Option<(StoredAppointment, u64)>, StoreError> {
+        match self
+            .table
+            .get(&keys::business(business), &keys::appointment(id))
+            .await?
+        {
+            Some(item) => Ok(Some((decode(&item)?, item.version))),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads an appointment.
+    pub async fn appointment(
+        &self,
+        business: &BusinessId,
+        id: &AppointmentId,
+    ) -> Result<Option<Appointment>, StoreError> {
+        Ok(self
+            .stored_appointment(business, id)
+            .await?
+            .map(|(s, _)| s.appointment))
+    }
+
+    /// Lists a client's appointments, booked and cancelled, by start.
+    pub async fn client_appointments(
+        &self,
+        business: &BusinessId,
+        phone: &PhoneE164,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        let items = self
+            .table
+            .query(
+                &keys::client_appointments(business, phone),
+                SkRange::Prefix(keys::APPOINTMENT_PREFIX),
+            )
+            .await?;
+        let mut out = items
+            .iter()
+            .map(|i| decode::<StoredAppointment>(i).map(|s| s.appointment))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(|a| a.start);
+        Ok(out)
+    }
+
+    /// Reads an appointment for a caller, hiding those of other numbers.
+    async fn owned(
+        &self,
+        business: &BusinessId,
+        id: &AppointmentId,
+        requester: Option<&PhoneE164>,
+    ) -> Result<(StoredAppointment, u64), BookingError> {
+        let (stored, version) = self
+            .stored_appointment(business, id)
+            .await?
+            .ok_or(BookingError::NotFound)?;
+        if requester.is_some_and(|p| p != &stored.appointment.client) {
+            return Err(BookingError::NotFound);
+        }
+        Ok((stored, version))
+    }
+
+    /// Writes an appointment and its copy under the client, on condition nobody changed it.
+    fn appointment_writes(stored: &StoredAppointment, version: u64) -> Vec<Write> {
+        let a = &stored.appointment;
+        vec![
+            put(
+                keys::business(&a.business),
+                keys::appointment(&a.id),
+                version + 1,
+                stored,
+                Cond::Version(version),
+            ),
+            put(
+                keys::client_appointments(&a.business, &a.client),
+                keys::appointment(&a.id),
+                version + 1,
+                stored,
+                Cond::Any,
+            ),
+        ]
+    }
+
+    /// Cancels an appointment and frees its time. Cancelling twice returns the cancelled one.
+    /// With a `requester`, only that number's appointments can be cancelled.
+    pub async fn cancel(
+        &self,
+        business: &BusinessId,
+        id: &AppointmentId,
+        requester: Option<&PhoneE164>,
+        now: Timestamp,
+    ) -> Result<Appointment, BookingError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let (mut stored, version) = self.owned(business, id, requester).await?;
+            if !stored.appointment.is_booked() {
+                return Ok(stored.appointment);
+            }
+            let a = &stored.appointment;
+            let mut writes: Vec<Write> = lock_steps(a.start, a.end)
+                .map(|step| Write::Delete {
+                    pk: keys::slots(business),
+                    sk: keys::slot(step, &a.staff),
+                    cond: Cond::Any,
+                })
+                .collect();
+            if let Some(nat) = stored.natural_key.take() {
+                writes.push(Write::Delete {
+                    pk: keys::business(business),
+                    sk: nat,
+                    cond: Cond::Any,
+                });
+            }
+            let id = a.id.clone();
+            writes.push(
+                self.person_write(a, |s| {
+                    s.remove(&id);
+                    Ok(())
+                })
+                .await?,
+            );
+            stored.appointment.status = AppointmentStatus::Cancelled { at: now };
+            writes.extend(Self::appointment_writes(&stored, version));
+            match self.table.transact(writes).await {
+                Ok(()) => return Ok(stored.appointment),
+                Err(TransactError::Backend(e)) => return Err(e.into()),
+                Err(_) => continue,
+            }
+        }
+        Err(StoreError::Contended.into())
+    }
+
+    /// Moves an appointment to a new start, keeping its service and, when free, its staff
+    /// member. The old and new times are swapped in one transaction: the appointment never
+    /// holds both or neither. With a `requester`, only that number's appointments can be moved.
+    pub async fn reschedule(
+        &self,
+        business: &BusinessId,
+        id: &AppointmentId,
+        requester: Option<&PhoneE164>,
+        start: DateTime,
+        staff: Option<&StaffId>,
+        now: Timestamp,
+    ) -> Result<Appointment, BookingError> {
+        let b = self
+            .business(business)
+            .await?
+            .ok_or_else(|| BookingError::UnknownBusiness(business.clone()))?;
+        for _ in 0..MAX_ATTEMPTS {
+            let (mut stored, version) = self.owned(business, id, requester).await?;
+            let old = stored.appointment.clone();
+            if !old.is_booked() {
+                return Err(BookingError::Cancelled);
+            }
+            let new_start = b
+                .time_zone
+                .tz()
+                .to_ambiguous_zoned_datetime(start)
+                .compatible()
+                .ok()
+                .map(|z| z.timestamp());
+            if new_start == Some(old.start) && staff.is_none_or(|s| s == &old.staff) {
+                return Ok(old);
+            }
+            // The appointment keeps its own length, even if the service's has changed since.
+            let minutes = old.end.duration_since(old.start).as_mins();
+            let duration = salon_domain::Minutes::new(u16::try_from(minutes).unwrap_or(u16::MAX))
+                .unwrap_or(salon_domain::Minutes::new(30).expect("30 is a valid duration"));
+            let service = Service {
+                id: old.service.clone(),
+                name: old.service_name.clone(),
+                category: String::new(),
+                duration,
+                price: salon_domain::Price { bani: 0 },
+                active: true,
+            };
+            let slot = self
+                .check_with(&b, &service, start, staff, Some(id), now)
+                .await?;
+            let new_staff = if slot.staff.contains(&old.staff) {
+                old.staff.clone()
+            } else {
+                slot.staff[0].clone()
+            };
+            let (new_start, new_end) = (slot.start.timestamp(), slot.end.timestamp());
+            let old_locks: Vec<String> = lock_steps(old.start, old.end)
+                .map(|s| keys::slot(s, &old.staff))
+                .collect();
+            let new_locks: Vec<String> = lock_steps(new_start, new_end)
+                .map(|s| keys::slot(s, &new_staff))
+                .collect();
+            let mut writes = Vec::new();
+            for sk in old_locks.iter().filter(|k| !new_locks.contains(k)) {
+                writes.push(Write::Delete {
+                    pk: keys::slots(business),
+                    sk: sk.clone(),
+                    cond: Cond::Any,
+                });
+            }
+            for sk in new_locks.iter().filter(|k| !old_locks.contains(k)) {
+                writes.push(put(
+                    keys::slots(business),
+                    sk.clone(),
+                    1,
+                    &LockRecord {
+                        appointment: id.clone(),
+                    },
+                    Cond::Absent,
+                ));
+            }
+            if let Some(nat) = stored.natural_key.take() {
+                writes.push(Write::Delete {
+                    pk: keys::business(business),
+                    sk: nat,
+                    cond: Cond::Any,
+                });
+            }
+            let moved = Booked {
+                appointment: id.clone(),
+                start: new_start,
+                end: new_end,
+            };
+            writes.push(
+                self.person_write(&old, |s| match s.clash(new_start, new_end, Some(id)) {
+                    Some(clash) => Err(BookingError::ClientBusy(clash.clone())),
+                    None => {
+                        s.put(moved, now);
+                        Ok(())
+                    }
+                })
+                .await?,
+            );
+            stored.appointment.start = new_start;
+            stored.appointment.end = new_end;
+            stored.appointment.staff = new_staff;
+            stored.appointment.moved = Some(now);
+            writes.extend(Self::appointment_writes(&stored, version));
+            match self.table.transact(writes).await {
+                Ok(()) => return Ok(stored.appointment),
+                Err(TransactError::Backend(e)) => return Err(e.into()),
+                Err(_) => jittered_pause(0).await,
+            }
+        }
+        Err(StoreError::Contended.into())
+    }
+}

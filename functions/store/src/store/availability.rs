@@ -1,0 +1,137 @@
+//! Free time: busy intervals from the slot locks, offered slots and alternatives.
+
+use jiff::Timestamp;
+use jiff::civil::{Date, DateTime};
+use salon_domain::availability::LOCK_STEP;
+use salon_domain::{
+    AppointmentId, Business, BusinessId, Busy, Planner, Service, ServiceId, Slot, StaffId,
+    Unavailable,
+};
+
+use crate::keys;
+use crate::table::SkRange;
+
+use super::{
+    ALTERNATIVE_DAYS, ALTERNATIVES, BookingError, LockRecord, Store, StoreError, decode, kind_of,
+    unavailable,
+};
+
+impl Store {
+    /// Reads the busy time of every staff member between two instants, from the slot locks.
+    async fn busy(
+        &self,
+        business: &BusinessId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(Busy, AppointmentId)>, StoreError> {
+        let (a, b) = (keys::instant(from), format!("{}#~", keys::instant(to)));
+        let items = self
+            .table
+            .query(&keys::slots(business), SkRange::Between(&a, &b))
+            .await?;
+        items
+            .iter()
+            .map(|item| {
+                let lock: LockRecord = decode(item)?;
+                let (when, staff) = item.sk.split_once('#').unwrap_or((&item.sk, ""));
+                let start = when.parse::<Timestamp>().ok();
+                let staff = StaffId::parse(staff).ok();
+                match (start, staff) {
+                    (Some(start), Some(staff)) => {
+                        let end = start.checked_add(LOCK_STEP).unwrap_or(start);
+                        Ok((Busy { staff, start, end }, lock.appointment))
+                    }
+                    _ => Err(StoreError::Corrupt {
+                        kind: kind_of(&item.sk),
+                        source: serde::de::Error::custom("a slot lock's key is not instant#staff"),
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    /// Reads busy time covering local dates `from..=to` of the business.
+    async fn busy_on(
+        &self,
+        business: &Business,
+        from: Date,
+        to: Date,
+        except: Option<&AppointmentId>,
+    ) -> Result<Vec<Busy>, StoreError> {
+        let tz = business.time_zone.tz().clone();
+        let start = from
+            .to_zoned_datetime(tz.clone())
+            .map(|z| z.timestamp())
+            .unwrap_or(Timestamp::MIN);
+        let end = to
+            .tomorrow()
+            .ok()
+            .and_then(|d| d.to_zoned_datetime(tz).ok())
+            .map(|z| z.timestamp())
+            .unwrap_or(Timestamp::MAX);
+        Ok(self
+            .busy(&business.id, start, end)
+            .await?
+            .into_iter()
+            .filter(|(_, id)| Some(id) != except)
+            .map(|(b, _)| b)
+            .collect())
+    }
+
+    /// Lists the free starts for a service on local dates `from..=to`.
+    pub async fn availability(
+        &self,
+        business: &BusinessId,
+        service: &ServiceId,
+        from: Date,
+        to: Date,
+        staff: Option<&StaffId>,
+        now: Timestamp,
+    ) -> Result<Vec<Slot>, BookingError> {
+        let (b, s) = self.business_and_service(business, service).await?;
+        let busy = self.busy_on(&b, from, to, None).await?;
+        let planner = Planner::new(&b, s.duration, staff, &busy, now).map_err(unavailable)?;
+        Ok(planner.slots_between(from, to))
+    }
+
+    /// Checks a wished start: the free slot, or why not with the nearest alternatives.
+    pub async fn check(
+        &self,
+        business: &BusinessId,
+        service: &ServiceId,
+        at: DateTime,
+        staff: Option<&StaffId>,
+        now: Timestamp,
+    ) -> Result<Slot, BookingError> {
+        let (b, s) = self.business_and_service(business, service).await?;
+        self.check_with(&b, &s, at, staff, None, now).await
+    }
+
+    pub(super) async fn check_with(
+        &self,
+        b: &Business,
+        s: &Service,
+        at: DateTime,
+        staff: Option<&StaffId>,
+        except: Option<&AppointmentId>,
+        now: Timestamp,
+    ) -> Result<Slot, BookingError> {
+        let today = now.to_zoned_datetime(b.time_zone.tz().clone()).date();
+        let from = at.date().max(today);
+        let to = from
+            .checked_add(jiff::Span::new().days(ALTERNATIVE_DAYS))
+            .unwrap_or(from);
+        let busy = self.busy_on(b, from, to, except).await?;
+        let planner = Planner::new(b, s.duration, staff, &busy, now).map_err(unavailable)?;
+        planner.check(at).map_err(|reason| {
+            let alternatives = match reason {
+                Unavailable::UnknownStaff(_) => Vec::new(),
+                _ => planner.alternatives(at, ALTERNATIVES),
+            };
+            BookingError::Unavailable {
+                reason,
+                alternatives,
+            }
+        })
+    }
+}
