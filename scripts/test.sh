@@ -33,6 +33,9 @@ export ORACLE_PYTHON="$venvs/oracles/bin/python"
 echo "==> template.yaml (cfn-lint, sam validate --lint)"
 scripts/lint-template.sh
 
+echo "==> infra/Dockerfile (hadolint, what .dockerignore lets into the build context)"
+scripts/lint-dockerfile.sh
+
 echo "==> cargo fmt"
 cargo fmt --all -- --check
 cargo fmt --manifest-path scripts/fuzz/Cargo.toml -- --check
