@@ -35,6 +35,9 @@ scripts/lint-template.sh
 echo "==> scripts/deploy.sh (credentials first, stack names, one-secret changes)"
 scripts/tests/deploy.sh
 
+echo "==> infra/Dockerfile (hadolint, what .dockerignore lets into the build context)"
+scripts/lint-dockerfile.sh
+
 echo "==> cargo fmt"
 cargo fmt --all -- --check
 cargo fmt --manifest-path scripts/fuzz/Cargo.toml -- --check
