@@ -6,7 +6,7 @@ use salon_functions::config::{
 use salon_functions::{AppState, open_store, router, telemetry};
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> anyhow::Result<()> {
     telemetry::init();
     let env = ProcessEnv;
     let store = open_store(
@@ -16,5 +16,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     )
     .await?;
     let state = AppState::new(store, None, Some(RelayApiSettings::from_env(&env)?));
-    lambda_http::run(router(state)).await
+    // anyhow: a start-up failure prints as words in the function's log ("TABLE_NAME is not
+    // set"), where lambda_http's boxed error would print its Debug form.
+    lambda_http::run(router(state))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))
 }
