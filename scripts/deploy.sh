@@ -23,8 +23,8 @@
 # secret again.
 #
 # Needs: AWS credentials for the target account (AWS_PROFILE or the usual environment), Rust
-# with the aarch64-unknown-linux-gnu target, cargo-lambda (with Zig for cross-compiling),
-# python3 (for a private virtual environment with the pinned SAM CLI).
+# (rustup: the aarch64-unknown-linux-gnu target is added if missing) and python3. The pinned
+# SAM CLI, cargo-lambda and Zig are installed into private virtual environments on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,16 +51,19 @@ sam="$venv/bin/sam"
 export SAM_CLI_TELEMETRY="${SAM_CLI_TELEMETRY:-0}"
 
 # --- tools ----------------------------------------------------------------------------------
+# cargo-lambda (with Zig, so no arm64 C toolchain is needed): the one on PATH, else the
+# version pinned by scripts/requirements/cargo-lambda.txt in its own virtual environment.
 if ! cargo lambda --version >/dev/null 2>&1; then
-  cat >&2 <<'EOF'
-deploy.sh: cargo-lambda is not installed (`cargo lambda --version` fails).
-SAM builds Rust functions with it. Either of:
-  pip install cargo-lambda          # in a virtual environment; brings the Zig linker along
-                                    # (ziglang); then put that environment's bin/ on PATH
-  cargo install --locked cargo-lambda && pip install ziglang
-cargo-lambda cross-compiles to arm64 with Zig, so no arm64 C toolchain is needed.
-EOF
-  exit 1
+  cl_venv="${SALON_VENVS:-$HOME/.cache/salon-voice/venvs}/cargo-lambda"
+  cl_req=scripts/requirements/cargo-lambda.txt
+  if ! { [ -x "$cl_venv/bin/cargo-lambda" ] && cmp -s "$cl_req" "$cl_venv/.requirements"; }; then
+    echo "==> installing cargo-lambda and Zig into $cl_venv (first run only)"
+    rm -rf "$cl_venv"
+    python3 -m venv "$cl_venv"
+    "$cl_venv/bin/pip" install --quiet --disable-pip-version-check -r "$cl_req"
+    cp "$cl_req" "$cl_venv/.requirements"
+  fi
+  export PATH="$cl_venv/bin:$PATH"
 fi
 echo "==> $(cargo lambda --version)"
 if command -v rustup >/dev/null 2>&1 &&
