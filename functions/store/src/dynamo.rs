@@ -1,15 +1,19 @@
-//! The DynamoDB backend: the single table in DynamoDB, written with `TransactWriteItems`.
+//! The DynamoDB backend: the single table in DynamoDB, written with `TransactWriteItems`, or
+//! with `PutItem` / `DeleteItem` when a "transaction" has one write (the same guarantee for
+//! half the write capacity).
 //!
 //! Each item has the string keys `pk` and `sk`, a numeric `version`, the entity as JSON in
 //! `data`, and an optional `expires_at` (the table's TTL attribute). Conditions become
-//! `attribute_not_exists(pk)` or `#v = :v` on each write of the transaction, so DynamoDB
-//! itself refuses a second claim on a slot.
+//! `attribute_not_exists(pk)` or `#v = :v` on each write, so DynamoDB itself refuses a second
+//! claim on a slot.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
@@ -116,21 +120,95 @@ impl DynamoTable {
         ])
     }
 
+    /// An item's attributes, as stored.
+    fn attrs(item: Item) -> HashMap<String, AttributeValue> {
+        let mut attrs = Self::key(&item.pk, &item.sk);
+        attrs.insert(
+            "version".into(),
+            AttributeValue::N(item.version.to_string()),
+        );
+        attrs.insert("data".into(), AttributeValue::S(item.data));
+        if let Some(e) = item.expires_at {
+            attrs.insert(TTL_ATTRIBUTE.into(), AttributeValue::N(e.to_string()));
+        }
+        attrs
+    }
+
+    /// One write alone, as `PutItem` or `DeleteItem` with its condition: one request, like a
+    /// transaction of one, at half its write capacity.
+    async fn write_one(&self, w: Write) -> Result<(), TransactError> {
+        // DynamoDB's condition for `cond`: (expression, the version it compares with).
+        let condition = |cond: Cond| match cond {
+            Cond::Any => (None, None),
+            Cond::Absent => (Some("attribute_not_exists(pk)"), None),
+            Cond::Version(v) => (Some("#v = :v"), Some(v)),
+        };
+        match w {
+            Write::Put { item, cond } => {
+                let (expr, version) = condition(cond);
+                let mut req = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(Self::attrs(item)))
+                    .set_condition_expression(expr.map(str::to_owned));
+                if let Some(v) = version {
+                    req = req
+                        .expression_attribute_names("#v", "version")
+                        .expression_attribute_values(":v", AttributeValue::N(v.to_string()));
+                }
+                match req.send().await {
+                    Ok(_) => Ok(()),
+                    Err(SdkError::ServiceError(e)) => match e.into_err() {
+                        PutItemError::ConditionalCheckFailedException(_) => {
+                            Err(TransactError::Conflict(vec![0]))
+                        }
+                        PutItemError::TransactionConflictException(_) => {
+                            Err(TransactError::Contended)
+                        }
+                        other => Err(BackendError::new("writing an item", other).into()),
+                    },
+                    Err(e) => Err(BackendError::new("writing an item", e).into()),
+                }
+            }
+            Write::Delete { pk, sk, cond } => {
+                let (expr, version) = condition(cond);
+                let mut req = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key(&pk, &sk)))
+                    .set_condition_expression(expr.map(str::to_owned));
+                if let Some(v) = version {
+                    req = req
+                        .expression_attribute_names("#v", "version")
+                        .expression_attribute_values(":v", AttributeValue::N(v.to_string()));
+                }
+                match req.send().await {
+                    Ok(_) => Ok(()),
+                    Err(SdkError::ServiceError(e)) => match e.into_err() {
+                        DeleteItemError::ConditionalCheckFailedException(_) => {
+                            Err(TransactError::Conflict(vec![0]))
+                        }
+                        DeleteItemError::TransactionConflictException(_) => {
+                            Err(TransactError::Contended)
+                        }
+                        other => Err(BackendError::new("deleting an item", other).into()),
+                    },
+                    Err(e) => Err(BackendError::new("deleting an item", e).into()),
+                }
+            }
+        }
+    }
+
     fn to_write(&self, w: Write) -> Result<TransactWriteItem, BackendError> {
         let built =
             |e: aws_sdk_dynamodb::error::BuildError| BackendError::new("building a transaction", e);
         Ok(match w {
             Write::Put { item, cond } => {
-                let mut attrs = Self::key(&item.pk, &item.sk);
-                attrs.insert(
-                    "version".into(),
-                    AttributeValue::N(item.version.to_string()),
-                );
-                attrs.insert("data".into(), AttributeValue::S(item.data));
-                if let Some(e) = item.expires_at {
-                    attrs.insert(TTL_ATTRIBUTE.into(), AttributeValue::N(e.to_string()));
-                }
-                let put = Put::builder().table_name(&self.table).set_item(Some(attrs));
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(Self::attrs(item)));
                 let put = match cond {
                     Cond::Any => put,
                     Cond::Absent => put.condition_expression("attribute_not_exists(pk)"),
@@ -242,7 +320,12 @@ impl Table for DynamoTable {
         }
     }
 
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), TransactError> {
+    async fn transact(&self, mut writes: Vec<Write>) -> Result<(), TransactError> {
+        if writes.len() == 1
+            && let Some(w) = writes.pop()
+        {
+            return self.write_one(w).await;
+        }
         let items = writes
             .into_iter()
             .map(|w| self.to_write(w))

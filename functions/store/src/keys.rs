@@ -10,6 +10,11 @@ pub fn business(b: &BusinessId) -> String {
     format!("BIZ#{b}")
 }
 pub const PROFILE: &str = "PROFILE";
+/// The sort-key range that holds a business's profile and its services and nothing else
+/// ("PROFILE" < "SERVICE#…" < "SERVICE$"; clients and appointments sort before "PROFILE"), so
+/// one query reads the whole catalogue.
+pub const CATALOG_FIRST: &str = PROFILE;
+pub const CATALOG_LAST: &str = "SERVICE$";
 
 /// The routing item for a dialled number.
 pub fn number(n: &PhoneE164) -> (String, String) {

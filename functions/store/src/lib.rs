@@ -15,5 +15,7 @@ pub mod testing;
 pub use calls::ClaimError;
 pub use dynamo::DynamoTable;
 pub use embedded::EmbeddedTable;
-pub use store::{ALTERNATIVES, Booking, BookingError, BookingRequest, Store, StoreError};
+pub use store::{
+    ALTERNATIVES, Booking, BookingError, BookingRequest, CATALOG_TTL, Store, StoreError,
+};
 pub use table::{BackendError, Table};

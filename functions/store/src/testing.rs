@@ -82,6 +82,27 @@ impl MotoServer {
         &self.endpoint
     }
 
+    /// Returns the DynamoDB requests the server answered since the last call, by operation
+    /// (`GetItem`, `Query`, `TransactWriteItems`, ...), as they arrived on the wire.
+    pub fn take_request_counts(&self) -> RequestCounts {
+        use std::io::{Read, Write};
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).expect("moto is listening");
+        write!(
+            stream,
+            "GET /__salon/requests HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+        )
+        .expect("moto takes the request");
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .expect("moto answers the request");
+        let (_, body) = answer
+            .split_once("\r\n\r\n")
+            .expect("an HTTP answer has a head and a body");
+        RequestCounts(serde_json::from_str(body).expect("moto's counts are JSON"))
+    }
+
     /// Creates a fresh, empty table: moto copies whole tables inside transactions, so small
     /// per-test tables keep it fast.
     pub async fn fresh_table(&self) -> DynamoTable {
@@ -103,6 +124,29 @@ impl Drop for MotoServer {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+/// DynamoDB requests by operation, as the server counted them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestCounts(pub std::collections::BTreeMap<String, u64>);
+
+impl RequestCounts {
+    /// Every request.
+    pub fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+
+    /// Requests of one operation (`TransactWriteItems`).
+    pub fn of(&self, operation: &str) -> u64 {
+        self.0.get(operation).copied().unwrap_or(0)
+    }
+}
+
+impl std::fmt::Display for RequestCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(op, n)| format!("{op} {n}")).collect();
+        write!(f, "{} ({})", self.total(), parts.join(", "))
     }
 }
 

@@ -25,7 +25,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub store: Store,
     pub table: Arc<BreakableTable>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// Monday 14 December 2026, 08:00 in Bucharest.
@@ -34,11 +34,17 @@ pub fn monday_morning() -> Timestamp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    let (store, table, dir) = breakable_embedded_store();
+    let (_, table, dir) = breakable_embedded_store();
+    spawn_app_on(table, Some(dir)).await
+}
+
+/// The functions over `table` (wrapped so a test can break it), with the demo salon seeded.
+pub async fn spawn_app_on(table: Arc<BreakableTable>, dir: Option<tempfile::TempDir>) -> TestApp {
+    let clock = Arc::new(ManualClock::new(monday_morning()));
+    let store = Store::new(table.clone()).with_clock(clock.clone());
     seed::demo_salon(&store, PhoneE164::parse(demo::DEMO_NUMBER).unwrap())
         .await
         .unwrap();
-    let clock = Arc::new(ManualClock::new(monday_morning()));
     let twilio = TwilioSettings {
         public_base_url: PUBLIC_BASE.into(),
         auth_token: Secret::new(AUTH_TOKEN),

@@ -1,5 +1,6 @@
 //! The functions' HTTP API, driven over real HTTP on loopback as Twilio and the relay would.
 
+mod budget;
 mod helpers;
 mod local;
 mod oracle;

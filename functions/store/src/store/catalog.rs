@@ -1,10 +1,13 @@
 //! The salon's catalogue and clients: businesses, their numbers, services, clients.
 
+use std::sync::Arc;
+
 use salon_domain::{Business, BusinessId, Client, PhoneE164, Service, ServiceId};
 
 use crate::keys;
 use crate::table::{Cond, SkRange, TransactError, Write};
 
+use super::cache::Catalog;
 use super::{BookingError, MAX_ATTEMPTS, NumberRecord, Store, StoreError, decode, put};
 
 impl Store {
@@ -52,7 +55,9 @@ impl Store {
                 ));
             }
             writes.push(put(pk, keys::PROFILE.to_owned(), version, business, cond));
-            match self.table.transact(writes).await {
+            let written = self.table.transact(writes).await;
+            self.catalog.forget(&business.id);
+            match written {
                 Ok(()) => return Ok(()),
                 Err(TransactError::Backend(e)) => return Err(e.into()),
                 Err(_) if attempt + 1 < MAX_ATTEMPTS => continue,
@@ -62,10 +67,39 @@ impl Store {
         Err(StoreError::Contended)
     }
 
-    /// Reads a business.
+    /// Reads a business (through the catalogue cache).
     pub async fn business(&self, id: &BusinessId) -> Result<Option<Business>, StoreError> {
-        let item = self.table.get(&keys::business(id), keys::PROFILE).await?;
-        item.as_ref().map(decode).transpose()
+        Ok(self.catalog(id).await?.business.clone())
+    }
+
+    /// A salon's profile and services: kept from an earlier read for up to
+    /// [`super::CATALOG_TTL`], else read in one query (the profile and the services sort next
+    /// to each other in the salon's partition: `keys::CATALOG_FIRST..=keys::CATALOG_LAST`).
+    pub(crate) async fn catalog(&self, id: &BusinessId) -> Result<Arc<Catalog>, StoreError> {
+        let now = self.clock.now();
+        if let Some(c) = self.catalog.salon(id, now) {
+            return Ok(c);
+        }
+        let items = self
+            .table
+            .query(
+                &keys::business(id),
+                SkRange::Between(keys::CATALOG_FIRST, keys::CATALOG_LAST),
+            )
+            .await?;
+        let mut business = None;
+        let mut services = Vec::new();
+        for item in &items {
+            if item.sk == keys::PROFILE {
+                business = Some(decode::<Business>(item)?);
+            } else if item.sk.starts_with(keys::SERVICE_PREFIX) {
+                services.push(decode::<Service>(item)?);
+            }
+        }
+        services.sort_by(|a, b| (&a.category, &a.name).cmp(&(&b.category, &b.name)));
+        let catalog = Arc::new(Catalog { business, services });
+        self.catalog.keep_salon(id.clone(), now, catalog.clone());
+        Ok(catalog)
     }
 
     /// Finds the business that answers a dialled number.
@@ -73,12 +107,21 @@ impl Store {
         &self,
         number: &PhoneE164,
     ) -> Result<Option<Business>, StoreError> {
-        let (pk, sk) = keys::number(number);
-        match self.table.get(&pk, &sk).await? {
-            Some(item) => {
-                self.business(&decode::<NumberRecord>(&item)?.business)
-                    .await
+        let now = self.clock.now();
+        let owner = match self.catalog.number(number, now) {
+            Some(owner) => owner,
+            None => {
+                let (pk, sk) = keys::number(number);
+                let owner = match self.table.get(&pk, &sk).await? {
+                    Some(item) => Some(decode::<NumberRecord>(&item)?.business),
+                    None => None,
+                };
+                self.catalog.keep_number(number.clone(), now, owner.clone());
+                owner
             }
+        };
+        match owner {
+            Some(id) => self.business(&id).await,
             None => Ok(None),
         }
     }
@@ -96,7 +139,9 @@ impl Store {
             service,
             Cond::Any,
         );
-        self.table.transact(vec![w]).await.map_err(|e| match e {
+        let written = self.table.transact(vec![w]).await;
+        self.catalog.forget(business);
+        written.map_err(|e| match e {
             TransactError::Backend(e) => e.into(),
             _ => StoreError::Contended,
         })
@@ -104,19 +149,7 @@ impl Store {
 
     /// Lists a business's services, active or not, by category then name.
     pub async fn services(&self, business: &BusinessId) -> Result<Vec<Service>, StoreError> {
-        let items = self
-            .table
-            .query(
-                &keys::business(business),
-                SkRange::Prefix(keys::SERVICE_PREFIX),
-            )
-            .await?;
-        let mut out = items
-            .iter()
-            .map(decode)
-            .collect::<Result<Vec<Service>, _>>()?;
-        out.sort_by(|a, b| (&a.category, &a.name).cmp(&(&b.category, &b.name)));
-        Ok(out)
+        Ok(self.catalog(business).await?.services.clone())
     }
 
     pub(super) async fn business_and_service(
@@ -124,18 +157,16 @@ impl Store {
         business: &BusinessId,
         service: &ServiceId,
     ) -> Result<(Business, Service), BookingError> {
-        let b = self
-            .business(business)
-            .await?
+        let catalog = self.catalog(business).await?;
+        let b = catalog
+            .business
+            .clone()
             .ok_or_else(|| BookingError::UnknownBusiness(business.clone()))?;
-        let item = self
-            .table
-            .get(&keys::business(business), &keys::service(service))
-            .await?;
-        let s: Service = item
-            .as_ref()
-            .map(decode)
-            .transpose()?
+        let s = catalog
+            .services
+            .iter()
+            .find(|s| &s.id == service)
+            .cloned()
             .ok_or_else(|| BookingError::UnknownService(service.clone()))?;
         if !s.active {
             return Err(BookingError::ServiceInactive(service.clone()));

@@ -19,7 +19,11 @@ use crate::table::{BackendError, Cond, Item, Table, Write};
 mod appointments;
 mod availability;
 mod booking;
+mod cache;
 mod catalog;
+
+pub use cache::CATALOG_TTL;
+use cache::CatalogCache;
 
 /// How many times a write is retried when concurrent writers got in the way.
 pub(crate) const MAX_ATTEMPTS: usize = 8;
@@ -215,6 +219,8 @@ pub struct Store {
     pub(crate) clock: Arc<dyn Clock>,
     /// How long call transcripts (personal data) are kept.
     pub(crate) retention_days: u32,
+    /// The salons' profiles and services, shared by the store's clones.
+    pub(crate) catalog: Arc<CatalogCache>,
 }
 
 impl Store {
@@ -224,6 +230,7 @@ impl Store {
             table,
             clock: Arc::new(SystemClock),
             retention_days: 30,
+            catalog: Arc::default(),
         }
     }
 
