@@ -113,19 +113,9 @@ impl Functions {
     }
 
     /// Runs a tool; any failure becomes an error reply the model can apologise for.
-    pub async fn tool(
-        &self,
-        call_sid: &str,
-        name: &str,
-        call_id: &str,
-        arguments: &str,
-    ) -> ToolReply {
-        let req = ToolRequest {
-            call_id: call_id.to_owned(),
-            arguments: arguments.to_owned(),
-        };
+    pub async fn tool(&self, call_sid: &str, name: &str, req: &ToolRequest) -> ToolReply {
         match self
-            .post::<_, ToolReply>(&paths::tool(call_sid, name), &req, true)
+            .post::<_, ToolReply>(&paths::tool(call_sid, name), req, true)
             .await
         {
             Ok(Some(reply)) => reply,

@@ -429,6 +429,16 @@ async fn tool_calls_go_to_the_functions_and_one_response_follows() {
             .iter()
             .all(|(n, body)| n == "check_appointment_availability" && body["call_id"].is_string())
     );
+    // Each carries who the stream token says is calling which salon, so the functions need
+    // not read the call record for it.
+    let signed = claims();
+    assert!(
+        tools
+            .iter()
+            .all(|(_, body)| body["business"] == signed.business.as_str()
+                && body["caller"] == signed.caller.as_str()),
+        "{tools:?}"
+    );
     // A second response.create would have gone out with the outputs, long before the answer
     // is over and the relay reads the caller's next frame.
     wait_sent(&r.double, 3, "the answer", |e| e["type"] == "response.done").await;

@@ -178,6 +178,10 @@ async fn tool(
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
+    // The call id keys the tool's record and its idempotency: bounded, plain characters.
+    if !salon_wire::valid_call_id(&req.call_id) {
+        return problem(StatusCode::BAD_REQUEST, "invalid call_id");
+    }
     // Only a known tool's name is logged or recorded: the rest is whatever the model wrote.
     let name = salon_wire::tools::known(&name);
     let span = tracing::info_span!("tool", call_sid = %call_sid, tool = name);
@@ -197,17 +201,27 @@ async fn run_tool(state: &AppState, call_sid: CallSid, name: &str, req: &ToolReq
         ))
         .into_response()
     };
-    // The session request wrote who is calling which salon; the tools work from that.
-    let record = match state.store.call(&call_sid).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return problem(StatusCode::NOT_FOUND, "no session for this call"),
-        Err(e) => {
-            tracing::error!(error = %e, "could not read the call record");
-            return unavailable();
-        }
-    };
-    let Some(business_id) = record.business.clone() else {
-        return problem(StatusCode::NOT_FOUND, "no session for this call");
+    // Who is calling which salon: what the stream token signed, as the relay passes it on
+    // (a relay older than that field leaves it out: then the session's record says).
+    let (business_id, caller) = if req.business.is_empty() {
+        let record = match state.store.call(&call_sid).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return problem(StatusCode::NOT_FOUND, "no session for this call"),
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the call record");
+                return unavailable();
+            }
+        };
+        let Some(business) = record.business.clone() else {
+            return problem(StatusCode::NOT_FOUND, "no session for this call");
+        };
+        // Only a caller ID is a caller: a withheld one is no number, whatever it parses as.
+        (business, record.from.as_deref().and_then(caller_id))
+    } else {
+        let Ok(business) = salon_domain::BusinessId::parse(&req.business) else {
+            return problem(StatusCode::NOT_FOUND, "unknown business");
+        };
+        (business, caller_id(&req.caller))
     };
     let business = match state.store.business(&business_id).await {
         Ok(Some(b)) => b,
@@ -220,8 +234,7 @@ async fn run_tool(state: &AppState, call_sid: CallSid, name: &str, req: &ToolReq
     let ctx = tools::CallContext {
         business,
         call_sid: call_sid.clone(),
-        // Only a caller ID is a caller: a withheld one is no number, whatever it parses as.
-        caller: record.from.as_deref().and_then(caller_id),
+        caller,
         now,
     };
     let outcome = tools::run(&state.store, &ctx, name, &req.call_id, &req.arguments).await;
@@ -251,18 +264,10 @@ async fn run_tool(state: &AppState, call_sid: CallSid, name: &str, req: &ToolReq
     // The answer stands even if the record cannot be written: the booking itself is done.
     if let Err(e) = state
         .store
-        .record_call(&call_sid, &CallEvent::ToolCall(record))
+        .record_tool_call(&call_sid, &record, outcome.appointment.as_ref())
         .await
     {
         tracing::error!(error = %e, "could not record the tool call");
-    }
-    if let Some(id) = &outcome.appointment
-        && let Err(e) = state
-            .store
-            .record_call(&call_sid, &CallEvent::Appointment(id.clone()))
-            .await
-    {
-        tracing::error!(error = %e, "could not record the appointment on the call");
     }
     Json(outcome.reply).into_response()
 }

@@ -1,11 +1,21 @@
 //! Call records: one per call SID, merged from every writer, and claimed by one media stream.
 
 use salon_domain::call::AlreadyStreaming;
-use salon_domain::{CallEvent, CallRecord, CallSid};
+use salon_domain::call::ToolCallRecord;
+use salon_domain::{AppointmentId, CallEvent, CallRecord, CallSid};
+use serde::{Deserialize, Serialize};
 
 use crate::keys;
 use crate::store::{MAX_ATTEMPTS, Store, StoreError, decode, encode, jittered_pause, put};
-use crate::table::{Cond, Item, TransactError, Write};
+use crate::table::{Cond, Item, SkRange, TransactError, Write};
+
+/// A tool call as stored in its own item, with the appointment it booked or moved.
+#[derive(Serialize, Deserialize)]
+struct ToolCallItem {
+    call: ToolCallRecord,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    appointment: Option<AppointmentId>,
+}
 
 /// Why a stream could not claim a call.
 #[derive(Debug, thiserror::Error)]
@@ -20,22 +30,64 @@ pub enum ClaimError {
 }
 
 impl Store {
-    /// Reads a call record, with its transcript while it is kept.
+    /// Reads a call record, with its tool calls and, while it is kept, its transcript: one
+    /// query over the call's partition.
     pub async fn call(&self, sid: &CallSid) -> Result<Option<CallRecord>, StoreError> {
         let (pk, sk) = keys::call(sid);
-        let Some(item) = self.table.get(&pk, &sk).await? else {
+        let items = self
+            .table
+            .query(&pk, SkRange::Between(keys::CALL_FIRST, keys::CALL_LAST))
+            .await?;
+        let Some(head) = items.iter().find(|i| i.sk == sk) else {
             return Ok(None);
         };
-        let mut record: CallRecord = decode(&item)?;
+        let mut record: CallRecord = decode(head)?;
+        let mut tools = items
+            .iter()
+            .filter(|i| i.sk.starts_with(keys::TOOL_PREFIX))
+            .map(decode::<ToolCallItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        tools.sort_by_key(|t| t.call.at);
+        for t in tools {
+            record.apply(&CallEvent::ToolCall(t.call));
+            if let Some(id) = t.appointment {
+                record.apply(&CallEvent::Appointment(id));
+            }
+        }
         // An expired transcript is gone, whether or not the backend has deleted it yet.
         let now = self.clock.now().as_second();
         if let Some(summary) = record.summary.as_mut()
-            && let Some(t) = self.table.get(&pk, keys::TRANSCRIPT).await?
+            && let Some(t) = items.iter().find(|i| i.sk == keys::TRANSCRIPT)
             && t.expires_at.is_none_or(|e| e > now)
         {
-            summary.transcript = decode(&t)?;
+            summary.transcript = decode(t)?;
         }
         Ok(Some(record))
+    }
+
+    /// Records one tool call of a call (and the appointment it booked or moved) in one write,
+    /// without reading the record: parallel tool calls never contend. A retried call (same
+    /// call id and tool) replaces its earlier outcome.
+    pub async fn record_tool_call(
+        &self,
+        sid: &CallSid,
+        call: &ToolCallRecord,
+        appointment: Option<&AppointmentId>,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = keys::tool_call(sid, &call.call_id, &call.name);
+        let item = ToolCallItem {
+            call: call.clone(),
+            appointment: appointment.cloned(),
+        };
+        match self
+            .table
+            .transact(vec![put(pk, sk, 1, &item, Cond::Any)])
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(TransactError::Backend(e)) => Err(e.into()),
+            Err(_) => Err(StoreError::Contended),
+        }
     }
 
     /// Reads a call's record (a new one if there is none yet) with the version to write it

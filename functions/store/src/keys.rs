@@ -83,6 +83,20 @@ pub fn natural(
 /// A call's transcript, kept apart so it can expire.
 pub const TRANSCRIPT: &str = "TRANSCRIPT";
 
+/// One tool call of a call, in the call's partition: written alone, without reading the
+/// record first, so a tool call pays one write for being recorded.
+pub fn tool_call(sid: &CallSid, call_id: &str, name: &str) -> (String, String) {
+    (
+        format!("CALL#{sid}"),
+        format!("{TOOL_PREFIX}{call_id}#{name}"),
+    )
+}
+pub const TOOL_PREFIX: &str = "TOOL#";
+
+/// The sort keys of everything a call's partition holds ("CALL" < "TOOL#…" < "TRANSCRIPT").
+pub const CALL_FIRST: &str = "CALL";
+pub const CALL_LAST: &str = TRANSCRIPT;
+
 pub fn call(sid: &CallSid) -> (String, String) {
     (format!("CALL#{sid}"), "CALL".to_owned())
 }

@@ -1217,6 +1217,119 @@ async fn transcripts_expire_by_the_stores_clock_and_carry_their_ttl(store: Store
     assert!(read(store).await.summary.unwrap().transcript.is_empty());
 }
 
+async fn tool_calls_are_recorded_alone_and_read_with_the_call(store: Store) {
+    seeded(&store).await;
+    let call = CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap();
+    let at = |s: i64| monday_morning() + jiff::SignedDuration::from_secs(s);
+    store
+        .record_call(
+            &call,
+            &CallEvent::Started {
+                business: demo_id(),
+                from: "+40722123456".into(),
+                to: demo::DEMO_NUMBER.into(),
+                at: at(0),
+            },
+        )
+        .await
+        .unwrap();
+    // Twenty at once, as parallel tool calls are, each in one write: none lost, none retried.
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let store = store.clone();
+            let call = call.clone();
+            tokio::spawn(async move {
+                let record = ToolCallRecord {
+                    name: "create_voice_appointment".into(),
+                    call_id: format!("call_{i}"),
+                    error: None,
+                    at: at(100 - i),
+                    millis: 5,
+                };
+                let booked = salon_domain::AppointmentId::parse(format!("appt{i}")).unwrap();
+                store
+                    .record_tool_call(&call, &record, (i % 2 == 0).then_some(&booked))
+                    .await
+                    .unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // A retried call replaces its earlier outcome.
+    let retried = ToolCallRecord {
+        name: "create_voice_appointment".into(),
+        call_id: "call_3".into(),
+        error: Some("store_unavailable".into()),
+        at: at(200),
+        millis: 7,
+    };
+    store.record_tool_call(&call, &retried, None).await.unwrap();
+    let record = store.call(&call).await.unwrap().unwrap();
+    assert_eq!(record.business, Some(demo_id()));
+    assert_eq!(record.tool_calls.len(), 20);
+    let times: Vec<Timestamp> = record.tool_calls.iter().map(|c| c.at).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "in the order they ran"
+    );
+    assert_eq!(
+        record.tool_calls.iter().find(|c| c.call_id == "call_3"),
+        Some(&retried)
+    );
+    assert_eq!(record.appointments.len(), 10);
+}
+
+async fn a_salons_catalogue_is_kept_a_minute_and_an_edit_here_shows_at_once(store: Store) {
+    seeded(&store).await;
+    // Two warm instances over one table, as two Lambda instances are.
+    let clock = Arc::new(salon_domain::ManualClock::new(monday_morning()));
+    let here = Store::new(store.table().clone()).with_clock(clock.clone());
+    let there = Store::new(store.table().clone()).with_clock(clock.clone());
+    let read = |s: Store| async move { s.business(&demo_id()).await.unwrap().unwrap().name };
+    let before = read(here.clone()).await;
+
+    let mut renamed = there.business(&demo_id()).await.unwrap().unwrap();
+    renamed.name = "Salon Nou".into();
+    there.put_business(&renamed).await.unwrap();
+    assert_eq!(
+        read(there.clone()).await,
+        "Salon Nou",
+        "an edit here shows at once"
+    );
+    assert_eq!(
+        read(here.clone()).await,
+        before,
+        "kept from the read a moment ago"
+    );
+    clock.advance(jiff::SignedDuration::try_from(salon_store::CATALOG_TTL).unwrap());
+    assert_eq!(
+        read(here.clone()).await,
+        "Salon Nou",
+        "read again after a minute"
+    );
+
+    // A service edited elsewhere: the same minute.
+    let mut services = there.services(&demo_id()).await.unwrap();
+    let mut gone = services.remove(0);
+    gone.active = false;
+    there.put_service(&demo_id(), &gone).await.unwrap();
+    let active = |s: Store| async move {
+        s.services(&demo_id())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.active)
+            .count()
+    };
+    let kept = active(here.clone()).await;
+    assert_eq!(active(there.clone()).await, kept - 1);
+    clock.advance(jiff::SignedDuration::from_secs(61));
+    assert_eq!(active(here.clone()).await, kept - 1);
+}
+
 /// Runs every case against one backend, each on a fresh store.
 macro_rules! contract {
     ($backend:ident, $fresh:expr) => {
@@ -1244,6 +1357,8 @@ macro_rules! contract {
                 a_spoken_number_books_without_creating_or_renaming_a_client,
                 a_call_is_claimed_by_one_stream,
                 transcripts_expire_by_the_stores_clock_and_carry_their_ttl,
+                tool_calls_are_recorded_alone_and_read_with_the_call,
+                a_salons_catalogue_is_kept_a_minute_and_an_edit_here_shows_at_once,
             );
         }
     };

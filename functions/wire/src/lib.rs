@@ -96,6 +96,26 @@ pub struct ToolRequest {
     pub call_id: String,
     /// The arguments exactly as the model wrote them (a JSON text, possibly malformed).
     pub arguments: String,
+    /// The business the stream token routed the call to, as in [`SessionRequest`]: the
+    /// functions need not read the call record to know it. Empty from a relay older than
+    /// this field; the functions then read it from the call record.
+    #[serde(default)]
+    pub business: String,
+    /// The caller ID the stream token signed, in E.164, or empty when there is none.
+    #[serde(default)]
+    pub caller: String,
+}
+
+/// The longest model call id the functions take (OpenAI's are about 30 characters).
+pub const MAX_CALL_ID_LEN: usize = 128;
+
+/// Returns whether a model call id is one the functions can key a record by: 1 to
+/// [`MAX_CALL_ID_LEN`] ASCII letters, digits, `_` or `-` (the model's ids are such).
+pub fn valid_call_id(call_id: &str) -> bool {
+    (1..=MAX_CALL_ID_LEN).contains(&call_id.len())
+        && call_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The idempotency key of a tool call: `callSid:callId`.

@@ -6,7 +6,7 @@
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use salon_relay_protocol::realtime::ServerEvent;
-use salon_wire::{SessionRequest, ToolErrorCode, ToolReply, token};
+use salon_wire::{SessionRequest, ToolErrorCode, ToolReply, ToolRequest, token};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -35,8 +35,8 @@ pub(super) async fn run(
 ) -> CallOutcome {
     let config = &shared.config;
     let request = SessionRequest {
-        business: claims.business,
-        caller: claims.caller,
+        business: claims.business.clone(),
+        caller: claims.caller.clone(),
         dialled: claims.dialled,
         stream_sid: start.stream_sid.clone(),
     };
@@ -67,6 +67,8 @@ pub(super) async fn run(
     let mut io = Io {
         shared,
         call_sid: start.call_sid,
+        business: claims.business,
+        caller: claims.caller,
         model,
         twilio,
         up: None,
@@ -234,6 +236,9 @@ async fn sleep_until(wake: Option<Instant>) {
 struct Io<'a> {
     shared: &'a Shared,
     call_sid: String,
+    /// Who the stream token says is calling which salon: each tool request carries them.
+    business: String,
+    caller: String,
     /// The model to connect to.
     model: String,
     twilio: TwilioTx,
@@ -358,6 +363,12 @@ impl Io<'_> {
         let functions = self.shared.functions.clone();
         let metrics = self.shared.metrics.clone();
         let call_sid = self.call_sid.clone();
+        let req = ToolRequest {
+            call_id: call_id.clone(),
+            arguments,
+            business: self.business.clone(),
+            caller: self.caller.clone(),
+        };
         let tx = self.tool_tx.clone();
         // Only a known tool's name reaches a log: the rest is whatever the model wrote.
         let span = tracing::info_span!("tool", tool = salon_wire::tools::known(&name));
@@ -377,7 +388,7 @@ impl Io<'_> {
         self.tools.spawn(
             async move {
                 let began = std::time::Instant::now();
-                let reply = functions.tool(&call_sid, &name, &call_id, &arguments).await;
+                let reply = functions.tool(&call_sid, &name, &req).await;
                 metrics.tool_latency(began.elapsed());
                 let _ = tx.send(ToolDone {
                     connection,

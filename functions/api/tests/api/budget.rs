@@ -26,13 +26,13 @@ struct Budget {
 const BUDGETS: &[Budget] = &[
     Budget { step: "voice webhook", requests: 2, transactions: 0 },
     Budget { step: "session", requests: 3, transactions: 0 },
-    Budget { step: GET_AVAILABLE_SERVICES, requests: 3, transactions: 0 },
-    Budget { step: CHECK_APPOINTMENT_AVAILABILITY, requests: 4, transactions: 0 },
-    Budget { step: FIND_EXISTING_CLIENT, requests: 4, transactions: 0 },
-    Budget { step: CREATE_VOICE_APPOINTMENT, requests: 12, transactions: 1 },
-    Budget { step: LIST_CLIENT_APPOINTMENTS, requests: 4, transactions: 0 },
-    Budget { step: RESCHEDULE_APPOINTMENT, requests: 9, transactions: 1 },
-    Budget { step: CANCEL_APPOINTMENT, requests: 6, transactions: 1 },
+    Budget { step: GET_AVAILABLE_SERVICES, requests: 1, transactions: 0 },
+    Budget { step: CHECK_APPOINTMENT_AVAILABILITY, requests: 2, transactions: 0 },
+    Budget { step: FIND_EXISTING_CLIENT, requests: 2, transactions: 0 },
+    Budget { step: CREATE_VOICE_APPOINTMENT, requests: 5, transactions: 1 },
+    Budget { step: LIST_CLIENT_APPOINTMENTS, requests: 2, transactions: 0 },
+    Budget { step: RESCHEDULE_APPOINTMENT, requests: 5, transactions: 1 },
+    Budget { step: CANCEL_APPOINTMENT, requests: 4, transactions: 1 },
 ];
 
 fn budget(step: &str) -> &'static Budget {
@@ -53,7 +53,7 @@ async fn counted<F: std::future::Future<Output = Value>>(
 }
 
 async fn tool(app: &TestApp, name: &str, id: &str, args: Value) -> Value {
-    let answer = app.tool(name, id, args).await;
+    let answer = app.tool_as(CALLER, name, id, args).await;
     assert_eq!(answer["ok"], true, "{name}: {answer}");
     answer
 }

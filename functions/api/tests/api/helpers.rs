@@ -200,7 +200,30 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
-    /// Calls a tool for `CALL`, returning the reply.
+    /// Calls a tool for `CALL` as the relay does: with the business and the caller ID the
+    /// stream token signed.
+    pub async fn tool_as(
+        &self,
+        caller: &str,
+        name: &str,
+        call_id: &str,
+        arguments: serde_json::Value,
+    ) -> serde_json::Value {
+        let body = serde_json::json!({
+            "call_id": call_id,
+            "arguments": arguments.to_string(),
+            "business": demo::BUSINESS_ID,
+            "caller": caller,
+        });
+        let r = self
+            .relay(&salon_wire::paths::tool(CALL, name), &body)
+            .await;
+        assert_eq!(r.status(), 200, "{name}");
+        r.json().await.unwrap()
+    }
+
+    /// Calls a tool for `CALL` as a relay older than the business and caller fields did: the
+    /// functions read them from the session's record.
     pub async fn tool(
         &self,
         name: &str,

@@ -370,3 +370,35 @@ async fn the_call_record_keeps_the_number_the_caller_dialled() {
         .unwrap();
     assert_eq!(record.to.as_deref(), Some("+40212345678"));
 }
+
+#[tokio::test]
+async fn a_call_id_that_cannot_key_a_record_is_refused_and_nothing_is_booked() {
+    let app = spawn_app().await;
+    app.session(CALLER).await;
+    let booking = json!({"service": "tuns", "date": "2026-12-15", "time": "10:00", "client_name": "Ion Popescu"});
+    for call_id in [
+        "x".repeat(129),
+        "call#1".into(),
+        String::new(),
+        "apel_ă".into(),
+    ] {
+        let body = json!({"call_id": call_id, "arguments": booking.to_string()});
+        let r = app
+            .relay(&paths::tool(CALL, names::CREATE_VOICE_APPOINTMENT), &body)
+            .await;
+        assert_eq!(r.status(), 400, "{call_id:?}");
+    }
+    assert!(appointments_of(&app, CALLER).await.is_empty());
+    let record = app
+        .store
+        .call(&salon_domain::CallSid::parse(CALL).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(record.tool_calls.is_empty());
+    // The model's own ids pass.
+    let ok = app
+        .tool(names::CREATE_VOICE_APPOINTMENT, "call_AbC-123_x", booking)
+        .await;
+    assert_eq!(ok["ok"], true, "{ok}");
+}

@@ -61,12 +61,6 @@ impl Store {
             .compatible()
             .ok()
             .map(|z| z.timestamp());
-        if let Some(appointment) = self.replay(req, None).await? {
-            return Ok(Booking {
-                appointment,
-                replayed: true,
-            });
-        }
         let name = req.client_name.as_ref().map(ClientName::as_str);
         let spoken = req.phone_origin == PhoneOrigin::Spoken;
         if spoken && name.is_none() {
@@ -93,20 +87,30 @@ impl Store {
                     .as_ref()
                     .map(|c| keys::natural(c, &req.client, &client_name, &req.service, start))
             };
-            if let Some(appointment) = self
-                .replay(req, start_at.and_then(natural_at).as_deref())
-                .await?
-            {
-                return Ok(Booking {
-                    appointment,
-                    replayed: true,
-                });
-            }
+            // A retry is not looked for first: the transaction's keys refuse a second booking,
+            // and a retry is recognised where it shows (a key taken, the person or the time
+            // already booked), so a first booking pays no read for it.
             let person = keys::person(&req.client, &client_name);
             let (mut schedule, person_version, person_cond) = self.person(&pk, &person).await?;
-            let slot = self
+            let slot = match self
                 .check_with(&b, &service, req.start, req.staff.as_ref(), None, now)
-                .await?;
+                .await
+            {
+                Ok(slot) => slot,
+                Err(refused) => {
+                    // The time may be taken by this very request's earlier success.
+                    if let Some(appointment) = self
+                        .replay(req, start_at.and_then(natural_at).as_deref())
+                        .await?
+                    {
+                        return Ok(Booking {
+                            appointment,
+                            replayed: true,
+                        });
+                    }
+                    return Err(refused);
+                }
+            };
             let start = slot.start.timestamp();
             let end = start
                 .checked_add(service.duration.duration())
