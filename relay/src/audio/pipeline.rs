@@ -144,7 +144,7 @@ impl Default for InboundPcm24 {
 /// A delta may end in the middle of a sample (an odd byte count); that byte waits for the next delta.
 #[derive(Debug)]
 pub struct OutboundPcm24 {
-    /// 24 kHz → 8 kHz, filtering above ~3.3 kHz so nothing folds back.
+    /// 24 kHz → 8 kHz, filtering above 4 kHz so nothing folds back.
     down: Downsampler,
     /// The low byte of a sample whose high byte is in the next delta.
     carry: Option<u8>,
