@@ -16,7 +16,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::civil::{Date, DateTime, date};
 use jiff::{SignedDuration, Span, Timestamp};
 use salon_domain::availability::{DayStatus, LOCK_STEP, day_status, lock_steps};
-use salon_domain::{Business, Busy, PhoneE164, Planner, Service, Staff, StaffId, demo};
+use salon_domain::{Business, Busy, Calendar, PhoneE164, Planner, Service, Staff, StaffId, demo};
 
 /// The busy day.
 const DAY: Date = date(2026, 12, 15);
@@ -148,17 +148,27 @@ fn busy_day(c: &mut Criterion) {
         });
     });
 
-    // (c) Whether the salon opens, for each of the next 14 days (Sundays and Christmas included).
+    // (c) Whether the salon opens, for each of the next 14 days (Sundays and Christmas
+    // included), as the agent's prompt lists them: through one calendar, and one by one.
     let today = DAY.yesterday().expect("a bench date");
+    let day = |i: i64| {
+        today
+            .checked_add(Span::new().days(i))
+            .expect("a bench date")
+    };
+    let last = day(13);
     group.bench_function("day_status_of_14_days", |bench| {
         bench.iter(|| {
+            let calendar = Calendar::new(black_box(&b), today, last);
             (0..14)
-                .filter(|i| {
-                    let d = today
-                        .checked_add(Span::new().days(*i))
-                        .expect("a bench date");
-                    matches!(day_status(black_box(&b), d), DayStatus::Open(_))
-                })
+                .filter(|i| matches!(calendar.status(day(*i)), DayStatus::Open(_)))
+                .count()
+        });
+    });
+    group.bench_function("day_status_of_14_days_one_by_one", |bench| {
+        bench.iter(|| {
+            (0..14)
+                .filter(|i| matches!(day_status(black_box(&b), day(*i)), DayStatus::Open(_)))
                 .count()
         });
     });
