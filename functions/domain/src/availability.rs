@@ -13,7 +13,7 @@ use jiff::{SignedDuration, Timestamp, ZonedDateTime};
 use serde::Serialize;
 
 use crate::business::{Break, Business, OpenHours};
-use crate::holidays;
+use crate::holidays::Holidays;
 use crate::ids::StaffId;
 use crate::service::Minutes;
 
@@ -71,18 +71,45 @@ pub enum DayStatus {
 }
 
 /// Returns whether, and when, the salon opens on a local date.
+///
+/// For more than one date, a [`Calendar`] computes the year's holidays only once.
 pub fn day_status(business: &Business, date: Date) -> DayStatus {
-    if let Some(c) = business.closures.dates.iter().find(|c| c.date == date) {
-        return DayStatus::Closed(ClosedReason::Closure(c.reason.clone()));
+    Calendar::new(business, date, date).status(date)
+}
+
+/// Answers whether the salon opens on local dates, with the public holidays of the years
+/// asked about computed once.
+#[derive(Debug, Clone)]
+pub struct Calendar<'a> {
+    business: &'a Business,
+    /// `None` when the salon opens on public holidays, so none are computed.
+    holidays: Option<Holidays>,
+}
+
+impl<'a> Calendar<'a> {
+    /// Prepares to answer for the dates from `from` to `to`, both included; other dates are
+    /// answered too, but compute their year's holidays on every call.
+    pub fn new(business: &'a Business, from: Date, to: Date) -> Self {
+        let holidays = business
+            .closures
+            .romanian_holidays
+            .then(|| Holidays::between(from, to));
+        Self { business, holidays }
     }
-    if business.closures.romanian_holidays
-        && let Some(h) = holidays::holiday_on(date)
-    {
-        return DayStatus::Closed(ClosedReason::Holiday(h.name));
-    }
-    match business.hours.on(date.weekday()) {
-        Some(hours) => DayStatus::Open(hours),
-        None => DayStatus::Closed(ClosedReason::Weekday),
+
+    /// Returns whether, and when, the salon opens on a local date.
+    pub fn status(&self, date: Date) -> DayStatus {
+        let business = self.business;
+        if let Some(c) = business.closures.dates.iter().find(|c| c.date == date) {
+            return DayStatus::Closed(ClosedReason::Closure(c.reason.clone()));
+        }
+        if let Some(h) = self.holidays.as_ref().and_then(|list| list.on(date)) {
+            return DayStatus::Closed(ClosedReason::Holiday(h.name));
+        }
+        match business.hours.on(date.weekday()) {
+            Some(hours) => DayStatus::Open(hours),
+            None => DayStatus::Closed(ClosedReason::Weekday),
+        }
     }
 }
 
@@ -149,6 +176,11 @@ pub struct Planner<'a> {
     busy: &'a [Busy],
     now: Timestamp,
     today: Date,
+    /// The last date that can be booked, fixed by `today` and the salon's horizon.
+    last_day: Date,
+    /// Open days from `today` to `last_day`: a day's status is asked for every slot weighed,
+    /// so the holidays are computed once here rather than on each call.
+    calendar: Calendar<'a>,
 }
 
 impl<'a> Planner<'a> {
@@ -174,6 +206,10 @@ impl<'a> Planner<'a> {
         let today = now
             .to_zoned_datetime(business.time_zone.tz().clone())
             .date();
+        let days = i64::from(business.rules.max_days_ahead);
+        let last_day = today
+            .checked_add(jiff::Span::new().days(days))
+            .unwrap_or(today);
         Ok(Self {
             business,
             duration: duration.duration(),
@@ -181,6 +217,8 @@ impl<'a> Planner<'a> {
             busy,
             now,
             today,
+            last_day,
+            calendar: Calendar::new(business, today, last_day),
         })
     }
 
@@ -191,10 +229,7 @@ impl<'a> Planner<'a> {
 
     /// Returns the last date that can be booked.
     pub fn last_day(&self) -> Date {
-        let days = i64::from(self.business.rules.max_days_ahead);
-        self.today
-            .checked_add(jiff::Span::new().days(days))
-            .unwrap_or(self.today)
+        self.last_day
     }
 
     fn earliest(&self) -> Timestamp {
@@ -243,7 +278,7 @@ impl<'a> Planner<'a> {
         if start.timestamp() <= self.now {
             return Err(Unavailable::InPast);
         }
-        let hours = match day_status(self.business, date) {
+        let hours = match self.calendar.status(date) {
             DayStatus::Open(h) => h,
             DayStatus::Closed(reason) => return Err(Unavailable::Closed { date, reason }),
         };
@@ -298,9 +333,12 @@ impl<'a> Planner<'a> {
 
     /// Returns every free start on a local date, in order.
     pub fn slots_on(&self, date: Date) -> Vec<Slot> {
-        let hours = match day_status(self.business, date) {
-            DayStatus::Open(h) if date >= self.today && date <= self.last_day() => h,
-            _ => return Vec::new(),
+        if date < self.today || date > self.last_day {
+            return Vec::new();
+        }
+        let hours = match self.calendar.status(date) {
+            DayStatus::Open(h) => h,
+            DayStatus::Closed(_) => return Vec::new(),
         };
         let grid = i32::from(self.business.rules.slot_minutes);
         let open = i32::from(hours.open().hour()) * 60 + i32::from(hours.open().minute());
@@ -450,6 +488,46 @@ mod tests {
         assert!(p.slots_on("2026-12-14".parse().unwrap()).is_empty());
         assert!(p.slots_on(p.last_day().tomorrow().unwrap()).is_empty());
         assert_eq!(p.last_day(), "2027-02-13".parse().unwrap());
+    }
+
+    #[test]
+    fn a_calendar_answers_like_day_status_closures_first() {
+        let mut b = salon();
+        b.closures.dates.insert(crate::business::Closure {
+            date: "2026-12-25".parse().unwrap(),
+            reason: "inventar".to_owned(),
+        });
+        let calendar = Calendar::new(
+            &b,
+            "2026-12-20".parse().unwrap(),
+            "2027-01-10".parse().unwrap(),
+        );
+        // Across the new year, and past both ends of the range the calendar was built for.
+        let mut day: Date = "2026-12-01".parse().unwrap();
+        while day <= "2027-01-31".parse().unwrap() {
+            assert_eq!(calendar.status(day), day_status(&b, day), "{day}");
+            day = day.tomorrow().unwrap();
+        }
+        assert_eq!(
+            calendar.status("2026-12-25".parse().unwrap()),
+            DayStatus::Closed(ClosedReason::Closure("inventar".to_owned()))
+        );
+        assert_eq!(
+            calendar.status("2027-01-06".parse().unwrap()),
+            DayStatus::Closed(ClosedReason::Holiday("Boboteaza"))
+        );
+
+        // A salon that works on public holidays: Wednesday 6 January is an ordinary day.
+        b.closures.romanian_holidays = false;
+        let calendar = Calendar::new(
+            &b,
+            "2027-01-01".parse().unwrap(),
+            "2027-01-31".parse().unwrap(),
+        );
+        assert!(matches!(
+            calendar.status("2027-01-06".parse().unwrap()),
+            DayStatus::Open(_)
+        ));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! books future appointments, so the law in force today is the one that matters, and
 //! past years simply get today's list.
 
+use std::ops::RangeInclusive;
+
 use jiff::Span;
 use jiff::civil::{Date, date};
 
@@ -98,6 +100,47 @@ pub fn holiday_on(date: Date) -> Option<Holiday> {
     romanian_holidays(date.year())
         .into_iter()
         .find(|h| h.date == date)
+}
+
+/// The legal holidays of a run of years, computed once so that many dates can be looked up.
+///
+/// Building a year's list (Easter, 17 dates, a sort) costs far more than looking a date up
+/// in it, and a planner asks about the same few years for every slot it weighs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Holidays {
+    /// The years `list` covers; may be empty.
+    years: RangeInclusive<i16>,
+    /// Every holiday of those years, sorted by date, shared dates in the law's order.
+    list: Vec<Holiday>,
+}
+
+impl Holidays {
+    /// Computes the holidays of every year from that of `from` to that of `to`, both included.
+    pub(crate) fn between(from: Date, to: Date) -> Self {
+        let years = from.year()..=to.year();
+        // One year, the usual case, keeps its list as built: no second allocation.
+        let list = years
+            .clone()
+            .map(romanian_holidays)
+            .reduce(|mut all, mut year| {
+                all.append(&mut year);
+                all
+            })
+            .unwrap_or_default();
+        Self { years, list }
+    }
+
+    /// Returns the legal holiday falling on `date`, if any, with the same answer as
+    /// [`holiday_on`]; a date outside the years computed is answered by computing its year.
+    pub(crate) fn on(&self, date: Date) -> Option<Holiday> {
+        if !self.years.contains(&date.year()) {
+            return holiday_on(date);
+        }
+        // The list is sorted and keeps the law's order on a shared date, so the first entry
+        // at or after `date` is the one `holiday_on` would pick.
+        let first = self.list.partition_point(|h| h.date < date);
+        self.list.get(first).filter(|h| h.date == date).copied()
+    }
 }
 
 /// Moves a date by whole days.
@@ -271,6 +314,21 @@ mod tests {
                 name: "Ziua Națională a României",
             })
         );
+    }
+
+    #[test]
+    fn holidays_of_several_years_answer_like_holiday_on() {
+        let holidays = Holidays::between(d("2025-12-20"), d("2027-01-10"));
+        // Every day of the three years computed, and a few days on either side of them.
+        let mut day = d("2024-12-25");
+        while day <= d("2028-01-05") {
+            assert_eq!(holidays.on(day), holiday_on(day), "{day}");
+            day = day.tomorrow().unwrap();
+        }
+        assert_eq!(holidays.on(d("2026-06-01")).unwrap().name, "Ziua Copilului");
+        // Dates given the wrong way round compute nothing ahead and still answer.
+        let none_ahead = Holidays::between(d("2027-01-01"), d("2026-01-01"));
+        assert_eq!(none_ahead.on(d("2026-12-25")).unwrap().name, "Crăciunul");
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod service;
 pub mod text;
 
 pub use appointment::{Appointment, AppointmentStatus, Client, PhoneOrigin, Source};
-pub use availability::{Busy, ClosedReason, DayStatus, Planner, Slot, Unavailable};
+pub use availability::{Busy, Calendar, ClosedReason, DayStatus, Planner, Slot, Unavailable};
 pub use business::{BookingRules, Business, ConfigError, OpenHours, Staff, WeeklyHours, Zone};
 pub use call::{CallEvent, CallRecord, CallStatus};
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
