@@ -121,7 +121,7 @@ fn busy_day(c: &mut Criterion) {
     assert_eq!(planner.slots_on(DAY)[0].label(), "17:45");
     let planner = Planner::new(&b, colour.duration, None, &busy, now).expect("no staff asked for");
     let wednesday = DAY.tomorrow().expect("a bench date");
-    let alternatives = planner.alternatives(wished, ALTERNATIVES);
+    let alternatives = planner.alternatives(wished, ALTERNATIVES, planner.last_day());
     assert_eq!(alternatives.len(), ALTERNATIVES);
     assert!(alternatives.iter().all(|s| s.start.date() == wednesday));
 
@@ -144,7 +144,12 @@ fn busy_day(c: &mut Criterion) {
             let planner = Planner::new(&b, colour.duration, None, black_box(&busy), now)
                 .expect("no staff asked for");
             let refused = planner.check(black_box(wished)).is_err();
-            (refused, planner.alternatives(wished, ALTERNATIVES).len())
+            (
+                refused,
+                planner
+                    .alternatives(wished, ALTERNATIVES, planner.last_day())
+                    .len(),
+            )
         });
     });
 

@@ -371,8 +371,9 @@ impl<'a> Planner<'a> {
     }
 
     /// Returns up to `limit` free starts nearest to a wished time: that day's closest first,
-    /// then the earliest of the following days.
-    pub fn alternatives(&self, wished: DateTime, limit: usize) -> Vec<Slot> {
+    /// then the earliest of the following days up to `until`, the last day whose busy time
+    /// this planner was given (a later day would look free whatever is booked on it).
+    pub fn alternatives(&self, wished: DateTime, limit: usize, until: Date) -> Vec<Slot> {
         let wished_at = self
             .resolve(wished)
             .map(|z| z.timestamp())
@@ -390,7 +391,7 @@ impl<'a> Planner<'a> {
             Ok(next) => next.max(self.today),
             Err(_) => return out,
         };
-        while out.len() < limit && day <= self.last_day() {
+        while out.len() < limit && day <= self.last_day().min(until) {
             for slot in self.slots_on(day) {
                 if out.len() == limit {
                     break;
@@ -466,7 +467,11 @@ mod tests {
         );
         assert_eq!(
             only_ana
-                .alternatives("2026-12-15T10:00".parse().unwrap(), 2)
+                .alternatives(
+                    "2026-12-15T10:00".parse().unwrap(),
+                    2,
+                    Date::constant(2026, 12, 15)
+                )
                 .iter()
                 .map(Slot::label)
                 .collect::<Vec<_>>(),

@@ -560,6 +560,59 @@ async fn a_taken_time_comes_back_with_the_nearest_free_ones(store: Store) {
     assert_eq!(labels(&alternatives), ["09:00", "09:15", "09:30"]);
 }
 
+async fn alternatives_past_a_long_closure_are_never_times_already_taken(store: Store) {
+    seeded(&store).await;
+    let now = monday_morning();
+    // Closed for three weeks from Wednesday 16 December (the owner's holiday): the first open
+    // day after (6 and 7 January are holidays) is Friday 8 January, well past the days whose
+    // bookings a check reads.
+    let mut b = store.business(&demo_id()).await.unwrap().unwrap();
+    let mut day = Date::constant(2026, 12, 16);
+    while day < Date::constant(2027, 1, 8) {
+        b.closures.dates.insert(salon_domain::business::Closure {
+            date: day,
+            reason: "concediu".into(),
+        });
+        day = day.tomorrow().unwrap();
+    }
+    store.put_business(&b).await.unwrap();
+    // Every stylist is taken at that day's first times.
+    let mut booked = BTreeSet::new();
+    for i in 0..9 {
+        let start = ["2027-01-08T09:00", "2027-01-08T09:30", "2027-01-08T10:00"][i as usize / 3];
+        let mut r = request(&nth_phone(i), start, &format!("k{i}"));
+        r.call_sid = Some(sid(20 + i));
+        let a = store.book(&r, now).await.unwrap().appointment;
+        booked.insert(a.start);
+    }
+    // A wish for a closed day: what is offered instead is free, whatever day it is on.
+    let err = store
+        .book(&request("0744111222", "2026-12-17T10:00", "closed"), now)
+        .await
+        .unwrap_err();
+    let BookingError::Unavailable { alternatives, .. } = err else {
+        panic!("{err:?}")
+    };
+    // Three are still offered, from the first open day, read before it is offered from.
+    assert_eq!(alternatives.len(), 3, "{alternatives:?}");
+    assert!(
+        alternatives
+            .iter()
+            .all(|a| a.start.date() == Date::constant(2027, 1, 8))
+    );
+    for alt in &alternatives {
+        let at = alt.start.timestamp();
+        assert!(
+            !booked
+                .iter()
+                .any(|b| *b <= at && at < *b + jiff::SignedDuration::from_mins(30)),
+            "offered {} on {}, which is taken",
+            alt.label(),
+            alt.start.date()
+        );
+    }
+}
+
 async fn cancelling_frees_the_time_and_keeps_the_record(store: Store) {
     seeded(&store).await;
     let now = monday_morning();
@@ -1348,6 +1401,7 @@ macro_rules! contract {
                 fifty_callers_racing_for_one_slot_get_exactly_the_free_chairs,
                 racing_retries_of_one_request_book_once,
                 a_taken_time_comes_back_with_the_nearest_free_ones,
+                alternatives_past_a_long_closure_are_never_times_already_taken,
                 cancelling_frees_the_time_and_keeps_the_record,
                 moving_swaps_the_times_in_one_step,
                 the_clock_changes_of_2026_and_2027_keep_wall_clock_times,

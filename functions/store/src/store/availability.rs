@@ -123,15 +123,40 @@ impl Store {
             .unwrap_or(from);
         let busy = self.busy_on(b, from, to, except).await?;
         let planner = Planner::new(b, s.duration, staff, &busy, now).map_err(unavailable)?;
-        planner.check(at).map_err(|reason| {
-            let alternatives = match reason {
-                Unavailable::UnknownStaff(_) => Vec::new(),
-                _ => planner.alternatives(at, ALTERNATIVES),
-            };
-            BookingError::Unavailable {
+        let reason = match planner.check(at) {
+            Ok(slot) => return Ok(slot),
+            Err(reason) => reason,
+        };
+        if matches!(reason, Unavailable::UnknownStaff(_)) {
+            return Err(BookingError::Unavailable {
                 reason,
-                alternatives,
-            }
+                alternatives: Vec::new(),
+            });
+        }
+        let mut alternatives = planner.alternatives(at, ALTERNATIVES, to);
+        // Too few within the days read (a long closure, a full fortnight): read the next
+        // days' bookings before offering any of their times, up to the booking horizon.
+        let mut read_to = to;
+        while alternatives.len() < ALTERNATIVES && read_to < planner.last_day() {
+            let (Ok(next_from), Ok(next_to)) = (
+                read_to.tomorrow(),
+                read_to.checked_add(jiff::Span::new().days(ALTERNATIVE_DAYS)),
+            ) else {
+                break;
+            };
+            let busy = self.busy_on(b, next_from, next_to, except).await?;
+            let later = Planner::new(b, s.duration, staff, &busy, now).map_err(unavailable)?;
+            alternatives.extend(
+                later
+                    .slots_between(next_from, next_to)
+                    .into_iter()
+                    .take(ALTERNATIVES - alternatives.len()),
+            );
+            read_to = next_to;
+        }
+        Err(BookingError::Unavailable {
+            reason,
+            alternatives,
         })
     }
 }
