@@ -236,6 +236,7 @@ async fn run_tool(state: &AppState, call_sid: CallSid, name: &str, req: &ToolReq
         call_sid: call_sid.clone(),
         caller,
         now,
+        started,
     };
     let outcome = tools::run(&state.store, &ctx, name, &req.call_id, &req.arguments).await;
     let error = match &outcome.reply {
@@ -261,11 +262,13 @@ async fn run_tool(state: &AppState, call_sid: CallSid, name: &str, req: &ToolReq
         at: now,
         millis,
     };
-    // The answer stands even if the record cannot be written: the booking itself is done.
-    if let Err(e) = state
-        .store
-        .record_tool_call(&call_sid, &record, outcome.appointment.as_ref())
-        .await
+    // The answer stands even if the record cannot be written: the booking itself is done. A
+    // booking recorded its call in its own transaction.
+    if !outcome.recorded
+        && let Err(e) = state
+            .store
+            .record_tool_call(&call_sid, &record, outcome.appointment.as_ref())
+            .await
     {
         tracing::error!(error = %e, "could not record the tool call");
     }

@@ -98,6 +98,8 @@ pub struct CallContext {
     /// The caller's number, when Twilio sent a valid one.
     pub caller: Option<PhoneE164>,
     pub now: Timestamp,
+    /// When the request began, for the tool call's recorded duration.
+    pub started: std::time::Instant,
 }
 
 /// What a tool did, for the call record.
@@ -105,6 +107,8 @@ pub struct Outcome {
     pub reply: ToolReply,
     /// An appointment booked or moved by it.
     pub appointment: Option<AppointmentId>,
+    /// The tool call was already recorded, in the same transaction as what it did.
+    pub recorded: bool,
 }
 
 impl From<ToolReply> for Outcome {
@@ -112,6 +116,7 @@ impl From<ToolReply> for Outcome {
         Self {
             reply,
             appointment: None,
+            recorded: false,
         }
     }
 }
@@ -628,6 +633,14 @@ async fn create(
         staff: stylist,
         call_sid: Some(ctx.call_sid.clone()),
         key,
+        // Recorded as it succeeds; its duration is the time up to the booking's write.
+        tool_call: Some(salon_domain::call::ToolCallRecord {
+            name: names::CREATE_VOICE_APPOINTMENT.to_owned(),
+            call_id: call_id.to_owned(),
+            error: None,
+            at: ctx.now,
+            millis: u32::try_from(ctx.started.elapsed().as_millis()).unwrap_or(u32::MAX),
+        }),
     };
     let booking = store.book(&req, ctx.now).await.map_err(|e| match e {
         // Which appointment clashes is not for a caller whose number is not verified.
@@ -651,6 +664,7 @@ async fn create(
     Ok(Outcome {
         reply: ToolReply::Ok(result),
         appointment: Some(a.id.clone()),
+        recorded: booking.recorded,
     })
 }
 
@@ -714,6 +728,7 @@ async fn reschedule(
     Ok(Outcome {
         reply: ToolReply::Ok(result),
         appointment: Some(a.id),
+        recorded: false,
     })
 }
 

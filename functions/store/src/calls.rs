@@ -29,6 +29,20 @@ pub enum ClaimError {
     Store(#[from] StoreError),
 }
 
+/// The write that records a tool call, alone or inside the transaction of what it did.
+pub(crate) fn tool_call_write(
+    sid: &CallSid,
+    call: &ToolCallRecord,
+    appointment: Option<&AppointmentId>,
+) -> Write {
+    let (pk, sk) = keys::tool_call(sid, &call.call_id, &call.name);
+    let item = ToolCallItem {
+        call: call.clone(),
+        appointment: appointment.cloned(),
+    };
+    put(pk, sk, 1, &item, Cond::Any)
+}
+
 impl Store {
     /// Reads a call record, with its tool calls and, while it is kept, its transcript: one
     /// query over the call's partition.
@@ -74,14 +88,9 @@ impl Store {
         call: &ToolCallRecord,
         appointment: Option<&AppointmentId>,
     ) -> Result<(), StoreError> {
-        let (pk, sk) = keys::tool_call(sid, &call.call_id, &call.name);
-        let item = ToolCallItem {
-            call: call.clone(),
-            appointment: appointment.cloned(),
-        };
         match self
             .table
-            .transact(vec![put(pk, sk, 1, &item, Cond::Any)])
+            .transact(vec![tool_call_write(sid, call, appointment)])
             .await
         {
             Ok(()) => Ok(()),

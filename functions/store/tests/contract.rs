@@ -63,6 +63,7 @@ fn request(client: &str, start: &str, key: &str) -> BookingRequest {
         staff: None,
         call_sid: Some(sid(1)),
         key: IdempotencyKey::parse(key).unwrap(),
+        tool_call: None,
     }
 }
 

@@ -165,6 +165,7 @@ async fn take_chair(
         staff: None,
         call_sid: None,
         key: IdempotencyKey::parse(key).unwrap(),
+        tool_call: None,
     };
     store
         .book(&req, Timestamp::now())

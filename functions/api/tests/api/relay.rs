@@ -368,6 +368,7 @@ async fn a_taken_time_comes_back_with_alternatives() {
             staff: None,
             call_sid: None,
             key: salon_domain::IdempotencyKey::parse(format!("other-{i}")).unwrap(),
+            tool_call: None,
         };
         app.store.book(&req, app.clock_now()).await.unwrap();
     }

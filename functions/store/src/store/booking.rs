@@ -106,6 +106,7 @@ impl Store {
                         return Ok(Booking {
                             appointment,
                             replayed: true,
+                            recorded: false,
                         });
                     }
                     return Err(refused);
@@ -121,6 +122,7 @@ impl Store {
                     return Ok(Booking {
                         appointment,
                         replayed: true,
+                        recorded: false,
                     });
                 }
                 return Err(BookingError::ClientBusy(clash.clone()));
@@ -227,11 +229,20 @@ impl Store {
                         Cond::Absent,
                     ));
                 }
+                // Its condition is none, so it never shifts which write failed.
+                let recorded = match (&req.call_sid, &req.tool_call) {
+                    (Some(sid), Some(call)) => {
+                        writes.push(crate::calls::tool_call_write(sid, call, Some(&id)));
+                        true
+                    }
+                    _ => false,
+                };
                 match self.table.transact(writes).await {
                     Ok(()) => {
                         return Ok(Booking {
                             appointment,
                             replayed: false,
+                            recorded,
                         });
                     }
                     Err(TransactError::Backend(e)) => return Err(e.into()),
@@ -243,6 +254,7 @@ impl Store {
                                 return Ok(Booking {
                                     appointment,
                                     replayed: true,
+                                    recorded: false,
                                 });
                             }
                             contended = true;

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use jiff::civil::DateTime;
+use salon_domain::call::ToolCallRecord;
 use salon_domain::{
     Appointment, AppointmentId, Booked, BusinessId, CallSid, ClientName, Clock, ConfigError,
     IdempotencyKey, PhoneE164, PhoneOrigin, ServiceId, Slot, StaffId, SystemClock, Unavailable,
@@ -125,6 +126,9 @@ pub struct BookingRequest {
     pub call_sid: Option<CallSid>,
     /// Makes the request safe to retry (`callSid:callId` from the relay).
     pub key: IdempotencyKey,
+    /// The tool call asking for it: recorded on the call (`call_sid`) in the booking's own
+    /// transaction, so a booking costs no separate write for its record.
+    pub tool_call: Option<ToolCallRecord>,
 }
 
 impl BookingRequest {
@@ -144,6 +148,8 @@ pub struct Booking {
     pub appointment: Appointment,
     /// The same request (or the same booking under a new key) had already booked it.
     pub replayed: bool,
+    /// The request's `tool_call` was recorded with the booking (not when it was replayed).
+    pub recorded: bool,
 }
 
 /// The appointment as stored, with the natural key it holds while booked.
