@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/relay/calls/{call_sid}/session", post(session))
         .route("/api/relay/calls/{call_sid}/tools/{name}", post(tool))
         .route("/api/relay/calls/{call_sid}/summary", post(summary))
+        // A handler that panics answers 500, which the relay turns into a spoken apology.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
 }
 
 fn problem(status: StatusCode, message: &str) -> Response {

@@ -166,6 +166,7 @@ pub fn embedded_store() -> (Store, tempfile::TempDir) {
 pub struct BreakableTable {
     inner: Arc<dyn Table>,
     broken: AtomicBool,
+    panicking: AtomicBool,
 }
 
 impl BreakableTable {
@@ -174,6 +175,7 @@ impl BreakableTable {
         Arc::new(Self {
             inner,
             broken: AtomicBool::new(false),
+            panicking: AtomicBool::new(false),
         })
     }
 
@@ -182,7 +184,16 @@ impl BreakableTable {
         self.broken.store(broken, Ordering::SeqCst);
     }
 
+    /// Makes every later request panic (or work again): a bug below a handler, wherever it is.
+    pub fn set_panicking(&self, panicking: bool) {
+        self.panicking.store(panicking, Ordering::SeqCst);
+    }
+
     fn check(&self) -> Result<(), BackendError> {
+        assert!(
+            !self.panicking.load(Ordering::SeqCst),
+            "the table panics (test)"
+        );
         if self.broken.load(Ordering::SeqCst) {
             Err(BackendError::msg("the table is unreachable (test)"))
         } else {

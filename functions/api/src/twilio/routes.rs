@@ -13,17 +13,29 @@ use salon_domain::{CallEvent, CallSid, CallStatus, PhoneE164, caller_id};
 use salon_wire::token;
 use tracing::Instrument;
 
+use tower_http::catch_panic::CatchPanicLayer;
+
 use crate::config::TwilioSettings;
 
 use crate::app::AppState;
 use crate::twilio::{signature, twiml};
 
-/// The webhooks' routes.
+/// The webhooks' routes. A handler that panics (a bug, wherever it is) still answers Twilio
+/// with the Romanian apology: an error status or a dropped connection would make Twilio play
+/// its English error voice to the caller.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/twilio/voice", post(voice))
         .route("/api/twilio/status", post(status))
         .route("/api/twilio/stream-ended", post(stream_ended))
+        .layer(CatchPanicLayer::custom(apologise_for_panic))
+}
+
+/// What Twilio gets from a handler that panicked.
+fn apologise_for_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    // The panic's message may hold personal data (a number in a failed parse): not logged.
+    tracing::error!("a webhook handler panicked: answering with the apology");
+    xml(twiml::say_and_hang_up(twiml::APOLOGY))
 }
 
 /// Form parameters of a request whose Twilio signature checked out.

@@ -272,3 +272,47 @@ async fn a_form_over_the_limits_gets_400() {
     params.extend(names.iter().map(|n| (n.as_str(), "x")));
     assert_eq!(app.twilio("/api/twilio/voice", &params).await.status(), 400);
 }
+
+#[tokio::test]
+async fn a_handler_that_panics_still_answers_twilio_with_the_romanian_apology() {
+    let app = spawn_app().await;
+    // A bug below the handlers, wherever it is: every store request panics.
+    app.table.set_panicking(true);
+    let r = app
+        .twilio(
+            "/api/twilio/voice",
+            &[
+                ("CallSid", CALL),
+                ("From", CALLER),
+                ("To", salon_domain::demo::DEMO_NUMBER),
+                ("CallStatus", "ringing"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        200,
+        "an error status makes Twilio speak English"
+    );
+    let twiml = r.text().await.unwrap();
+    assert!(
+        twiml.contains("Ne pare rău") && twiml.contains("<Hangup"),
+        "{twiml}"
+    );
+    // The relay's side: a 500 (the relay apologises in Romanian), and the server lives on.
+    let r = app
+        .relay(
+            &salon_wire::paths::session(CALL),
+            &crate::helpers::session_body(CALLER),
+        )
+        .await;
+    assert_eq!(r.status(), 500);
+    app.table.set_panicking(false);
+    let r = app
+        .relay(
+            &salon_wire::paths::session(CALL),
+            &crate::helpers::session_body(CALLER),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "the next request is served");
+}
