@@ -7,13 +7,14 @@
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
 use salon_domain::availability::{DayStatus, day_status};
+use salon_domain::call::ToolCallRecord;
 use salon_domain::service::{FindServiceError, find_service};
 use salon_domain::text::{Match, best_match};
 use salon_domain::{
     Appointment, AppointmentId, Business, CallSid, ClientName, ClosedReason, IdempotencyKey,
     PhoneE164, PhoneOrigin, Service, Slot, StaffId, Unavailable,
 };
-use salon_store::{BookingError, BookingRequest, Store};
+use salon_store::{BookingError, BookingRequest, Move, Recording, Store};
 use salon_wire::tool_args::{
     self, CancelAppointment, CheckAvailability, CreateAppointment, EndCall, FindClient,
     ListAppointments, NoArguments, RescheduleAppointment,
@@ -424,8 +425,8 @@ pub async fn run(
         names::FIND_EXISTING_CLIENT => find_client(store, ctx, arguments).await.map(Outcome::from),
         names::CREATE_VOICE_APPOINTMENT => create(store, ctx, call_id, arguments).await,
         names::LIST_CLIENT_APPOINTMENTS => list(store, ctx, arguments).await.map(Outcome::from),
-        names::CANCEL_APPOINTMENT => cancel(store, ctx, arguments).await.map(Outcome::from),
-        names::RESCHEDULE_APPOINTMENT => reschedule(store, ctx, arguments).await,
+        names::CANCEL_APPOINTMENT => cancel(store, ctx, call_id, arguments).await,
+        names::RESCHEDULE_APPOINTMENT => reschedule(store, ctx, call_id, arguments).await,
         _ => Err(fail(ToolErrorCode::UnknownTool, "Nu pot face asta.")),
     };
     result.unwrap_or_else(Outcome::from)
@@ -634,13 +635,7 @@ async fn create(
         call_sid: Some(ctx.call_sid.clone()),
         key,
         // Recorded as it succeeds; its duration is the time up to the booking's write.
-        tool_call: Some(salon_domain::call::ToolCallRecord {
-            name: names::CREATE_VOICE_APPOINTMENT.to_owned(),
-            call_id: call_id.to_owned(),
-            error: None,
-            at: ctx.now,
-            millis: u32::try_from(ctx.started.elapsed().as_millis()).unwrap_or(u32::MAX),
-        }),
+        tool_call: Some(succeeded(ctx, names::CREATE_VOICE_APPOINTMENT, call_id)),
     };
     let booking = store.book(&req, ctx.now).await.map_err(|e| match e {
         // Which appointment clashes is not for a caller whose number is not verified.
@@ -685,24 +680,56 @@ fn appointment_id(s: &str) -> Result<AppointmentId, ToolReply> {
     })
 }
 
-async fn cancel(store: &Store, ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> {
+/// The record of a tool call that succeeds as its change is written, timed up to that write.
+fn succeeded(ctx: &CallContext, name: &str, call_id: &str) -> ToolCallRecord {
+    ToolCallRecord {
+        name: name.to_owned(),
+        call_id: call_id.to_owned(),
+        error: None,
+        at: ctx.now,
+        millis: u32::try_from(ctx.started.elapsed().as_millis()).unwrap_or(u32::MAX),
+    }
+}
+
+async fn cancel(
+    store: &Store,
+    ctx: &CallContext,
+    call_id: &str,
+    arguments: &str,
+) -> Result<Outcome, ToolReply> {
     let args: CancelAppointment = parse(arguments)?;
     let id = appointment_id(args.appointment_id.as_str())?;
     let phone = caller(ctx)?;
-    let a = store
-        .cancel(&ctx.business.id, &id, Some(&phone), ctx.now)
+    let record = succeeded(ctx, names::CANCEL_APPOINTMENT, call_id);
+    let recording = Recording {
+        call_sid: &ctx.call_sid,
+        call: &record,
+    };
+    let (a, recorded) = store
+        .cancel_recorded(
+            &ctx.business.id,
+            &id,
+            Some(&phone),
+            ctx.now,
+            Some(recording),
+        )
         .await
         .map_err(|e| booking_error(&ctx.business, None, e))?;
     let mut result = appointment_json(&ctx.business, &a);
     if let Some(o) = result.as_object_mut() {
         o.insert("anulat".into(), json!(true));
     }
-    Ok(ToolReply::Ok(result))
+    Ok(Outcome {
+        reply: ToolReply::Ok(result),
+        appointment: None,
+        recorded,
+    })
 }
 
 async fn reschedule(
     store: &Store,
     ctx: &CallContext,
+    call_id: &str,
     arguments: &str,
 ) -> Result<Outcome, ToolReply> {
     let args: RescheduleAppointment = parse(arguments)?;
@@ -710,14 +737,23 @@ async fn reschedule(
     let at = parse_date(args.date.as_str())?.to_datetime(parse_time(args.time.as_str())?);
     let stylist = stylist_of(&ctx.business, text(&args.stylist))?;
     let phone = caller(ctx)?;
-    let a = store
-        .reschedule(
+    let record = succeeded(ctx, names::RESCHEDULE_APPOINTMENT, call_id);
+    let recording = Recording {
+        call_sid: &ctx.call_sid,
+        call: &record,
+    };
+    let to = Move {
+        start: at,
+        staff: stylist.as_ref(),
+    };
+    let (a, recorded) = store
+        .reschedule_recorded(
             &ctx.business.id,
             &id,
             Some(&phone),
-            at,
-            stylist.as_ref(),
+            to,
             ctx.now,
+            Some(recording),
         )
         .await
         .map_err(|e| booking_error(&ctx.business, Some(at), e))?;
@@ -728,7 +764,7 @@ async fn reschedule(
     Ok(Outcome {
         reply: ToolReply::Ok(result),
         appointment: Some(a.id),
-        recorded: false,
+        recorded,
     })
 }
 

@@ -16,6 +16,7 @@ pub use calls::ClaimError;
 pub use dynamo::DynamoTable;
 pub use embedded::EmbeddedTable;
 pub use store::{
-    ALTERNATIVES, Booking, BookingError, BookingRequest, CATALOG_TTL, Store, StoreError,
+    ALTERNATIVES, Booking, BookingError, BookingRequest, CATALOG_TTL, Move, Recording, Store,
+    StoreError,
 };
 pub use table::{BackendError, Table};

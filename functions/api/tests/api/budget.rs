@@ -31,8 +31,8 @@ const BUDGETS: &[Budget] = &[
     Budget { step: FIND_EXISTING_CLIENT, requests: 2, transactions: 0 },
     Budget { step: CREATE_VOICE_APPOINTMENT, requests: 4, transactions: 1 },
     Budget { step: LIST_CLIENT_APPOINTMENTS, requests: 2, transactions: 0 },
-    Budget { step: RESCHEDULE_APPOINTMENT, requests: 5, transactions: 1 },
-    Budget { step: CANCEL_APPOINTMENT, requests: 4, transactions: 1 },
+    Budget { step: RESCHEDULE_APPOINTMENT, requests: 4, transactions: 1 },
+    Budget { step: CANCEL_APPOINTMENT, requests: 3, transactions: 1 },
 ];
 
 fn budget(step: &str) -> &'static Budget {

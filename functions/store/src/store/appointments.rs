@@ -7,12 +7,13 @@ use salon_domain::{
     Appointment, AppointmentId, AppointmentStatus, Booked, BusinessId, PhoneE164, Service, StaffId,
 };
 
+use crate::calls::tool_call_write;
 use crate::keys;
 use crate::table::{Cond, SkRange, TransactError, Write};
 
 use super::{
-    BookingError, LockRecord, MAX_ATTEMPTS, Store, StoreError, StoredAppointment, decode,
-    jittered_pause, put,
+    BookingError, LockRecord, MAX_ATTEMPTS, Recording, Store, StoreError, StoredAppointment,
+    decode, jittered_pause, put,
 };
 
 impl Store {
@@ -111,10 +112,25 @@ impl Store {
         requester: Option<&PhoneE164>,
         now: Timestamp,
     ) -> Result<Appointment, BookingError> {
+        self.cancel_recorded(business, id, requester, now, None)
+            .await
+            .map(|(a, _)| a)
+    }
+
+    /// [`Self::cancel`], recording the tool call that asked for it in the same transaction;
+    /// also says whether it was recorded (not when the appointment was cancelled already).
+    pub async fn cancel_recorded(
+        &self,
+        business: &BusinessId,
+        id: &AppointmentId,
+        requester: Option<&PhoneE164>,
+        now: Timestamp,
+        recording: Option<Recording<'_>>,
+    ) -> Result<(Appointment, bool), BookingError> {
         for _ in 0..MAX_ATTEMPTS {
             let (mut stored, version) = self.owned(business, id, requester).await?;
             if !stored.appointment.is_booked() {
-                return Ok(stored.appointment);
+                return Ok((stored.appointment, false));
             }
             let a = &stored.appointment;
             let mut writes: Vec<Write> = lock_steps(a.start, a.end)
@@ -141,8 +157,10 @@ impl Store {
             );
             stored.appointment.status = AppointmentStatus::Cancelled { at: now };
             writes.extend(Self::appointment_writes(&stored, version));
+            // Unconditional: it never fails the transaction.
+            writes.extend(recording.map(|r| tool_call_write(r.call_sid, r.call, None)));
             match self.table.transact(writes).await {
-                Ok(()) => return Ok(stored.appointment),
+                Ok(()) => return Ok((stored.appointment, recording.is_some())),
                 Err(TransactError::Backend(e)) => return Err(e.into()),
                 Err(_) => continue,
             }
@@ -162,6 +180,24 @@ impl Store {
         staff: Option<&StaffId>,
         now: Timestamp,
     ) -> Result<Appointment, BookingError> {
+        let to = Move { start, staff };
+        self.reschedule_recorded(business, id, requester, to, now, None)
+            .await
+            .map(|(a, _)| a)
+    }
+
+    /// [`Self::reschedule`], recording the tool call that asked for it in the same
+    /// transaction; also says whether it was recorded (not when nothing had to move).
+    pub async fn reschedule_recorded(
+        &self,
+        business: &BusinessId,
+        id: &AppointmentId,
+        requester: Option<&PhoneE164>,
+        to: Move<'_>,
+        now: Timestamp,
+        recording: Option<Recording<'_>>,
+    ) -> Result<(Appointment, bool), BookingError> {
+        let Move { start, staff } = to;
         let b = self
             .business(business)
             .await?
@@ -180,7 +216,7 @@ impl Store {
                 .ok()
                 .map(|z| z.timestamp());
             if new_start == Some(old.start) && staff.is_none_or(|s| s == &old.staff) {
-                return Ok(old);
+                return Ok((old, false));
             }
             // The appointment keeps its own length, even if the service's has changed since.
             let minutes = old.end.duration_since(old.start).as_mins();
@@ -255,12 +291,21 @@ impl Store {
             stored.appointment.staff = new_staff;
             stored.appointment.moved = Some(now);
             writes.extend(Self::appointment_writes(&stored, version));
+            // Unconditional: it never shifts which write failed.
+            writes.extend(recording.map(|r| tool_call_write(r.call_sid, r.call, Some(id))));
             match self.table.transact(writes).await {
-                Ok(()) => return Ok(stored.appointment),
+                Ok(()) => return Ok((stored.appointment, recording.is_some())),
                 Err(TransactError::Backend(e)) => return Err(e.into()),
                 Err(_) => jittered_pause(0).await,
             }
         }
         Err(StoreError::Contended.into())
     }
+}
+
+/// Where an appointment moves: a new start, and a stylist if the caller asked for one.
+#[derive(Debug, Clone, Copy)]
+pub struct Move<'a> {
+    pub start: DateTime,
+    pub staff: Option<&'a StaffId>,
 }

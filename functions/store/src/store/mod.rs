@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::table::{BackendError, Cond, Item, Table, Write};
 
 mod appointments;
+pub use appointments::Move;
 mod availability;
 mod booking;
 mod cache;
@@ -140,6 +141,14 @@ impl BookingRequest {
             self.business, self.client, self.service, self.start, staff
         )
     }
+}
+
+/// A tool call to record on its call in the same transaction as the change it made, so the
+/// change costs no separate write for its record.
+#[derive(Debug, Clone, Copy)]
+pub struct Recording<'a> {
+    pub call_sid: &'a CallSid,
+    pub call: &'a ToolCallRecord,
 }
 
 /// A booked appointment, and whether this request only found an earlier one.
