@@ -17,6 +17,10 @@ use crate::holidays::Holidays;
 use crate::ids::StaffId;
 use crate::service::Minutes;
 
+mod timeline;
+
+use timeline::StaffBusy;
+
 /// The granularity of slot locks in storage: a booking claims every 15-minute step it touches.
 ///
 /// It is fixed, not the salon's grid, so changing the grid never lets two bookings miss each
@@ -167,14 +171,29 @@ pub enum Unavailable {
     UnknownStaff(StaffId),
 }
 
+/// An open day's hours with their boundaries resolved to instants in the salon's zone.
+#[derive(Debug, Clone, Copy)]
+struct OpenDay {
+    hours: OpenHours,
+    /// When the day opens.
+    open: Timestamp,
+    /// When the last appointment must have ended.
+    close: Timestamp,
+    /// The break, with when it starts and ends.
+    pause: Option<(Break, Timestamp, Timestamp)>,
+}
+
 /// Answers availability questions for one service against a snapshot of the salon's book.
 #[derive(Debug)]
 pub struct Planner<'a> {
     business: &'a Business,
     duration: SignedDuration,
-    staff: Vec<&'a StaffId>,
-    busy: &'a [Busy],
+    /// The staff who may be offered, in the salon's order, each with their busy time: grouped
+    /// once here, since every slot time weighed asks who is free.
+    staff: Vec<StaffBusy<'a>>,
     now: Timestamp,
+    /// The first instant that can be booked: `now` plus the salon's notice.
+    earliest: Timestamp,
     today: Date,
     /// The last date that can be booked, fixed by `today` and the salon's horizon.
     last_day: Date,
@@ -210,12 +229,13 @@ impl<'a> Planner<'a> {
         let last_day = today
             .checked_add(jiff::Span::new().days(days))
             .unwrap_or(today);
+        let lead = SignedDuration::from_mins(i64::from(business.rules.min_lead_minutes));
         Ok(Self {
             business,
             duration: duration.duration(),
-            staff,
-            busy,
+            staff: timeline::by_staff(staff, busy),
             now,
+            earliest: now.checked_add(lead).unwrap_or(now),
             today,
             last_day,
             calendar: Calendar::new(business, today, last_day),
@@ -232,11 +252,6 @@ impl<'a> Planner<'a> {
         self.last_day
     }
 
-    fn earliest(&self) -> Timestamp {
-        let lead = SignedDuration::from_mins(i64::from(self.business.rules.min_lead_minutes));
-        self.now.checked_add(lead).unwrap_or(self.now)
-    }
-
     /// Resolves a wall-clock time in the salon's zone, `None` inside the spring-forward gap.
     fn resolve(&self, at: DateTime) -> Option<ZonedDateTime> {
         let tz = self.business.time_zone.tz();
@@ -251,13 +266,8 @@ impl<'a> Planner<'a> {
     fn free_staff(&self, start: Timestamp, end: Timestamp) -> Vec<StaffId> {
         self.staff
             .iter()
-            .filter(|id| {
-                !self
-                    .busy
-                    .iter()
-                    .any(|b| &&b.staff == *id && b.start < end && start < b.end)
-            })
-            .map(|id| (*id).clone())
+            .filter(|s| !s.busy.overlaps(start, end))
+            .map(|s| s.id.clone())
             .collect()
     }
 
@@ -274,23 +284,37 @@ impl<'a> Planner<'a> {
         if date < self.today() {
             return Err(Unavailable::InPast);
         }
+        let start = self.start_at(at)?;
+        let day = match self.calendar.status(date) {
+            DayStatus::Open(hours) => self.open_day(date, hours),
+            DayStatus::Closed(reason) => return Err(Unavailable::Closed { date, reason }),
+        };
+        self.check_on(&day, at, start)
+    }
+
+    /// Resolves a wished start to an instant that has not passed.
+    fn start_at(&self, at: DateTime) -> Result<ZonedDateTime, Unavailable> {
         let start = self.resolve(at).ok_or(Unavailable::NoSuchTime)?;
         if start.timestamp() <= self.now {
             return Err(Unavailable::InPast);
         }
-        let hours = match self.calendar.status(date) {
-            DayStatus::Open(h) => h,
-            DayStatus::Closed(reason) => return Err(Unavailable::Closed { date, reason }),
-        };
+        Ok(start)
+    }
+
+    /// Checks the rules of an open day for a start at `at`, resolved to `start`: the part of
+    /// [`Planner::check`] that listing a day repeats at each slot time.
+    fn check_on(
+        &self,
+        day: &OpenDay,
+        at: DateTime,
+        start: ZonedDateTime,
+    ) -> Result<Slot, Unavailable> {
+        let hours = day.hours;
         let end = start
             .timestamp()
             .checked_add(self.duration)
             .map_err(|_| Unavailable::NoSuchTime)?;
-        let (open, close) = (
-            self.instant(date, hours.open()),
-            self.instant(date, hours.close()),
-        );
-        if at.time() < hours.open() || start.timestamp() < open || end > close {
+        if at.time() < hours.open() || start.timestamp() < day.open || end > day.close {
             return Err(Unavailable::OutsideHours {
                 open: hours.open(),
                 close: hours.close(),
@@ -301,18 +325,16 @@ impl<'a> Planner<'a> {
         if minute_of_day % i32::from(grid) != 0 || at.second() != 0 || at.subsec_nanosecond() != 0 {
             return Err(Unavailable::OffGrid { grid });
         }
-        if let Some(pause) = hours.pause() {
-            let (b0, b1) = (
-                self.instant(date, pause.start),
-                self.instant(date, pause.end),
-            );
-            if start.timestamp() < b1 && b0 < end {
-                return Err(Unavailable::DuringBreak { pause });
-            }
+        if let Some((pause, b0, b1)) = day.pause
+            && start.timestamp() < b1
+            && b0 < end
+        {
+            return Err(Unavailable::DuringBreak { pause });
         }
-        let earliest = self.earliest();
-        if start.timestamp() < earliest {
-            return Err(Unavailable::TooSoon { earliest });
+        if start.timestamp() < self.earliest {
+            return Err(Unavailable::TooSoon {
+                earliest: self.earliest,
+            });
         }
         let staff = self.free_staff(start.timestamp(), end);
         if staff.is_empty() {
@@ -320,6 +342,19 @@ impl<'a> Planner<'a> {
         }
         let end = end.to_zoned_datetime(self.business.time_zone.tz().clone());
         Ok(Slot { start, end, staff })
+    }
+
+    /// Resolves the boundaries of an open day to instants, once for all its slot times: done
+    /// per slot time, these conversions in the salon's zone were an eighth of listing a day.
+    fn open_day(&self, date: Date, hours: OpenHours) -> OpenDay {
+        OpenDay {
+            hours,
+            open: self.instant(date, hours.open()),
+            close: self.instant(date, hours.close()),
+            pause: hours
+                .pause()
+                .map(|p| (p, self.instant(date, p.start), self.instant(date, p.end))),
+        }
     }
 
     /// Resolves a boundary of the day (opening, closing, break) to an instant.
@@ -340,6 +375,9 @@ impl<'a> Planner<'a> {
             DayStatus::Open(h) => h,
             DayStatus::Closed(_) => return Vec::new(),
         };
+        // What `check` works out per call, once for the day: the horizon and the day's status
+        // were checked just above, the boundaries are resolved here.
+        let day = self.open_day(date, hours);
         let grid = i32::from(self.business.rules.slot_minutes);
         let open = i32::from(hours.open().hour()) * 60 + i32::from(hours.open().minute());
         let close = i32::from(hours.close().hour()) * 60 + i32::from(hours.close().minute());
@@ -349,7 +387,10 @@ impl<'a> Planner<'a> {
             .step_by(grid as usize)
             .filter_map(|m| {
                 let time = Time::new((m / 60) as i8, (m % 60) as i8, 0, 0).ok()?;
-                self.check(date.to_datetime(time)).ok()
+                let at = date.to_datetime(time);
+                self.start_at(at)
+                    .and_then(|start| self.check_on(&day, at, start))
+                    .ok()
             })
             .collect()
     }
@@ -533,6 +574,109 @@ mod tests {
             calendar.status("2027-01-06".parse().unwrap()),
             DayStatus::Open(_)
         ));
+    }
+
+    /// Returns the times `check` accepts on a date, trying every quarter hour of the day.
+    fn checked_one_by_one(p: &Planner<'_>, date: Date) -> Vec<Slot> {
+        (0..24 * 4)
+            .filter_map(|q| p.check(date.at(q / 4, (q % 4) * 15, 0, 0)).ok())
+            .collect()
+    }
+
+    #[test]
+    fn a_day_listed_offers_exactly_the_times_check_accepts() {
+        // Arrange: a book with back-to-back, overlapping and nested busy time, and "now" late
+        // on a Tuesday morning so that the first day has passed and too-soon times.
+        let b = salon();
+        let lock = |who: &str, from: &str, to: &str| Busy {
+            staff: staff(who),
+            start: ts(from),
+            end: ts(to),
+        };
+        let busy = [
+            lock(
+                "ana",
+                "2026-12-15T14:00:00+02:00",
+                "2026-12-15T14:15:00+02:00",
+            ),
+            lock(
+                "ana",
+                "2026-12-15T14:15:00+02:00",
+                "2026-12-15T14:30:00+02:00",
+            ),
+            lock(
+                "ion",
+                "2026-12-15T15:00:00+02:00",
+                "2026-12-15T18:00:00+02:00",
+            ),
+            lock(
+                "ion",
+                "2026-12-15T15:30:00+02:00",
+                "2026-12-15T15:45:00+02:00",
+            ),
+            lock(
+                "maria",
+                "2026-12-15T14:00:00+02:00",
+                "2026-12-15T16:00:00+02:00",
+            ),
+            lock(
+                "maria",
+                "2026-12-16T09:00:00+02:00",
+                "2026-12-16T19:00:00+02:00",
+            ),
+            lock(
+                "nobody",
+                "2026-12-16T09:00:00+02:00",
+                "2026-12-16T19:00:00+02:00",
+            ),
+        ];
+        let now = ts("2026-12-15T11:20:00+02:00");
+
+        for minutes in [15, 30, 90] {
+            let p = Planner::new(&b, Minutes::new(minutes).unwrap(), None, &busy, now).unwrap();
+            // Act and assert: a fortnight with a Sunday, Christmas and a Saturday.
+            let mut day: Date = "2026-12-14".parse().unwrap();
+            while day <= "2026-12-28".parse().unwrap() {
+                assert_eq!(
+                    p.slots_on(day),
+                    checked_one_by_one(&p, day),
+                    "{day} {minutes}"
+                );
+                day = day.tomorrow().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_night_listed_across_a_daylight_saving_change_matches_check() {
+        // Arrange: a salon open from 01:00 to 06:00 on the Sundays the clocks change, when
+        // 03:00 to 04:00 is skipped (March) or repeated (October).
+        let mut b = salon();
+        b.hours.sunday = Some(
+            OpenHours::new(
+                Time::constant(1, 0, 0, 0),
+                Time::constant(6, 0, 0, 0),
+                Some(Break {
+                    start: Time::constant(2, 30, 0, 0),
+                    end: Time::constant(3, 30, 0, 0),
+                }),
+            )
+            .unwrap(),
+        );
+        for (now, day) in [
+            ("2027-03-27T12:00:00+02:00", "2027-03-28"),
+            ("2027-10-30T12:00:00+03:00", "2027-10-31"),
+        ] {
+            let day: Date = day.parse().unwrap();
+            let p = Planner::new(&b, Minutes::new(45).unwrap(), None, &[], ts(now)).unwrap();
+
+            // Act
+            let listed = p.slots_on(day);
+
+            // Assert
+            assert!(!listed.is_empty(), "{day}");
+            assert_eq!(listed, checked_one_by_one(&p, day), "{day}");
+        }
     }
 
     #[test]
