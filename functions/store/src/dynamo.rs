@@ -11,9 +11,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
@@ -137,66 +136,34 @@ impl DynamoTable {
     /// One write alone, as `PutItem` or `DeleteItem` with its condition: one request, like a
     /// transaction of one, at half its write capacity.
     async fn write_one(&self, w: Write) -> Result<(), TransactError> {
-        // DynamoDB's condition for `cond`: (expression, the version it compares with).
-        let condition = |cond: Cond| match cond {
-            Cond::Any => (None, None),
-            Cond::Absent => (Some("attribute_not_exists(pk)"), None),
-            Cond::Version(v) => (Some("#v = :v"), Some(v)),
-        };
         match w {
             Write::Put { item, cond } => {
-                let (expr, version) = condition(cond);
-                let mut req = self
-                    .client
+                let c = Condition::of(cond);
+                self.client
                     .put_item()
                     .table_name(&self.table)
                     .set_item(Some(Self::attrs(item)))
-                    .set_condition_expression(expr.map(str::to_owned));
-                if let Some(v) = version {
-                    req = req
-                        .expression_attribute_names("#v", "version")
-                        .expression_attribute_values(":v", AttributeValue::N(v.to_string()));
-                }
-                match req.send().await {
-                    Ok(_) => Ok(()),
-                    Err(SdkError::ServiceError(e)) => match e.into_err() {
-                        PutItemError::ConditionalCheckFailedException(_) => {
-                            Err(TransactError::Conflict(vec![0]))
-                        }
-                        PutItemError::TransactionConflictException(_) => {
-                            Err(TransactError::Contended)
-                        }
-                        other => Err(BackendError::new("writing an item", other).into()),
-                    },
-                    Err(e) => Err(BackendError::new("writing an item", e).into()),
-                }
+                    .set_condition_expression(c.expression)
+                    .set_expression_attribute_names(c.names)
+                    .set_expression_attribute_values(c.values)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| single_write_error(e, "writing an item"))
             }
             Write::Delete { pk, sk, cond } => {
-                let (expr, version) = condition(cond);
-                let mut req = self
-                    .client
+                let c = Condition::of(cond);
+                self.client
                     .delete_item()
                     .table_name(&self.table)
                     .set_key(Some(Self::key(&pk, &sk)))
-                    .set_condition_expression(expr.map(str::to_owned));
-                if let Some(v) = version {
-                    req = req
-                        .expression_attribute_names("#v", "version")
-                        .expression_attribute_values(":v", AttributeValue::N(v.to_string()));
-                }
-                match req.send().await {
-                    Ok(_) => Ok(()),
-                    Err(SdkError::ServiceError(e)) => match e.into_err() {
-                        DeleteItemError::ConditionalCheckFailedException(_) => {
-                            Err(TransactError::Conflict(vec![0]))
-                        }
-                        DeleteItemError::TransactionConflictException(_) => {
-                            Err(TransactError::Contended)
-                        }
-                        other => Err(BackendError::new("deleting an item", other).into()),
-                    },
-                    Err(e) => Err(BackendError::new("deleting an item", e).into()),
-                }
+                    .set_condition_expression(c.expression)
+                    .set_expression_attribute_names(c.names)
+                    .set_expression_attribute_values(c.values)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| single_write_error(e, "deleting an item"))
             }
         }
     }
@@ -206,38 +173,76 @@ impl DynamoTable {
             |e: aws_sdk_dynamodb::error::BuildError| BackendError::new("building a transaction", e);
         Ok(match w {
             Write::Put { item, cond } => {
+                let c = Condition::of(cond);
                 let put = Put::builder()
                     .table_name(&self.table)
-                    .set_item(Some(Self::attrs(item)));
-                let put = match cond {
-                    Cond::Any => put,
-                    Cond::Absent => put.condition_expression("attribute_not_exists(pk)"),
-                    Cond::Version(v) => put
-                        .condition_expression("#v = :v")
-                        .expression_attribute_names("#v", "version")
-                        .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
-                };
+                    .set_item(Some(Self::attrs(item)))
+                    .set_condition_expression(c.expression)
+                    .set_expression_attribute_names(c.names)
+                    .set_expression_attribute_values(c.values);
                 TransactWriteItem::builder()
                     .put(put.build().map_err(built)?)
                     .build()
             }
             Write::Delete { pk, sk, cond } => {
+                let c = Condition::of(cond);
                 let del = Delete::builder()
                     .table_name(&self.table)
-                    .set_key(Some(Self::key(&pk, &sk)));
-                let del = match cond {
-                    Cond::Any => del,
-                    Cond::Absent => del.condition_expression("attribute_not_exists(pk)"),
-                    Cond::Version(v) => del
-                        .condition_expression("#v = :v")
-                        .expression_attribute_names("#v", "version")
-                        .expression_attribute_values(":v", AttributeValue::N(v.to_string())),
-                };
+                    .set_key(Some(Self::key(&pk, &sk)))
+                    .set_condition_expression(c.expression)
+                    .set_expression_attribute_names(c.names)
+                    .set_expression_attribute_values(c.values);
                 TransactWriteItem::builder()
                     .delete(del.build().map_err(built)?)
                     .build()
             }
         })
+    }
+}
+
+/// A write's condition as DynamoDB takes it, for any of the write builders.
+struct Condition {
+    expression: Option<String>,
+    names: Option<HashMap<String, String>>,
+    values: Option<HashMap<String, AttributeValue>>,
+}
+
+impl Condition {
+    fn of(cond: Cond) -> Self {
+        match cond {
+            Cond::Any => Self {
+                expression: None,
+                names: None,
+                values: None,
+            },
+            Cond::Absent => Self {
+                expression: Some("attribute_not_exists(pk)".into()),
+                names: None,
+                values: None,
+            },
+            Cond::Version(v) => Self {
+                expression: Some("#v = :v".into()),
+                names: Some(HashMap::from([("#v".into(), "version".into())])),
+                values: Some(HashMap::from([(
+                    ":v".into(),
+                    AttributeValue::N(v.to_string()),
+                )])),
+            },
+        }
+    }
+}
+
+/// A single write's failure: its condition failed, a transaction held the item, or the
+/// backend failed.
+fn single_write_error<E, R>(e: SdkError<E, R>, what: &str) -> TransactError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match e.as_service_error().and_then(ProvideErrorMetadata::code) {
+        Some("ConditionalCheckFailedException") => TransactError::Conflict(vec![0]),
+        Some("TransactionConflictException") => TransactError::Contended,
+        _ => BackendError::new(what.to_owned(), e).into(),
     }
 }
 
