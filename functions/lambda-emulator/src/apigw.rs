@@ -118,6 +118,8 @@ impl HttpApiRequest {
 
     /// Returns the event API Gateway sends the function.
     pub fn to_event(&self) -> Value {
+        // API Gateway's own stamp of when it received the request (the real time, as AWS's
+        // is); the functions read their "now" from their own injected clock, never from it.
         let now = jiff::Timestamp::now();
         let request_id = uuid::Uuid::new_v4().simple().to_string();
         let user_agent = self.header_value("user-agent").unwrap_or_default();

@@ -172,6 +172,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Lambda's own wall clock, not the project's injected one: the function under test compares
+/// `Lambda-Runtime-Deadline-Ms` with its process's real time, so the deadline must be real too.
 fn epoch_ms() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -11,7 +11,7 @@ use salon_store::testing::{BreakableTable, MotoServer, RequestCounts};
 use salon_wire::{paths, tools::*};
 use serde_json::{Value, json};
 
-use crate::helpers::{CALL, CALLER, TestApp, session_body, spawn_app_on};
+use crate::helpers::{CALL, CALLER, TestApp, call_params, session_body, spawn_app_on};
 
 /// What one step may cost: requests in all, and transactions among them.
 struct Budget {
@@ -72,12 +72,7 @@ async fn every_step_of_a_call_stays_within_its_request_budget() {
         let r = app
             .twilio(
                 "/api/twilio/voice",
-                &[
-                    ("CallSid", CALL),
-                    ("From", CALLER),
-                    ("To", salon_domain::demo::DEMO_NUMBER),
-                    ("CallStatus", "ringing"),
-                ],
+                &call_params(salon_domain::demo::DEMO_NUMBER),
             )
             .await;
         assert_eq!(r.status(), 200);
@@ -175,12 +170,7 @@ async fn every_step_of_a_call_stays_within_its_request_budget() {
 
     // Cheaper, and nothing lost: every tool call is on the call's record, the booking's (made
     // in the booking's own transaction) with what it booked.
-    let record = app
-        .store
-        .call(&salon_domain::CallSid::parse(CALL).unwrap())
-        .await
-        .unwrap()
-        .expect("the call's record");
+    let record = app.call_record().await;
     let recorded: Vec<&str> = record.tool_calls.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         recorded,

@@ -123,6 +123,17 @@ pub fn stream_param(twiml: &El, name: &str) -> String {
         .to_owned()
 }
 
+/// The voice webhook's form for `CALL` from `CALLER` to `to`, as Twilio posts it.
+pub fn call_params(to: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("CallSid", CALL),
+        ("From", CALLER),
+        ("To", to),
+        ("AccountSid", "AC0123"),
+        ("CallStatus", "ringing"),
+    ]
+}
+
 pub fn pairs(params: &[(&str, &str)]) -> Vec<(String, String)> {
     params
         .iter()
@@ -184,6 +195,15 @@ impl TestApp {
 
     pub async fn relay(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.relay_signed(path, body, RELAY_SECRET).await
+    }
+
+    /// The record of `CALL`, as the store reads it.
+    pub async fn call_record(&self) -> salon_domain::CallRecord {
+        self.store
+            .call(&salon_domain::CallSid::parse(CALL).unwrap())
+            .await
+            .unwrap()
+            .expect("the call's record")
     }
 
     pub fn clock_now(&self) -> Timestamp {

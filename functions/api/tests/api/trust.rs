@@ -89,12 +89,7 @@ async fn a_call_has_one_stream_and_a_second_is_refused() {
     );
     body["stream_sid"] = json!("MZ-another-relay");
     assert_eq!(app.relay(&paths::session(CALL), &body).await.status(), 409);
-    let record = app
-        .store
-        .call(&salon_domain::CallSid::parse(CALL).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.call_record().await;
     assert_eq!(record.stream_sid.as_deref(), Some("MZ1"));
     assert_eq!(
         record.to.as_deref(),
@@ -362,12 +357,7 @@ async fn the_call_record_keeps_the_number_the_caller_dialled() {
     let mut body = session_body(CALLER);
     body["dialled"] = json!(second.as_str());
     assert_eq!(app.relay(&paths::session(CALL), &body).await.status(), 200);
-    let record = app
-        .store
-        .call(&salon_domain::CallSid::parse(CALL).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.call_record().await;
     assert_eq!(record.to.as_deref(), Some("+40212345678"));
 }
 
@@ -389,12 +379,7 @@ async fn a_call_id_that_cannot_key_a_record_is_refused_and_nothing_is_booked() {
         assert_eq!(r.status(), 400, "{call_id:?}");
     }
     assert!(appointments_of(&app, CALLER).await.is_empty());
-    let record = app
-        .store
-        .call(&salon_domain::CallSid::parse(CALL).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let record = app.call_record().await;
     assert!(record.tool_calls.is_empty());
     // The model's own ids pass.
     let ok = app

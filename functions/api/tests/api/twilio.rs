@@ -6,16 +6,6 @@ use salon_wire::{CallOutcome, CallSummary, TokenUsage, token};
 
 use crate::helpers::*;
 
-fn call_params(to: &str) -> Vec<(&str, &str)> {
-    vec![
-        ("CallSid", CALL),
-        ("From", CALLER),
-        ("To", to),
-        ("AccountSid", "AC0123"),
-        ("CallStatus", "ringing"),
-    ]
-}
-
 #[tokio::test]
 async fn a_call_is_connected_to_the_relay_with_a_token_and_a_romanian_fallback() {
     let app = spawn_app().await;
@@ -279,15 +269,7 @@ async fn a_handler_that_panics_still_answers_twilio_with_the_romanian_apology() 
     // A bug below the handlers, wherever it is: every store request panics.
     app.table.set_panicking(true);
     let r = app
-        .twilio(
-            "/api/twilio/voice",
-            &[
-                ("CallSid", CALL),
-                ("From", CALLER),
-                ("To", salon_domain::demo::DEMO_NUMBER),
-                ("CallStatus", "ringing"),
-            ],
-        )
+        .twilio("/api/twilio/voice", &call_params(demo::DEMO_NUMBER))
         .await;
     assert_eq!(
         r.status(),
