@@ -9,7 +9,7 @@ use crate::audio::AudioFormat;
 use crate::items::normalize_item;
 use crate::protocol::{ApiError, Fields};
 use crate::script::{Call, DropWhen};
-use crate::server::Shared;
+use crate::server::{ScriptCursor, Shared};
 use crate::session::{Session, parse_format};
 use crate::vad::{InputTimeline, VadEvent};
 use base64::Engine as _;
@@ -33,9 +33,6 @@ const CLIENT_EVENTS: &[&str] = &[
     "response.cancel",
     "output_audio_buffer.clear",
 ];
-
-/// Sizes of successive audio deltas: alternating, so the relay's chunker sees uneven input.
-const DELTA_MS: [usize; 2] = [50, 130];
 
 /// What the server loop must do next.
 #[derive(Debug)]
@@ -125,6 +122,10 @@ enum CancelReason {
 pub(crate) struct Connection {
     /// Script, ids, options and audio shared with the other connections.
     shared: Arc<Shared>,
+    /// This connection's number (the order upgrades were accepted), for the tap.
+    id: u64,
+    /// This connection's own copy of the script, when each connection plays it whole.
+    own_script: Option<ScriptCursor>,
     /// The session configuration.
     session: Session,
     /// The default conversation's id.
@@ -153,15 +154,21 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Creates the session for a connection that asked for `model`.
-    pub fn new(shared: Arc<Shared>, model: String) -> Connection {
+    pub fn new(shared: Arc<Shared>, model: String, id: u64) -> Connection {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
         let session = Session::new(shared.ids.make("sess"), model, now);
         let conversation_id = shared.ids.make("conv");
+        let own_script = shared
+            .options
+            .script_per_connection
+            .then(|| crate::server::lock(&shared.script).fresh_repeating());
         Connection {
             shared,
+            id,
+            own_script,
             session,
             conversation_id,
             items: Vec::new(),
@@ -303,6 +310,9 @@ impl Connection {
             self.turn_item = None;
             self.input.reset_buffer();
         }
+        if let Some(tap) = &self.shared.options.tap {
+            tap.session(self.id, &self.session.instructions);
+        }
         let session = self.session.to_json();
         self.emit(out, json!({"type": "session.updated", "session": session}));
         Ok(())
@@ -317,6 +327,9 @@ impl Connection {
             )
             .with_param("audio")
         })?;
+        if let Some(tap) = &self.shared.options.tap {
+            tap.input_audio(self.id, self.session.input_format, &bytes, Instant::now());
+        }
         let settings = self
             .session
             .turn_detection
@@ -371,7 +384,7 @@ impl Connection {
             json!({"type": "input_audio_buffer.speech_stopped",
                    "audio_end_ms": audio_end_ms, "item_id": item_id}),
         );
-        let transcript = self.shared_script().next_transcript();
+        let transcript = self.script(ScriptCursor::next_transcript);
         let turn_ms = audio_end_ms.saturating_sub(self.turn_start_ms) as f64;
         self.commit(item_id, Some(transcript), turn_ms, out);
         let create = self
@@ -433,7 +446,7 @@ impl Connection {
             .turn_item
             .take()
             .unwrap_or_else(|| self.shared.ids.make("item"));
-        let transcript = self.shared_script().next_transcript();
+        let transcript = self.script(ScriptCursor::next_transcript);
         self.input.reset_buffer();
         self.commit(item_id, Some(transcript), buffered, out);
         Ok(())
@@ -663,7 +676,7 @@ impl Connection {
 
     /// Starts the next scripted response (`params`: the checked `response` of `response.create`).
     fn start_response(&mut self, params: Option<Value>, out: &mut Vec<Output>) {
-        let scripted = self.shared_script().next_response();
+        let scripted = self.script(ScriptCursor::next_response);
         if scripted.drop == Some(DropWhen::Before) {
             self.dropped = true;
             out.push(Output::Drop);
@@ -707,7 +720,13 @@ impl Connection {
         let mut steps = VecDeque::new();
         if let Some(say) = &scripted.say {
             match self.shared.speech(say, format) {
-                Ok(audio) => plan_speech(&say.text, audio.as_slice(), format, &mut steps),
+                Ok(audio) => plan_speech(
+                    &say.text,
+                    audio.as_slice(),
+                    format,
+                    &self.shared.options.delta_ms,
+                    &mut steps,
+                ),
                 Err(error) => {
                     tracing::error!(%error, "scripted audio missing");
                     let error = ApiError {
@@ -793,6 +812,12 @@ impl Connection {
         let Some(message) = active.message.as_ref() else {
             return;
         };
+        if let Some(tap) = &self.shared.options.tap {
+            if active.audio_ms == 0.0 {
+                tap.reply_started(self.id, Instant::now());
+            }
+            tap.audio_sent(self.id, active.format, chunk.len());
+        }
         let ms = active.format.ms_of(chunk.len());
         active.audio_ms += ms;
         let item_id = message.item_id.clone();
@@ -1023,11 +1048,12 @@ impl Connection {
         index.checked_sub(1).map(|i| self.items[i].id.clone())
     }
 
-    fn shared_script(&self) -> std::sync::MutexGuard<'_, crate::server::ScriptCursor> {
-        self.shared
-            .script
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Takes the next piece of this connection's script: its own copy, or the shared one.
+    fn script<R>(&mut self, take: impl FnOnce(&mut ScriptCursor) -> R) -> R {
+        match self.own_script.as_mut() {
+            Some(own) => take(own),
+            None => take(&mut crate::server::lock(&self.shared.script)),
+        }
     }
 
     fn error(&mut self, out: &mut Vec<Output>, error: ApiError, client_event_id: Option<&str>) {
@@ -1044,13 +1070,19 @@ impl Connection {
 }
 
 /// Plans a speech item: transcript words slightly ahead of audio deltas of alternating sizes.
-fn plan_speech(text: &str, audio: &[u8], format: AudioFormat, steps: &mut VecDeque<Step>) {
+fn plan_speech(
+    text: &str,
+    audio: &[u8],
+    format: AudioFormat,
+    delta_ms: &[usize],
+    steps: &mut VecDeque<Step>,
+) {
     steps.push_back(Step::OpenMessage);
     let mut chunks = Vec::new();
     let mut at = 0;
     let mut size_index = 0;
     while at < audio.len() {
-        let size = DELTA_MS[size_index % DELTA_MS.len()] * format.bytes_per_ms();
+        let size = delta_ms[size_index % delta_ms.len()].max(1) * format.bytes_per_ms();
         let end = (at + size).min(audio.len());
         chunks.push(audio[at..end].to_vec());
         at = end;
@@ -1143,6 +1175,7 @@ mod tests {
             "Bună ziua, cu ce vă pot ajuta?",
             &audio,
             AudioFormat::Pcmu,
+            &[50, 130],
             &mut steps,
         );
         let sizes: Vec<usize> = steps

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -34,6 +34,39 @@ pub struct Options {
     pub vad_rms_threshold: f64,
     /// Keeps every event for [`Double::received`] and [`Double::sent`]; turn off for load tests.
     pub record: bool,
+    /// Gives every connection its own copy of the script, played from the start and repeated
+    /// when used up (instead of one script shared by all connections, which survives
+    /// reconnects): for load tests, where each connection is another call.
+    pub script_per_connection: bool,
+    /// Sizes of successive audio deltas in milliseconds, used in turn (the real API's vary).
+    pub delta_ms: Vec<usize>,
+    /// Told what each connection receives and sends, as it happens (see [`Tap`]).
+    pub tap: Option<Arc<dyn Tap>>,
+}
+
+/// Watches a double's connections as they run, for a load harness measuring time in the same
+/// process: each method is called on the connection's task, so it must be quick.
+pub trait Tap: Send + Sync + std::fmt::Debug {
+    /// Connection `connection` applied a `session.update` whose instructions are these.
+    fn session(&self, connection: u64, instructions: &str) {
+        let _ = (connection, instructions);
+    }
+    /// Connection `connection` received appended input audio (decoded, in `format`).
+    fn input_audio(&self, connection: u64, format: AudioFormat, audio: &[u8], at: Instant) {
+        let _ = (connection, format, audio, at);
+    }
+    /// Connection `connection` is about to send a response's first audio delta.
+    fn reply_started(&self, connection: u64, at: Instant) {
+        let _ = (connection, at);
+    }
+    /// Connection `connection` is about to send an audio delta of this many bytes of `format`.
+    fn audio_sent(&self, connection: u64, format: AudioFormat, bytes: usize) {
+        let _ = (connection, format, bytes);
+    }
+    /// Connection `connection` ended.
+    fn closed(&self, connection: u64) {
+        let _ = connection;
+    }
 }
 
 impl Default for Options {
@@ -43,6 +76,9 @@ impl Default for Options {
             speed: None,
             vad_rms_threshold: crate::vad::DEFAULT_RMS_THRESHOLD,
             record: true,
+            script_per_connection: false,
+            delta_ms: vec![50, 130],
+            tap: None,
         }
     }
 }
@@ -200,6 +236,7 @@ impl Shared {
                 script,
                 next_response: 0,
                 next_transcript: 0,
+                repeat: false,
             }),
             audio: Mutex::new(HashMap::new()),
             journal: Journal::default(),
@@ -274,7 +311,7 @@ impl Shared {
 }
 
 /// The script and the position reached in it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ScriptCursor {
     /// The scenario.
     script: Script,
@@ -282,11 +319,26 @@ pub(crate) struct ScriptCursor {
     next_response: usize,
     /// Index of the next caller transcript to hand out.
     next_transcript: usize,
+    /// Starts again from the top when used up (a connection's own copy, for load).
+    repeat: bool,
 }
 
 impl ScriptCursor {
+    /// A copy of this script from its start, for one connection, repeated when used up.
+    pub fn fresh_repeating(&self) -> ScriptCursor {
+        ScriptCursor {
+            script: self.script.clone(),
+            next_response: 0,
+            next_transcript: 0,
+            repeat: true,
+        }
+    }
+
     /// Takes the next scripted response, or the fallback question once the script is used up.
     pub fn next_response(&mut self) -> ScriptedResponse {
+        if self.repeat && self.next_response >= self.script.responses.len() {
+            self.next_response = 0;
+        }
         let response = self.script.responses.get(self.next_response).cloned();
         self.next_response += 1;
         response.unwrap_or_else(|| ScriptedResponse {
@@ -302,6 +354,9 @@ impl ScriptCursor {
 
     /// Takes the next caller transcript, or `""` once they are used up.
     pub fn next_transcript(&mut self) -> String {
+        if self.repeat && self.next_transcript >= self.script.caller_transcripts.len() {
+            self.next_transcript = 0;
+        }
         let transcript = self
             .script
             .caller_transcripts
@@ -524,10 +579,11 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
         }
     };
     let Some(model) = model else { return };
-    shared.connections.fetch_add(1, Ordering::SeqCst);
+    let id = shared.connections.fetch_add(1, Ordering::SeqCst) as u64;
     tracing::debug!(%model, "session started");
 
-    let mut connection = Connection::new(shared.clone(), model);
+    let mut connection = Connection::new(shared.clone(), model, id);
+    let _closed = shared.options.tap.clone().map(|tap| TapClosed { tap, id });
     let mut outputs = Vec::new();
     connection.open(&mut outputs);
     loop {
@@ -556,6 +612,18 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
             // The response in progress has its next piece ready (paced or at once).
             () = sleep_until(due), if due.is_some() => connection.step(&mut outputs),
         }
+    }
+}
+
+/// Tells the tap a connection ended, however its task ends.
+struct TapClosed {
+    tap: Arc<dyn Tap>,
+    id: u64,
+}
+
+impl Drop for TapClosed {
+    fn drop(&mut self) {
+        self.tap.closed(self.id);
     }
 }
 

@@ -1,0 +1,89 @@
+//! `relay-load`: the relay's load harness, and the null relay it measures the floor with.
+//!
+//! ```text
+//! relay-load [--calls N] [--seconds S] [--ramp S] [--warmup S] [--mode pcmu|pcm24]
+//!            [--delta-ms MS] [--relay PATH | --null] [--pin-relay CPU] [--json FILE]
+//! relay-load null-relay --realtime URL
+//! ```
+//! One line goes to standard output, the JSON report to `--json` (or after the line with
+//! `--json -`).
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use salon_relay_load::{Mode, Options, Target, null_relay, run};
+
+fn seconds(v: String) -> anyhow::Result<Duration> {
+    let s: f64 = v.parse().context("expected seconds")?;
+    Ok(Duration::from_secs_f64(s))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1).peekable();
+    let me = std::env::current_exe().context("this executable's path")?;
+    if args.peek().map(String::as_str) == Some("null-relay") {
+        args.next();
+        let (Some(flag), Some(url)) = (args.next(), args.next()) else {
+            bail!("usage: relay-load null-relay --realtime URL");
+        };
+        if flag != "--realtime" {
+            bail!("usage: relay-load null-relay --realtime URL");
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        // The same line the relay logs, so the harness reads both alike.
+        println!(
+            r#"{{"fields":{{"message":"relay listening","port":{}}}}}"#,
+            listener.local_addr()?.port()
+        );
+        null_relay::serve(listener, url).await;
+        return Ok(());
+    }
+    let mut options = Options {
+        target: Target::Relay(me.with_file_name("relay")),
+        mode: Mode::Pcmu,
+        calls: 10,
+        ramp: Duration::from_secs(2),
+        warmup: Duration::from_secs(3),
+        window: Duration::from_secs(10),
+        delta_ms: 20,
+        pin_relay: None,
+    };
+    let mut json = None;
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--calls" => options.calls = value()?.parse().context("--calls")?,
+            "--seconds" => options.window = seconds(value()?)?,
+            "--ramp" => options.ramp = seconds(value()?)?,
+            "--warmup" => options.warmup = seconds(value()?)?,
+            "--mode" => options.mode = value()?.parse()?,
+            "--delta-ms" => options.delta_ms = value()?.parse().context("--delta-ms")?,
+            "--relay" => options.target = Target::Relay(PathBuf::from(value()?)),
+            "--null" => options.target = Target::Null(me.clone()),
+            "--pin-relay" => options.pin_relay = Some(value()?.parse().context("--pin-relay")?),
+            "--json" => json = Some(value()?),
+            "--help" | "-h" => {
+                println!(
+                    "usage: relay-load [--calls N] [--seconds S] [--ramp S] [--warmup S] [--mode pcmu|pcm24] [--delta-ms MS] [--relay PATH | --null] [--pin-relay CPU] [--json FILE|-]"
+                );
+                return Ok(());
+            }
+            other => bail!("unknown argument {other} (try --help)"),
+        }
+    }
+    if options.calls == 0 || options.delta_ms == 0 {
+        bail!("--calls and --delta-ms must be at least 1");
+    }
+    let report = run(options).await?;
+    println!("{}", report.line());
+    let text = serde_json::to_string_pretty(&report)?;
+    match json.as_deref() {
+        Some("-") => println!("{text}"),
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {path}"))?,
+        None => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The floor a relay's cost is measured against: a "null relay" that carries the same message
+//! pattern between the same sockets and does nothing else. It answers Twilio's stream, opens a
+//! Realtime connection (μ-law both ways, so nothing is transcoded), and for each caller frame
+//! sends one `input_audio_buffer.append`, for each audio delta one `media` and one `mark`, a
+//! `clear` for each barge-in and an empty output for each tool call. It finds the few fields it
+//! needs by searching the text instead of parsing it, checks nothing and keeps no state: what
+//! the relay spends beyond this is the cost of being correct.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::probe;
+
+/// The relay's own socket settings (16 KiB read buffer, writes not buffered), so the floor
+/// differs from the relay only in what happens between the sockets.
+fn socket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(0)
+}
+
+/// Serves Twilio streams on `listener`, each bridged to the Realtime API at `realtime_url`.
+pub async fn serve(listener: TcpListener, realtime_url: String) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let url = realtime_url.clone();
+        tokio::spawn(async move {
+            let _ = bridge(stream, &url).await;
+        });
+    }
+}
+
+/// The text between `"key":"` and the next quote.
+fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let at = text.find(key)? + key.len();
+    let len = text[at..].find('"')?;
+    Some(&text[at..at + len])
+}
+
+async fn bridge(stream: TcpStream, realtime_url: &str) -> Result<(), String> {
+    let _ = stream.set_nodelay(true);
+    let twilio = tokio_tungstenite::accept_async_with_config(stream, Some(socket_config()))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut to_twilio, mut from_twilio) = twilio.split();
+    // Twilio's `start` names the call; everything before it is ignored.
+    let (call_sid, stream_sid) = loop {
+        let Some(Ok(Message::Text(text))) = from_twilio.next().await else {
+            return Err("no start".into());
+        };
+        if text.contains(r#""event":"start""#)
+            && let (Some(call), Some(stream)) = (
+                field(&text, r#""callSid":""#),
+                field(&text, r#""streamSid":""#),
+            )
+        {
+            break (call.to_owned(), stream.to_owned());
+        }
+    };
+    let mut request = format!("{realtime_url}?model=gpt-realtime")
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    request.headers_mut().insert(
+        "authorization",
+        "Bearer sk-null-relay".parse().map_err(|_| "header")?,
+    );
+    let (upstream, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(socket_config()), true)
+            .await
+            .map_err(|e| e.to_string())?;
+    let (mut to_model, mut from_model) = upstream.split();
+    let session = json!({"type": "session.update", "session": {
+        "type": "realtime",
+        "instructions": format!("Ești asistentul virtual al salonului. {}", probe::tag(&call_sid)),
+        "audio": {
+            "input": {"format": {"type": "audio/pcmu"},
+                      "turn_detection": {"type": "server_vad", "silence_duration_ms": 500,
+                                         "create_response": true, "interrupt_response": true}},
+            "output": {"format": {"type": "audio/pcmu"}, "voice": "marin"}
+        },
+        "tools": [{"type": "function", "name": "check_appointment_availability",
+                   "description": "Verifică dacă o oră este liberă.",
+                   "parameters": {"type": "object", "properties": {}}}]
+    }});
+    for event in [session, json!({"type": "response.create"})] {
+        to_model
+            .feed(Message::Text(event.to_string().into()))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    to_model.flush().await.map_err(|e| e.to_string())?;
+    let mut mark = 0u64;
+    loop {
+        tokio::select! {
+            msg = from_twilio.next() => {
+                let Some(Ok(Message::Text(text))) = msg else { break };
+                if let Some(payload) = field(&text, r#""payload":""#) {
+                    let append = format!(r#"{{"type":"input_audio_buffer.append","audio":"{payload}"}}"#);
+                    to_model.send(Message::Text(append.into())).await.map_err(|e| e.to_string())?;
+                } else if text.contains(r#""event":"stop""#) {
+                    break;
+                }
+            }
+            msg = from_model.next() => {
+                let Some(Ok(Message::Text(text))) = msg else { break };
+                match field(&text, r#""type":""#) {
+                    Some("response.output_audio.delta") => {
+                        let Some(delta) = field(&text, r#""delta":""#) else { continue };
+                        mark += 1;
+                        let media = format!(r#"{{"event":"media","streamSid":"{stream_sid}","media":{{"payload":"{delta}"}}}}"#);
+                        let mark = format!(r#"{{"event":"mark","streamSid":"{stream_sid}","mark":{{"name":"{mark}"}}}}"#);
+                        to_twilio.feed(Message::Text(media.into())).await.map_err(|e| e.to_string())?;
+                        to_twilio.feed(Message::Text(mark.into())).await.map_err(|e| e.to_string())?;
+                        to_twilio.flush().await.map_err(|e| e.to_string())?;
+                    }
+                    Some("input_audio_buffer.speech_started") => {
+                        let clear = format!(r#"{{"event":"clear","streamSid":"{stream_sid}"}}"#);
+                        to_twilio.send(Message::Text(clear.into())).await.map_err(|e| e.to_string())?;
+                    }
+                    Some("response.function_call_arguments.done") => {
+                        let Some(call_id) = field(&text, r#""call_id":""#) else { continue };
+                        let output = json!({"type": "conversation.item.create", "item": {
+                            "type": "function_call_output", "call_id": call_id,
+                            "output": r#"{"disponibil":true}"#}});
+                        to_model.feed(Message::Text(output.to_string().into())).await.map_err(|e| e.to_string())?;
+                        to_model.feed(Message::Text(r#"{"type":"response.create"}"#.into())).await.map_err(|e| e.to_string())?;
+                        to_model.flush().await.map_err(|e| e.to_string())?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let _ = to_model.close().await;
+    let _ = to_twilio.close().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn fields_are_found_by_their_key() {
+        let text = r#"{"event":"media","media":{"payload":"//8="},"streamSid":"MZ1"}"#;
+        assert_eq!(field(text, r#""payload":""#), Some("//8="));
+        assert_eq!(field(text, r#""streamSid":""#), Some("MZ1"));
+        assert_eq!(field(text, r#""delta":""#), None);
+    }
+}
