@@ -23,6 +23,10 @@ use crate::throttle::LogThrottle;
 
 mod admission;
 mod driver;
+// Public only so the allocation test and the benchmarks, crates of their own, can reach the
+// call's core; not an API (hidden from the docs).
+#[doc(hidden)]
+pub mod hot_path;
 pub(crate) mod machine;
 #[cfg(test)]
 mod tests;
