@@ -130,13 +130,13 @@ pub fn formats_match(
 }
 
 /// A client event the call sends the Realtime API, as the call's state machine decides it; the
-/// driver turns it into JSON ([`ClientEvent::into_json`]) when it writes it.
+/// call writes it as JSON ([`ClientEvent::into_json`]) in its outbox. Caller audio
+/// (`input_audio_buffer.append`, fifty a second) is not one of these: the call writes it
+/// directly, without allocating (`call::outbox`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {
     /// `session.update`, built by [`session_update`] (instructions, tools, formats, VAD).
     SessionUpdate(Value),
-    /// `input_audio_buffer.append`: caller audio, base64 in the session's input format.
-    Append(String),
     /// `conversation.item.truncate`: the assistant item cut to what the caller heard.
     Truncate { item_id: String, audio_end_ms: u64 },
     /// `conversation.item.create` with a tool's output.
@@ -159,7 +159,6 @@ impl ClientEvent {
     pub fn into_json(self) -> Value {
         match self {
             Self::SessionUpdate(v) => v,
-            Self::Append(audio) => append(&audio),
             Self::Truncate {
                 item_id,
                 audio_end_ms,
@@ -175,11 +174,6 @@ impl ClientEvent {
                 "type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}}),
         }
     }
-}
-
-/// Caller audio, base64 in the session's input format.
-pub fn append(audio_b64: &str) -> Value {
-    json!({"type": "input_audio_buffer.append", "audio": audio_b64})
 }
 
 /// Cuts the assistant item to what the caller heard.

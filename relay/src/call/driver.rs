@@ -16,8 +16,8 @@ use tracing::Instrument;
 
 use super::machine::{Call, Finish, Input, Output, Peer, Setup, ToolCall, ToolDone};
 use super::{Shared, TwilioRx, TwilioTx, close};
-use crate::openai::{self, ClientEvent, Upstream};
-use crate::twilio::{Inbound, Outbound, Start};
+use crate::openai::{self, Upstream};
+use crate::twilio::{Inbound, Start};
 use axum::extract::ws::Message;
 use salon_wire::CallOutcome;
 
@@ -87,7 +87,7 @@ pub(super) async fn run(
         // Do what the machine asked; what doing it found out (a connection opened, a peer that
         // stopped reading) goes back in, and may ask for more.
         while !out.is_empty() {
-            match io.perform(&mut out).await {
+            match io.perform(&mut out, &call).await {
                 Step::Finish(finish) => return io.finish(finish).await,
                 Step::Then(input, connect) => {
                     if connect {
@@ -137,7 +137,7 @@ pub(super) async fn run(
                 call.handle(input, now, &mut out);
             }
             Event::Twilio(msg) => {
-                if let Some(input) = twilio_input(msg) {
+                if let Some(input) = twilio_input(&msg) {
                     call.handle(input, now, &mut out);
                 }
             }
@@ -182,8 +182,9 @@ enum Step {
     Then(Option<Input<'static>>, bool),
 }
 
-/// Turns what Twilio's socket gave into an input; `None` for what the call ignores (pings).
-fn twilio_input(msg: Option<Result<Message, axum::Error>>) -> Option<Input<'static>> {
+/// Turns what Twilio's socket gave into an input, borrowing its text; `None` for what the call
+/// ignores (pings).
+fn twilio_input(msg: &Option<Result<Message, axum::Error>>) -> Option<Input<'_>> {
     let text = match msg {
         Some(Ok(Message::Text(t))) => t,
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Some(Input::TwilioClosed),
@@ -191,7 +192,7 @@ fn twilio_input(msg: Option<Result<Message, axum::Error>>) -> Option<Input<'stat
         Some(Ok(_)) => return None,
     };
     // Oversized audio is refused here too: it never reaches the model.
-    Some(match Inbound::parse(&text) {
+    Some(match Inbound::parse(text) {
         Ok(msg) => Input::Twilio(msg),
         Err(_) => Input::TwilioMalformed("a message that did not parse or was too large"),
     })
@@ -255,24 +256,25 @@ struct Io<'a> {
 }
 
 impl Io<'_> {
-    /// Performs `out` in order, emptying it. A peer whose write timed out gets nothing more
-    /// (after any stall, neither does Twilio), and the stall is fed back to end the call.
-    async fn perform(&mut self, out: &mut Vec<Output>) -> Step {
+    /// Performs `out` in order, emptying it; `call` holds the texts to send. A peer whose
+    /// write timed out gets nothing more (after any stall, neither does Twilio), and the stall
+    /// is fed back to end the call.
+    async fn perform(&mut self, out: &mut Vec<Output>, call: &Call) -> Step {
         let (mut twilio_stalled, mut up_stalled) = (false, false);
         let mut connect = false;
         for output in out.drain(..) {
             match output {
-                Output::Twilio(msg) => {
-                    if !twilio_stalled && !up_stalled && !self.send_twilio(&msg).await {
+                Output::Twilio(text) => {
+                    if !twilio_stalled && !up_stalled && !self.send_twilio(call.text(&text)).await {
                         twilio_stalled = true;
                     }
                 }
-                Output::Realtime(event) => {
-                    if !self.send_up(event).await {
+                Output::Realtime(text) => {
+                    if !self.send_up(call.text(&text)).await {
                         up_stalled = true;
                     }
                 }
-                Output::Tool(call) => self.start_tool(call),
+                Output::Tool(tool) => self.start_tool(tool),
                 // Opened beside the loop, which goes on reading Twilio meanwhile.
                 Output::Connect => connect = true,
                 Output::Finish(finish) => return Step::Finish(finish),
@@ -290,10 +292,9 @@ impl Io<'_> {
         )
     }
 
-    /// Sends Twilio one message; returns `false` if the write took longer than the write
-    /// limit (Twilio stopped reading).
-    async fn send_twilio(&mut self, msg: &Outbound) -> bool {
-        let text = serde_json::to_string(msg).expect("Twilio messages serialise");
+    /// Sends Twilio one text; returns `false` if the write took longer than the write limit
+    /// (Twilio stopped reading).
+    async fn send_twilio(&mut self, text: &str) -> bool {
         let write = self.twilio.send(Message::Text(text.into()));
         match tokio::time::timeout(self.shared.config.write_limit, write).await {
             Ok(Ok(())) => true,
@@ -305,13 +306,13 @@ impl Io<'_> {
         }
     }
 
-    /// Sends the model one event, bounded like [`Self::send_twilio`]; a stalled connection is
+    /// Sends the model one text, bounded like [`Self::send_twilio`]; a stalled connection is
     /// dropped (and counted) and `false` returned.
-    async fn send_up(&mut self, event: ClientEvent) -> bool {
+    async fn send_up(&mut self, text: &str) -> bool {
         let Some(up) = self.up.as_mut() else {
             return true;
         };
-        let write = up.send(WsMessage::Text(event.into_json().to_string().into()));
+        let write = up.send(WsMessage::Text(text.into()));
         match tokio::time::timeout(self.shared.config.write_limit, write).await {
             Ok(Ok(())) => true,
             Ok(Err(_)) => {

@@ -29,8 +29,9 @@ pub enum To {
 
 /// One call's state machine, fed message texts and giving back the texts to send.
 pub struct CallCore {
+    /// The call, exactly as the driver holds it.
     call: Call,
-    /// The machine's outputs, reused for every input as the driver does.
+    /// The machine's outputs, emptied after every input and reused, as the driver does.
     out: Vec<Output>,
 }
 
@@ -84,11 +85,8 @@ impl CallCore {
         self.call.handle(input, Instant::now(), &mut self.out);
         for output in self.out.drain(..) {
             match output {
-                Output::Twilio(msg) => sink(
-                    To::Twilio,
-                    &serde_json::to_string(&msg).expect("Twilio messages serialise"),
-                ),
-                Output::Realtime(event) => sink(To::Realtime, &event.into_json().to_string()),
+                Output::Twilio(text) => sink(To::Twilio, self.call.text(&text)),
+                Output::Realtime(text) => sink(To::Realtime, self.call.text(&text)),
                 // Nothing on the per-frame path runs a tool, connects or ends.
                 Output::Tool(_) | Output::Connect | Output::Finish(_) => {}
             }

@@ -28,6 +28,7 @@ mod driver;
 #[doc(hidden)]
 pub mod hot_path;
 pub(crate) mod machine;
+mod outbox;
 #[cfg(test)]
 mod tests;
 
