@@ -166,7 +166,8 @@ struct Playing {
     item_id: String,
     /// Audio the model sent for it, in bytes of its output format.
     model_bytes: u64,
-    /// Audio sent to Twilio for it, in μ-law bytes (8 a millisecond).
+    /// Audio sent to Twilio for it, in μ-law bytes (8 a millisecond): bytes, not milliseconds,
+    /// so a frame shorter than 20 ms counts exactly.
     sent_bytes: u64,
     /// Audio Twilio confirmed played (marks echoed), in μ-law bytes.
     played_bytes: u64,
@@ -208,7 +209,7 @@ pub(crate) struct Call {
     epoch: u64,
     mark_seq: u64,
     /// Marks sent and not yet echoed: the mark, and the played position (μ-law bytes) it
-    /// confirms.
+    /// confirms. Empty when Twilio has nothing left to play.
     marks: VecDeque<(Mark, u64)>,
     playing: Option<Playing>,
     /// An interrupted item whose further deltas are dropped.
@@ -619,7 +620,14 @@ impl Call {
                 }
                 Flow::Continue
             }
-            Inbound::Mark { mark } => self.on_mark(&mark.name, now),
+            Inbound::Mark { mark } => {
+                let flow = self.on_mark(&mark.name, now);
+                // Twilio has played everything: what is ready of the next frame goes now.
+                if matches!(flow, Flow::Continue) {
+                    self.pump(false, out);
+                }
+                flow
+            }
             Inbound::Stop { .. } => Flow::Done(CallOutcome::CallerHungUp),
             Inbound::Dtmf { .. } => {
                 // The digit is the caller's (it may be part of a number): log only what it did.
@@ -653,8 +661,11 @@ impl Call {
         Flow::Continue
     }
 
-    /// Sends every full chunk queued for Twilio (every chunk left, padded, when `flush`), each
-    /// followed by a mark.
+    /// Sends Twilio the audio queued for it, each frame followed by its mark: every whole
+    /// 20 ms frame; at the end of an item (`flush`) the rest too, padded to a whole frame; and,
+    /// when Twilio has played everything sent (a reply's first delta, or audio that came slower
+    /// than it plays), the part of a frame that is ready, unpadded, so the caller does not wait
+    /// for a whole one. Whole frames follow it as before.
     fn pump(&mut self, flush: bool, out: &mut Vec<Output>) {
         loop {
             let chunk = if flush {
@@ -665,6 +676,19 @@ impl Call {
             let Some(chunk) = chunk else { break };
             let len = chunk.len();
             let media = self.outbox.media(&self.stream_sid, chunk);
+            self.sent_frame(media, len, out);
+        }
+        let twilio_idle = self.marks.is_empty()
+            && self
+                .playing
+                .as_ref()
+                .is_some_and(|p| self.interrupted.as_ref() != Some(&p.item_id));
+        if !flush
+            && twilio_idle
+            && let Some(part) = self.outbound.take_partial()
+        {
+            let len = part.len();
+            let media = self.outbox.media(&self.stream_sid, part);
             self.sent_frame(media, len, out);
         }
     }

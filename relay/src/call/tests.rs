@@ -221,7 +221,13 @@ fn session_echoing(mode: AudioMode) -> String {
 
 /// `ms` of μ-law silence for `item`, as an audio delta.
 fn delta(item: &str, ms: usize) -> String {
-    let audio = B64.encode(vec![0xFF; ms * 8]);
+    delta_bytes(item, ms * 8)
+}
+
+/// `len` bytes of near silence for `item` (μ-law, or PCM16 at 24 kHz: 48 bytes a millisecond),
+/// as an audio delta.
+fn delta_bytes(item: &str, len: usize) -> String {
+    let audio = B64.encode(vec![0xFF; len]);
     json!({"type": "response.output_audio.delta", "item_id": item, "delta": audio}).to_string()
 }
 
@@ -388,16 +394,21 @@ fn barge_in_clears_twilio_and_truncates_at_what_the_marks_confirmed() {
 fn a_truncate_never_goes_past_the_audio_the_model_sent() {
     let (mut h, _) = Harness::live(|_| {});
     h.event(r#"{"type": "response.created"}"#);
-    // 10 ms of audio goes out as one 20 ms frame, padded with silence.
-    assert!(h.event(&delta("item_1", 10)).is_empty());
-    let flushed = h.event(r#"{"type": "response.output_audio.done", "item_id": "item_1"}"#);
-    let names = marks(&flushed);
+    // 30 ms of audio: a frame goes at once; the last 10 ms wait for more (Twilio has audio to
+    // play), then go out at the item's end as a 20 ms frame, padded with silence.
+    let mut names = marks(&h.event(&delta("item_1", 30)));
     assert_eq!(names.len(), 1);
-    h.echo(&names[0]);
+    let flushed = h.event(r#"{"type": "response.output_audio.done", "item_id": "item_1"}"#);
+    names.extend(marks(&flushed));
+    assert_eq!(names.len(), 2);
+    for name in &names {
+        h.echo(name);
+    }
+    // 40 ms played, 30 of them the model's.
     let out = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
     assert!(out.contains(&Seen::Realtime(ClientEvent::Truncate {
         item_id: "item_1".into(),
-        audio_end_ms: 10
+        audio_end_ms: 30
     })));
 }
 
@@ -855,4 +866,87 @@ fn a_peer_that_stops_reading_ends_the_call() {
         finish(&f).map(|f| (f.outcome, f.close_twilio)),
         Some((CallOutcome::UpstreamFailed, true))
     );
+}
+
+/// The lengths of the frames sent to Twilio in `out`, and the names of their marks.
+fn frames(out: &[Seen]) -> (Vec<usize>, Vec<String>) {
+    let lens = out
+        .iter()
+        .filter_map(|o| match o {
+            Seen::Twilio(Outbound::Media { media, .. }) => {
+                Some(B64.decode(&media.payload).unwrap().len())
+            }
+            _ => None,
+        })
+        .collect();
+    (lens, marks(out))
+}
+
+#[test]
+fn in_pcm24_a_replys_first_delta_reaches_twilio_at_once_even_short_of_a_frame() {
+    let mut h = Harness::quiet(|s| s.mode = AudioMode::Pcm24);
+    h.event(r#"{"type": "response.created"}"#);
+    // 20 ms from the model, of which the resampler has 15 ready (it holds 5 back). Twilio has
+    // nothing to play: they go now, not a whole frame later.
+    let first = h.event(&delta_bytes("item_1", 20 * 48));
+    assert!(
+        matches!(
+            &first[..],
+            [
+                Seen::Twilio(Outbound::Media { .. }),
+                Seen::Twilio(Outbound::Mark { .. })
+            ]
+        ),
+        "a frame and its mark: {first:?}"
+    );
+    let (lens, first_marks) = frames(&first);
+    assert_eq!(lens, [15 * 8]);
+    // Whole frames follow, while Twilio has audio to play.
+    let (lens, next_marks) = frames(&h.event(&delta_bytes("item_1", 40 * 48)));
+    assert_eq!(lens, [160, 160]);
+    // The caller heard the short frame and one whole frame, then spoke.
+    h.echo(&first_marks[0]);
+    h.echo(&next_marks[0]);
+    let out = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
+    assert!(
+        out.contains(&Seen::Realtime(ClientEvent::Truncate {
+            item_id: "item_1".into(),
+            audio_end_ms: 15 + 20
+        })),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn audio_that_comes_slower_than_it_plays_goes_out_as_it_comes_counted_to_the_byte() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    // 12.5 ms of μ-law, played out before the next 12.5 ms come: each goes at once, unpadded.
+    let (lens, first) = frames(&h.event(&delta_bytes("item_1", 100)));
+    assert_eq!(lens, [100]);
+    h.echo(&first[0]);
+    let (lens, second) = frames(&h.event(&delta_bytes("item_1", 100)));
+    assert_eq!(lens, [100]);
+    h.echo(&second[0]);
+    // 25 ms heard, not the 24 that whole milliseconds per frame would add up to.
+    let out = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
+    assert!(
+        out.contains(&Seen::Realtime(ClientEvent::Truncate {
+            item_id: "item_1".into(),
+            audio_end_ms: 25
+        })),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_mark_that_empties_twilios_queue_lets_the_part_of_a_frame_ready_go() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    // 30 ms: a whole frame goes; the 10 ms left wait while Twilio plays it.
+    let (lens, names) = frames(&h.event(&delta("item_1", 30)));
+    assert_eq!(lens, [160]);
+    // Played: Twilio would idle until the next delta, so the 10 ms go now.
+    let (lens, _) = frames(&h.echo(&names[0]));
+    assert_eq!(lens, [80]);
 }
