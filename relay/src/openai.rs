@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::audio::AudioMode;
+use crate::call::WRITE_BUFFER_BYTES;
 use crate::config::Secret;
 use crate::turn::TurnDetection;
 
@@ -24,12 +25,13 @@ pub type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 #[error("cannot connect to the Realtime API")]
 pub struct ConnectError(#[source] pub tokio_tungstenite::tungstenite::Error);
 
-/// Per-socket buffers sized for one call's events, not tungstenite's 128 KiB defaults, and
-/// messages bounded at the largest legitimate event ([`MAX_EVENT_BYTES`]) instead of 64 MiB.
+/// Per-socket buffers sized for one call's events, not tungstenite's 128 KiB defaults (writes
+/// gather until the call flushes its batch: [`WRITE_BUFFER_BYTES`]), and messages bounded at the
+/// largest legitimate event ([`MAX_EVENT_BYTES`]) instead of 64 MiB.
 fn socket_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(16 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(Some(MAX_EVENT_BYTES))
         .max_frame_size(Some(MAX_EVENT_BYTES))
 }

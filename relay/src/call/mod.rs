@@ -34,6 +34,12 @@ mod tests;
 
 pub(crate) use admission::Admission;
 
+/// How much a call's writes to a socket may gather before they are written. The call flushes
+/// each socket after each batch of outputs, so a batch (a frame and its mark, a few frames, a
+/// turn's events) leaves in one write; a larger one is written as it goes. Small, because it is
+/// per socket and per call.
+pub(crate) const WRITE_BUFFER_BYTES: usize = 4 * 1024;
+
 /// What every call shares.
 pub struct Shared {
     pub config: Arc<Config>,
