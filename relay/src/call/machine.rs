@@ -22,6 +22,7 @@ use salon_wire::{
 };
 use tokio::time::Instant;
 
+use super::history::{Said, restore};
 use super::outbox::{Mark, Outbox, Text};
 use crate::audio::chunker::BYTES_PER_MS;
 use crate::audio::{AudioMode, InboundAudio, OutboundAudio};
@@ -995,51 +996,4 @@ fn usage(u: &Usage) -> TokenUsage {
 /// The instructions of a one-off turn: the session's rules, then what to do now.
 pub(crate) fn with_session_rules(session: &str, line: &str) -> String {
     format!("{session}\n\n# Acum\n- {line}")
-}
-
-/// One thing in the conversation, kept to replay into a new session.
-#[derive(Debug, Clone)]
-enum Said {
-    Line(TranscriptLine),
-    Call {
-        call_id: String,
-        name: String,
-        arguments: String,
-    },
-    Output {
-        call_id: String,
-        output: String,
-    },
-}
-
-/// The events that replay `history` into a new session: every line, and every tool call whose
-/// output came back, with that output. A call still in flight when the connection dropped is
-/// left out: its result belongs to the old session, and the model may ask again (a booking
-/// asked again books once, by its natural key).
-fn restore(history: &[Said]) -> Vec<ClientEvent> {
-    let answered = |id: &str| {
-        history
-            .iter()
-            .any(|s| matches!(s, Said::Output { call_id, .. } if call_id == id))
-    };
-    history
-        .iter()
-        .filter_map(|said| match said {
-            Said::Line(line) => Some(ClientEvent::Restore(line.clone())),
-            Said::Call {
-                call_id,
-                name,
-                arguments,
-            } if answered(call_id) => Some(ClientEvent::RestoreCall {
-                call_id: call_id.clone(),
-                name: name.clone(),
-                arguments: arguments.clone(),
-            }),
-            Said::Call { .. } => None,
-            Said::Output { call_id, output } => Some(ClientEvent::FunctionOutput {
-                call_id: call_id.clone(),
-                output: output.clone(),
-            }),
-        })
-        .collect()
 }

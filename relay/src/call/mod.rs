@@ -3,9 +3,11 @@
 //! The task admits the stream (format, stream token: [`admission`]), takes a call slot, fetches
 //! the session config and runs the call. The call itself is a sans-I/O state machine
 //! ([`machine::Call`]: caller audio up, agent audio down in steady 20 ms chunks each followed
-//! by a mark, tool calls, barge-in, silence and length limits, reconnection, the summary),
-//! driven by a thin I/O loop ([`driver`]) that reads both sockets and the tool results, feeds
-//! the machine, performs what it asks with bounded writes and sleeps until its next wake.
+//! by a mark (a shorter one when the caller has heard everything sent), tool calls, barge-in,
+//! silence and length limits, reconnection, the summary), which writes the texts it sends
+//! itself ([`outbox`]), driven by a thin I/O loop ([`driver`]) that reads both sockets and the
+//! tool results, feeds the machine, performs what it asks with bounded writes (one flush per
+//! socket per batch) and sleeps until its next wake.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +25,7 @@ use crate::throttle::LogThrottle;
 
 mod admission;
 mod driver;
+mod history;
 // Public only so the allocation test and the benchmarks, crates of their own, can reach the
 // call's core; not an API (hidden from the docs).
 #[doc(hidden)]
