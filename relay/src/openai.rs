@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::audio::AudioMode;
+use crate::call::WRITE_BUFFER_BYTES;
 use crate::config::Secret;
 use crate::turn::TurnDetection;
 
@@ -24,12 +25,13 @@ pub type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 #[error("cannot connect to the Realtime API")]
 pub struct ConnectError(#[source] pub tokio_tungstenite::tungstenite::Error);
 
-/// Per-socket buffers sized for one call's events, not tungstenite's 128 KiB defaults, and
-/// messages bounded at the largest legitimate event ([`MAX_EVENT_BYTES`]) instead of 64 MiB.
+/// Per-socket buffers sized for one call's events, not tungstenite's 128 KiB defaults (writes
+/// gather until the call flushes its batch: [`WRITE_BUFFER_BYTES`]), and messages bounded at the
+/// largest legitimate event ([`MAX_EVENT_BYTES`]) instead of 64 MiB.
 fn socket_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(16 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(Some(MAX_EVENT_BYTES))
         .max_frame_size(Some(MAX_EVENT_BYTES))
 }
@@ -130,13 +132,13 @@ pub fn formats_match(
 }
 
 /// A client event the call sends the Realtime API, as the call's state machine decides it; the
-/// driver turns it into JSON ([`ClientEvent::into_json`]) when it writes it.
+/// call writes it as JSON ([`ClientEvent::into_json`]) in its outbox. Caller audio
+/// (`input_audio_buffer.append`, fifty a second) is not one of these: the call writes it
+/// directly, without allocating (`call::outbox`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {
     /// `session.update`, built by [`session_update`] (instructions, tools, formats, VAD).
     SessionUpdate(Value),
-    /// `input_audio_buffer.append`: caller audio, base64 in the session's input format.
-    Append(String),
     /// `conversation.item.truncate`: the assistant item cut to what the caller heard.
     Truncate { item_id: String, audio_end_ms: u64 },
     /// `conversation.item.create` with a tool's output.
@@ -159,7 +161,6 @@ impl ClientEvent {
     pub fn into_json(self) -> Value {
         match self {
             Self::SessionUpdate(v) => v,
-            Self::Append(audio) => append(&audio),
             Self::Truncate {
                 item_id,
                 audio_end_ms,
@@ -175,11 +176,6 @@ impl ClientEvent {
                 "type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}}),
         }
     }
-}
-
-/// Caller audio, base64 in the session's input format.
-pub fn append(audio_b64: &str) -> Value {
-    json!({"type": "input_audio_buffer.append", "audio": audio_b64})
 }
 
 /// Cuts the assistant item to what the caller heard.

@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::call::{self, Admission, Shared};
+use crate::call::{self, Admission, Shared, WRITE_BUFFER_BYTES};
 use crate::config::{Config, UpgradeSignature};
 use crate::functions::Functions;
 use crate::metrics::Metrics;
@@ -188,11 +188,13 @@ async fn stream(State(app): State<App>, headers: HeaderMap, ws: WebSocketUpgrade
         app.calls.clone(),
         app.stop_calls.clone(),
     );
-    // Bounded to what Twilio sends, so no socket can make the relay buffer megabytes.
+    // Bounded to what Twilio sends, so no socket can make the relay buffer megabytes. Writes
+    // wait in a small buffer until the call flushes its batch (a frame and its mark, or a few
+    // frames), so a batch goes out in one write instead of one per message.
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .read_buffer_size(16 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| {
             tracker.track_future(call::serve(socket, shared, admission, stop))
         })

@@ -1,9 +1,14 @@
 //! Twilio Media Streams messages (bidirectional streams), as JSON text frames, and the bounded
 //! parse of what Twilio sends.
+//!
+//! The two messages Twilio sends fifty times a second, `media` and `mark`, are read without
+//! allocating: their payload and name borrow from the text (unless it escapes them, which
+//! Twilio does not). The rest, a few per call, are read as owned values.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The longest message the relay reads from Twilio. Media messages are a few hundred bytes and
 /// `start` (with our `<Parameter>`s and the stream token) well under 4 KiB; this leaves room
@@ -34,10 +39,10 @@ pub enum ParseError {
     Invalid(#[source] serde_json::Error),
 }
 
-/// What Twilio sends.
+/// What Twilio sends; `media` and `mark` borrow from the text they were parsed from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
-pub enum Inbound {
+pub enum Inbound<'a> {
     /// The WebSocket is up.
     Connected {
         #[serde(default)]
@@ -50,9 +55,15 @@ pub enum Inbound {
         stream_sid: String,
     },
     /// 20 ms of the caller's audio.
-    Media { media: Media },
+    Media {
+        #[serde(borrow)]
+        media: Media<'a>,
+    },
     /// Audio sent before this mark has played.
-    Mark { mark: MarkName },
+    Mark {
+        #[serde(borrow)]
+        mark: MarkName<'a>,
+    },
     /// A key pressed.
     Dtmf { dtmf: Dtmf },
     /// The call ended (the caller hung up, or the stream was stopped).
@@ -103,18 +114,63 @@ impl MediaFormat {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Media {
+pub struct Media<'a> {
     /// Base64 μ-law.
-    pub payload: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub track: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
+    #[serde(borrow)]
+    pub payload: Cow<'a, str>,
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "borrowed",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub track: Option<Cow<'a, str>>,
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "borrowed",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timestamp: Option<Cow<'a, str>>,
 }
 
+/// The name of a mark Twilio echoes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MarkName {
-    pub name: String,
+pub struct MarkName<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+}
+
+/// A string that borrows from the text unless it had escapes. serde borrows a `Cow<str>` only
+/// when it is the field's whole type, so an optional one goes through this.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// Reads an optional string, borrowed where it can be.
+fn borrowed<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
+}
+
+/// The one field every message has. Read first, so the hot messages are read as plain structs:
+/// serde reads a tagged enum by buffering the message, which allocates.
+#[derive(Deserialize)]
+struct Event<'a> {
+    #[serde(borrow)]
+    event: Text<'a>,
+}
+
+/// A `media` message: what the `Media` variant reads, and nothing else.
+#[derive(Deserialize)]
+struct MediaMessage<'a> {
+    #[serde(borrow)]
+    media: Media<'a>,
+}
+
+/// A `mark` message: what the `Mark` variant reads, and nothing else.
+#[derive(Deserialize)]
+struct MarkMessage<'a> {
+    #[serde(borrow)]
+    mark: MarkName<'a>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,13 +180,26 @@ pub struct Dtmf {
     pub track: String,
 }
 
-impl Inbound {
+impl<'a> Inbound<'a> {
     /// Parses one text message from Twilio, refusing oversized text and oversized audio.
-    pub fn parse(text: &str) -> Result<Self, ParseError> {
+    ///
+    /// `media` and `mark` are read without allocating (their strings borrow from `text`);
+    /// they accept and refuse exactly what the derived reading of the enum does.
+    pub fn parse(text: &'a str) -> Result<Self, ParseError> {
         if text.len() > MAX_MESSAGE_BYTES {
             return Err(ParseError::TooLong { len: text.len() });
         }
-        let msg: Self = serde_json::from_str(text).map_err(ParseError::Invalid)?;
+        let Event { event } = serde_json::from_str(text).map_err(ParseError::Invalid)?;
+        let msg = match &*event.0 {
+            "media" => {
+                serde_json::from_str(text).map(|m: MediaMessage<'a>| Self::Media { media: m.media })
+            }
+            "mark" => {
+                serde_json::from_str(text).map(|m: MarkMessage<'a>| Self::Mark { mark: m.mark })
+            }
+            _ => serde_json::from_str(text),
+        }
+        .map_err(ParseError::Invalid)?;
         if let Self::Media { media } = &msg
             && media.payload.len() > MAX_MEDIA_PAYLOAD_CHARS
         {
@@ -142,7 +211,8 @@ impl Inbound {
     }
 }
 
-/// What the relay sends Twilio.
+/// What the relay sends Twilio. The relay writes these texts itself, without allocating (its
+/// `call::outbox`); this type is their shape, which its tests read them back with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum Outbound {
@@ -156,7 +226,7 @@ pub enum Outbound {
     Mark {
         #[serde(rename = "streamSid")]
         stream_sid: String,
-        mark: MarkName,
+        mark: OutboundMark,
     },
     /// Drop the audio still queued (the caller spoke over the agent).
     Clear {
@@ -168,6 +238,12 @@ pub enum Outbound {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboundMedia {
     pub payload: String,
+}
+
+/// The name of a mark the relay sends, echoed once the audio before it has played.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboundMark {
+    pub name: String,
 }
 
 #[cfg(test)]
@@ -243,6 +319,53 @@ mod tests {
     }
 
     #[test]
+    fn media_and_marks_borrow_from_the_text() {
+        let Inbound::Media { media } = Inbound::parse(MEDIA).unwrap() else {
+            panic!("media")
+        };
+        assert!(matches!(media.payload, Cow::Borrowed(_)));
+        assert!(matches!(media.track, Some(Cow::Borrowed("inbound"))));
+        let Inbound::Mark { mark } = Inbound::parse(MARK).unwrap() else {
+            panic!("mark")
+        };
+        assert!(matches!(mark.name, Cow::Borrowed("my label")));
+        // Escaped text still reads, into an owned string.
+        let escaped = r#"{"event":"media","media":{"payload":"\/w=="}}"#;
+        let Inbound::Media { media } = Inbound::parse(escaped).unwrap() else {
+            panic!("media")
+        };
+        assert_eq!(media.payload, "/w==");
+    }
+
+    #[test]
+    fn the_hot_path_reads_as_the_derived_enum_does() {
+        for text in [
+            MEDIA,
+            MARK,
+            START,
+            STOP,
+            // Fields in any order; the tag's value escaped.
+            r#"{"media": {"payload": "AA=="}, "event": "media"}"#,
+            r#"{"event": "m\u0061rk", "mark": {"name": "0-1"}}"#,
+            // Another message's field is ignored, whatever it holds...
+            r#"{"event": "mark", "mark": {"name": "0-1"}, "media": 7}"#,
+            r#"{"event": "stop", "media": {"payload": 1}}"#,
+            // ...but the message's own must be right, and given once.
+            r#"{"event": "media", "media": {"payload": 1}}"#,
+            r#"{"event": "media", "media": {}}"#,
+            r#"{"event": "mark", "mark": {"name": null}}"#,
+            r#"{"event": "mark", "mark": null}"#,
+            r#"{"event": "mark", "mark": {"name": "a"}, "mark": {"name": "b"}}"#,
+            r#"{"event": "mark", "event": "mark", "mark": {"name": "a"}}"#,
+            r#"{"event": "media", "media": {"payload": "AA=="}} trailing"#,
+            r#"{"event": 5, "media": {"payload": "AA=="}}"#,
+        ] {
+            let derived = serde_json::from_str::<Inbound>(text).ok();
+            assert_eq!(Inbound::parse(text).ok(), derived, "{text}");
+        }
+    }
+
+    #[test]
     fn a_stop_keeps_its_ids_and_nothing_else() {
         // Found by fuzzing: a float deep inside `stop` did not survive a round trip, because
         // the whole object was kept as arbitrary JSON.
@@ -282,7 +405,7 @@ mod tests {
         assert_eq!(
             out(Outbound::Mark {
                 stream_sid: "MZ1".into(),
-                mark: MarkName { name: "0-1".into() }
+                mark: OutboundMark { name: "0-1".into() }
             }),
             serde_json::json!({"event": "mark", "streamSid": "MZ1", "mark": {"name": "0-1"}})
         );

@@ -76,6 +76,22 @@ impl OutboundChunker {
         Some(&self.buf[start..self.head])
     }
 
+    /// Takes what is queued, up to a chunk, unpadded; `None` once the queue is empty.
+    ///
+    /// For a listener with nothing left to play: the start of the next chunk now beats a whole
+    /// chunk later. Counted in [`bytes_emitted`](Self::bytes_emitted); whole chunks follow from
+    /// what comes next, as usual.
+    pub fn take_partial(&mut self) -> Option<&[u8]> {
+        let len = self.queued_len().min(self.chunk);
+        if len == 0 {
+            return None;
+        }
+        let start = self.head;
+        self.head += len;
+        self.emitted += len as u64;
+        Some(&self.buf[start..self.head])
+    }
+
     /// Takes the next chunk, including a final partial one padded to full size with
     /// [`mulaw::SILENCE`]; `None` once the queue is empty.
     ///
@@ -190,6 +206,19 @@ mod tests {
         assert_eq!(chunker.flush(), Some(&[5, 6, 0xFF, 0xFF][..]));
         assert_eq!(chunker.flush(), None);
         assert_eq!(chunker.bytes_emitted(), 6);
+    }
+
+    #[test]
+    fn a_partial_chunk_can_be_taken_early_and_whole_chunks_follow() {
+        let mut chunker = OutboundChunker::with_chunk_size(4);
+        chunker.push(&[1, 2, 3]);
+        assert_eq!(chunker.next_chunk(), None);
+        assert_eq!(chunker.take_partial(), Some(&[1, 2, 3][..]));
+        assert_eq!(chunker.take_partial(), None);
+        chunker.push(&[4, 5, 6, 7, 8]);
+        assert_eq!(chunker.next_chunk(), Some(&[4, 5, 6, 7][..]));
+        assert_eq!(chunker.take_partial(), Some(&[8][..]));
+        assert_eq!(chunker.bytes_emitted(), 8);
     }
 
     #[test]

@@ -315,6 +315,12 @@ impl OutboundAudio {
         self.chunker.next_chunk()
     }
 
+    /// Takes the μ-law ready for Twilio, up to a frame, unpadded, without flushing the
+    /// resampler (the response goes on): for a caller who has heard everything sent so far.
+    pub fn take_partial(&mut self) -> Option<&[u8]> {
+        self.chunker.take_partial()
+    }
+
     /// Takes the next frame at the end of a response, including the resampler's tail and a
     /// last partial frame padded with silence; call until `None`.
     pub fn flush(&mut self) -> Option<&[u8]> {

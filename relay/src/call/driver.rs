@@ -3,6 +3,8 @@
 //! tool tasks, connections, the summary and the close). No decision about the call is made
 //! here; they are all in [`machine`](super::machine).
 
+use std::time::Duration;
+
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use salon_relay_protocol::realtime::ServerEvent;
@@ -16,8 +18,8 @@ use tracing::Instrument;
 
 use super::machine::{Call, Finish, Input, Output, Peer, Setup, ToolCall, ToolDone};
 use super::{Shared, TwilioRx, TwilioTx, close};
-use crate::openai::{self, ClientEvent, Upstream};
-use crate::twilio::{Inbound, Outbound, Start};
+use crate::openai::{self, Upstream};
+use crate::twilio::{Inbound, Start};
 use axum::extract::ws::Message;
 use salon_wire::CallOutcome;
 
@@ -87,7 +89,7 @@ pub(super) async fn run(
         // Do what the machine asked; what doing it found out (a connection opened, a peer that
         // stopped reading) goes back in, and may ask for more.
         while !out.is_empty() {
-            match io.perform(&mut out).await {
+            match io.perform(&mut out, &call).await {
                 Step::Finish(finish) => return io.finish(finish).await,
                 Step::Then(input, connect) => {
                     if connect {
@@ -137,7 +139,7 @@ pub(super) async fn run(
                 call.handle(input, now, &mut out);
             }
             Event::Twilio(msg) => {
-                if let Some(input) = twilio_input(msg) {
+                if let Some(input) = twilio_input(&msg) {
                     call.handle(input, now, &mut out);
                 }
             }
@@ -174,6 +176,24 @@ enum Event {
     Shutdown,
 }
 
+/// One socket's part in performing a batch of outputs.
+#[derive(Default)]
+struct Batch {
+    /// When the batch's writes to this socket must be done: set at its first write.
+    deadline: Option<Instant>,
+    /// Something was fed and awaits the flush.
+    fed: bool,
+    /// A write did not finish by the deadline: the peer stopped reading.
+    stalled: bool,
+}
+
+impl Batch {
+    /// The deadline of this socket's writes, `limit` after the first.
+    fn deadline(&mut self, limit: Duration) -> Instant {
+        *self.deadline.get_or_insert_with(|| Instant::now() + limit)
+    }
+}
+
 /// What performing a batch of outputs leads to.
 enum Step {
     /// The call is over: report it and close.
@@ -182,8 +202,9 @@ enum Step {
     Then(Option<Input<'static>>, bool),
 }
 
-/// Turns what Twilio's socket gave into an input; `None` for what the call ignores (pings).
-fn twilio_input(msg: Option<Result<Message, axum::Error>>) -> Option<Input<'static>> {
+/// Turns what Twilio's socket gave into an input, borrowing its text; `None` for what the call
+/// ignores (pings).
+fn twilio_input(msg: &Option<Result<Message, axum::Error>>) -> Option<Input<'_>> {
     let text = match msg {
         Some(Ok(Message::Text(t))) => t,
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Some(Input::TwilioClosed),
@@ -191,7 +212,7 @@ fn twilio_input(msg: Option<Result<Message, axum::Error>>) -> Option<Input<'stat
         Some(Ok(_)) => return None,
     };
     // Oversized audio is refused here too: it never reaches the model.
-    Some(match Inbound::parse(&text) {
+    Some(match Inbound::parse(text) {
         Ok(msg) => Input::Twilio(msg),
         Err(_) => Input::TwilioMalformed("a message that did not parse or was too large"),
     })
@@ -255,33 +276,45 @@ struct Io<'a> {
 }
 
 impl Io<'_> {
-    /// Performs `out` in order, emptying it. A peer whose write timed out gets nothing more
-    /// (after any stall, neither does Twilio), and the stall is fed back to end the call.
-    async fn perform(&mut self, out: &mut Vec<Output>) -> Step {
-        let (mut twilio_stalled, mut up_stalled) = (false, false);
+    /// Performs `out` in order, emptying it; `call` holds the texts to send.
+    ///
+    /// Each text is fed to its socket, and each socket fed is flushed once at the end: a frame
+    /// and its mark, and whatever else one input led to, leave in one write. A socket's feeds
+    /// and flush together get the write limit; past it the peer stopped reading, it gets
+    /// nothing more (after any stall, neither does Twilio), and the stall is fed back to end
+    /// the call.
+    async fn perform(&mut self, out: &mut Vec<Output>, call: &Call) -> Step {
+        let limit = self.shared.config.write_limit;
+        let (mut twilio, mut up) = (Batch::default(), Batch::default());
         let mut connect = false;
+        let mut finish = None;
         for output in out.drain(..) {
             match output {
-                Output::Twilio(msg) => {
-                    if !twilio_stalled && !up_stalled && !self.send_twilio(&msg).await {
-                        twilio_stalled = true;
+                Output::Twilio(text) => {
+                    if !twilio.stalled && !up.stalled {
+                        self.feed_twilio(call.text(&text), &mut twilio, limit).await;
                     }
                 }
-                Output::Realtime(event) => {
-                    if !self.send_up(event).await {
-                        up_stalled = true;
-                    }
-                }
-                Output::Tool(call) => self.start_tool(call),
+                Output::Realtime(text) => self.feed_up(call.text(&text), &mut up, limit).await,
+                Output::Tool(tool) => self.start_tool(tool),
                 // Opened beside the loop, which goes on reading Twilio meanwhile.
                 Output::Connect => connect = true,
-                Output::Finish(finish) => return Step::Finish(finish),
+                // Nothing follows it; what came before it is still flushed.
+                Output::Finish(f) => {
+                    finish = Some(f);
+                    break;
+                }
             }
         }
+        self.flush_twilio(&mut twilio, limit).await;
+        self.flush_up(&mut up, limit).await;
+        if let Some(finish) = finish {
+            return Step::Finish(finish);
+        }
         Step::Then(
-            if twilio_stalled {
+            if twilio.stalled {
                 Some(Input::Stalled(Peer::Twilio))
-            } else if up_stalled {
+            } else if up.stalled {
                 Some(Input::Stalled(Peer::Realtime))
             } else {
                 None
@@ -290,43 +323,60 @@ impl Io<'_> {
         )
     }
 
-    /// Sends Twilio one message; returns `false` if the write took longer than the write
-    /// limit (Twilio stopped reading).
-    async fn send_twilio(&mut self, msg: &Outbound) -> bool {
-        let text = serde_json::to_string(msg).expect("Twilio messages serialise");
-        let write = self.twilio.send(Message::Text(text.into()));
-        match tokio::time::timeout(self.shared.config.write_limit, write).await {
-            Ok(Ok(())) => true,
-            Ok(Err(_)) => {
-                tracing::debug!("Twilio's socket is closed");
-                true
-            }
-            Err(_) => false,
+    /// Feeds Twilio one text (written with the batch's flush); a write past the batch's
+    /// deadline marks Twilio stalled.
+    async fn feed_twilio(&mut self, text: &str, batch: &mut Batch, limit: Duration) {
+        let write = self.twilio.feed(Message::Text(text.into()));
+        match tokio::time::timeout_at(batch.deadline(limit), write).await {
+            Ok(Ok(())) => batch.fed = true,
+            Ok(Err(_)) => tracing::debug!("Twilio's socket is closed"),
+            Err(_) => batch.stalled = true,
         }
     }
 
-    /// Sends the model one event, bounded like [`Self::send_twilio`]; a stalled connection is
-    /// dropped (and counted) and `false` returned.
-    async fn send_up(&mut self, event: ClientEvent) -> bool {
-        let Some(up) = self.up.as_mut() else {
-            return true;
-        };
-        let write = up.send(WsMessage::Text(event.into_json().to_string().into()));
-        match tokio::time::timeout(self.shared.config.write_limit, write).await {
-            Ok(Ok(())) => true,
-            Ok(Err(_)) => {
-                tracing::warn!("the Realtime socket refused a write");
-                true
-            }
-            Err(_) => {
-                self.up = None;
-                self.shared
-                    .metrics
-                    .openai_errors
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                false
-            }
+    /// Writes what was fed to Twilio in this batch, within the batch's deadline.
+    async fn flush_twilio(&mut self, batch: &mut Batch, limit: Duration) {
+        if !batch.fed || batch.stalled {
+            return;
         }
+        match tokio::time::timeout_at(batch.deadline(limit), self.twilio.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => tracing::debug!("Twilio's socket is closed"),
+            Err(_) => batch.stalled = true,
+        }
+    }
+
+    /// Feeds the model one text, bounded like Twilio's; nothing while no connection is open.
+    async fn feed_up(&mut self, text: &str, batch: &mut Batch, limit: Duration) {
+        let Some(up) = self.up.as_mut() else { return };
+        let write = up.feed(WsMessage::Text(text.into()));
+        match tokio::time::timeout_at(batch.deadline(limit), write).await {
+            Ok(Ok(())) => batch.fed = true,
+            Ok(Err(_)) => tracing::warn!("the Realtime socket refused a write"),
+            Err(_) => self.up_stalled(batch),
+        }
+    }
+
+    /// Writes what was fed to the model in this batch, within the batch's deadline.
+    async fn flush_up(&mut self, batch: &mut Batch, limit: Duration) {
+        let Some(up) = self.up.as_mut().filter(|_| batch.fed) else {
+            return;
+        };
+        match tokio::time::timeout_at(batch.deadline(limit), up.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => tracing::warn!("the Realtime socket refused a write"),
+            Err(_) => self.up_stalled(batch),
+        }
+    }
+
+    /// The Realtime connection stopped reading: it is dropped, and counted.
+    fn up_stalled(&mut self, batch: &mut Batch) {
+        self.up = None;
+        batch.stalled = true;
+        self.shared
+            .metrics
+            .openai_errors
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Opens a Realtime connection, retrying within the connect budget; the future owns what

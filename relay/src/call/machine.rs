@@ -22,12 +22,15 @@ use salon_wire::{
 };
 use tokio::time::Instant;
 
+use super::history::{Said, restore};
+use super::outbox::{Mark, Outbox, Text};
+use crate::audio::chunker::BYTES_PER_MS;
 use crate::audio::{AudioMode, InboundAudio, OutboundAudio};
 use crate::metrics::Metrics;
 use crate::openai::{self, ClientEvent};
 use crate::throttle::{LOG_PERIOD, LogThrottle};
 use crate::turn::TurnDetection;
-use crate::twilio::{Inbound, MarkName, Outbound, OutboundMedia};
+use crate::twilio::Inbound;
 
 /// Asks the agent to check on a silent caller.
 pub(crate) const CHECK_IN: &str = "Apelantul nu a mai spus nimic de câteva secunde. Întreabă-l doar, cald și scurt: „Mai sunteți acolo?”";
@@ -48,8 +51,8 @@ pub(crate) const SESSION_LIMIT: Duration = Duration::from_secs(5);
 /// What happened to the call, fed to [`Call::handle`].
 #[derive(Debug)]
 pub(crate) enum Input<'a> {
-    /// A message from Twilio, parsed.
-    Twilio(Inbound),
+    /// A message from Twilio, parsed (audio and mark names borrowed from its text).
+    Twilio(Inbound<'a>),
     /// Something from Twilio that is not a message the relay reads (a binary frame, text that
     /// did not parse or was too large): counted, logged rarely, never fatal.
     TwilioMalformed(&'static str),
@@ -83,10 +86,11 @@ pub(crate) enum Peer {
 /// What the driver must do, in order.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Output {
-    /// Send Twilio this message.
-    Twilio(Outbound),
-    /// Send the Realtime API this event (dropped by the driver if the connection is gone).
-    Realtime(ClientEvent),
+    /// Send Twilio this text, written in the call's outbox ([`Call::text`]).
+    Twilio(Text),
+    /// Send the Realtime API this text, written in the call's outbox ([`Call::text`]); dropped
+    /// by the driver if the connection is gone.
+    Realtime(Text),
     /// Run this tool at the functions and feed its result back as [`Input::Tool`].
     Tool(ToolCall),
     /// Drop any Realtime connection and open a new one; feed [`Input::Connected`] or
@@ -163,10 +167,11 @@ struct Playing {
     item_id: String,
     /// Audio the model sent for it, in bytes of its output format.
     model_bytes: u64,
-    /// Audio sent to Twilio for it.
-    sent_ms: u64,
-    /// Audio Twilio confirmed played (marks echoed).
-    played_ms: u64,
+    /// Audio sent to Twilio for it, in μ-law bytes (8 a millisecond): bytes, not milliseconds,
+    /// so a frame shorter than 20 ms counts exactly.
+    sent_bytes: u64,
+    /// Audio Twilio confirmed played (marks echoed), in μ-law bytes.
+    played_bytes: u64,
 }
 
 /// The goodbye is playing: the call ends at its mark, or at `until` regardless.
@@ -174,7 +179,7 @@ struct Playing {
 struct Ending {
     outcome: CallOutcome,
     /// The mark after the goodbye's last audio.
-    mark: String,
+    mark: Mark,
     until: Instant,
 }
 
@@ -199,11 +204,14 @@ pub(crate) struct Call {
     outbound: OutboundAudio,
     /// Reused for every frame's base64 decoding.
     scratch: Vec<u8>,
+    /// The texts of the outputs being performed, reused from one input to the next.
+    outbox: Outbox,
     /// Bumped at every `clear`: marks from before it are stale.
     epoch: u64,
     mark_seq: u64,
-    /// Marks sent and not yet echoed: name, and the played position they confirm.
-    marks: VecDeque<(String, u64)>,
+    /// Marks sent and not yet echoed: the mark, and the played position (μ-law bytes) it
+    /// confirms. Empty when Twilio has nothing left to play.
+    marks: VecDeque<(Mark, u64)>,
     playing: Option<Playing>,
     /// An interrupted item whose further deltas are dropped.
     interrupted: Option<String>,
@@ -260,6 +268,7 @@ impl Call {
             inbound: InboundAudio::new(setup.mode),
             outbound: OutboundAudio::new(setup.mode),
             scratch: Vec::with_capacity(4096),
+            outbox: Outbox::new(),
             epoch: 0,
             mark_seq: 0,
             marks: VecDeque::with_capacity(64),
@@ -328,8 +337,24 @@ impl Call {
         }
     }
 
+    /// The text a [`Output::Twilio`] or [`Output::Realtime`] carries.
+    ///
+    /// # Panics
+    ///
+    /// If the output was pushed before an earlier `handle` that started with `out` empty: its
+    /// text's room has been reused since.
+    pub(crate) fn text(&self, text: &Text) -> &str {
+        self.outbox.get(text)
+    }
+
     /// Handles one input that happened at `now`, pushing what to do onto `out`.
+    ///
+    /// The texts of the outputs already in `out` stay readable; when `out` is empty (the driver
+    /// performed them all), their room is reused.
     pub(crate) fn handle(&mut self, input: Input<'_>, now: Instant, out: &mut Vec<Output>) {
+        if out.is_empty() {
+            self.outbox.next_batch();
+        }
         let flow = match (self.phase, input) {
             (Phase::Finished, _) => Flow::Continue,
             (_, Input::Stalled(peer)) => {
@@ -410,14 +435,10 @@ impl Call {
     }
 
     /// Sends the model one event while a connection is open.
-    fn send_up(&self, out: &mut Vec<Output>, event: ClientEvent) {
+    fn send_up(&mut self, out: &mut Vec<Output>, event: ClientEvent) {
         if matches!(self.phase, Phase::SettingUp { .. } | Phase::Live) {
-            out.push(Output::Realtime(event));
+            out.push(Output::Realtime(self.outbox.event(event)));
         }
-    }
-
-    fn send_twilio(&self, out: &mut Vec<Output>, msg: Outbound) {
-        out.push(Output::Twilio(msg));
     }
 
     /// Asks for a response; with `turn`, a line of what to do now.
@@ -525,7 +546,7 @@ impl Call {
             && self
                 .playing
                 .as_ref()
-                .is_none_or(|p| p.played_ms >= p.sent_ms)
+                .is_none_or(|p| p.played_bytes >= p.sent_bytes)
     }
 
     fn on_timer(&mut self, now: Instant, out: &mut Vec<Output>) -> Flow {
@@ -581,7 +602,7 @@ impl Call {
         }
     }
 
-    fn on_twilio(&mut self, msg: Inbound, now: Instant, out: &mut Vec<Output>) -> Flow {
+    fn on_twilio(&mut self, msg: Inbound<'_>, now: Instant, out: &mut Vec<Output>) -> Flow {
         match msg {
             Inbound::Media { media } => {
                 self.count(&self.metrics.frames_in);
@@ -596,12 +617,18 @@ impl Call {
                 // Until the session is live there is no one to hear it.
                 if self.live() {
                     let audio = self.inbound.process(&self.scratch);
-                    let event = ClientEvent::Append(B64.encode(audio));
-                    self.send_up(out, event);
+                    out.push(Output::Realtime(self.outbox.append(audio)));
                 }
                 Flow::Continue
             }
-            Inbound::Mark { mark } => self.on_mark(&mark.name, now),
+            Inbound::Mark { mark } => {
+                let flow = self.on_mark(&mark.name, now);
+                // Twilio has played everything: what is ready of the next frame goes now.
+                if matches!(flow, Flow::Continue) {
+                    self.pump(false, out);
+                }
+                flow
+            }
             Inbound::Stop { .. } => Flow::Done(CallOutcome::CallerHungUp),
             Inbound::Dtmf { .. } => {
                 // The digit is the caller's (it may be part of a number): log only what it did.
@@ -619,24 +646,27 @@ impl Call {
             return Flow::Continue;
         }
         self.last_activity = now;
-        while let Some((n, ms)) = self.marks.pop_front() {
+        while let Some((mark, played)) = self.marks.pop_front() {
             if let Some(p) = self.playing.as_mut() {
-                p.played_ms = p.played_ms.max(ms);
+                p.played_bytes = p.played_bytes.max(played);
             }
-            if n == name {
+            if mark.is_named(name) {
                 break;
             }
         }
         if let Some(ending) = &self.ending
-            && ending.mark == name
+            && ending.mark.is_named(name)
         {
             return Flow::Done(ending.outcome);
         }
         Flow::Continue
     }
 
-    /// Sends every full chunk queued for Twilio (every chunk left, padded, when `flush`), each
-    /// followed by a mark.
+    /// Sends Twilio the audio queued for it, each frame followed by its mark: every whole
+    /// 20 ms frame; at the end of an item (`flush`) the rest too, padded to a whole frame; and,
+    /// when Twilio has played everything sent (a reply's first delta, or audio that came slower
+    /// than it plays), the part of a frame that is ready, unpadded, so the caller does not wait
+    /// for a whole one. Whole frames follow it as before.
     fn pump(&mut self, flush: bool, out: &mut Vec<Output>) {
         loop {
             let chunk = if flush {
@@ -645,34 +675,43 @@ impl Call {
                 self.outbound.next_chunk()
             };
             let Some(chunk) = chunk else { break };
-            let payload = B64.encode(chunk);
-            let ms = chunk.len() as u64 / crate::audio::chunker::BYTES_PER_MS;
-            self.send_twilio(
-                out,
-                Outbound::Media {
-                    stream_sid: self.stream_sid.clone(),
-                    media: OutboundMedia { payload },
-                },
-            );
-            self.count(&self.metrics.frames_out);
-            let sent = match self.playing.as_mut() {
-                Some(p) => {
-                    p.sent_ms += ms;
-                    p.sent_ms
-                }
-                None => 0,
-            };
-            self.mark_seq += 1;
-            let name = format!("{}-{}", self.epoch, self.mark_seq);
-            self.marks.push_back((name.clone(), sent));
-            self.send_twilio(
-                out,
-                Outbound::Mark {
-                    stream_sid: self.stream_sid.clone(),
-                    mark: MarkName { name },
-                },
-            );
+            let len = chunk.len();
+            let media = self.outbox.media(&self.stream_sid, chunk);
+            self.sent_frame(media, len, out);
         }
+        let twilio_idle = self.marks.is_empty()
+            && self
+                .playing
+                .as_ref()
+                .is_some_and(|p| self.interrupted.as_ref() != Some(&p.item_id));
+        if !flush
+            && twilio_idle
+            && let Some(part) = self.outbound.take_partial()
+        {
+            let len = part.len();
+            let media = self.outbox.media(&self.stream_sid, part);
+            self.sent_frame(media, len, out);
+        }
+    }
+
+    /// Accounts for a frame of `len` μ-law bytes written as `media`, and sends it with its mark.
+    fn sent_frame(&mut self, media: Text, len: usize, out: &mut Vec<Output>) {
+        out.push(Output::Twilio(media));
+        self.count(&self.metrics.frames_out);
+        let sent = match self.playing.as_mut() {
+            Some(p) => {
+                p.sent_bytes += len as u64;
+                p.sent_bytes
+            }
+            None => 0,
+        };
+        self.mark_seq += 1;
+        let mark = Mark::Frame {
+            epoch: self.epoch,
+            seq: self.mark_seq,
+        };
+        self.marks.push_back((mark, sent));
+        out.push(Output::Twilio(self.outbox.mark(&self.stream_sid, mark)));
     }
 
     fn model_ms(&self, p: &Playing) -> u64 {
@@ -685,7 +724,7 @@ impl Call {
     /// The caller spoke over the agent: stop the audio, tell the model what was heard.
     fn barge_in(&mut self, out: &mut Vec<Output>) {
         let Some(p) = self.playing.take() else { return };
-        let playing = p.sent_ms > p.played_ms || self.response_active;
+        let playing = p.sent_bytes > p.played_bytes || self.response_active;
         if !playing {
             self.playing = Some(p);
             return;
@@ -696,17 +735,12 @@ impl Call {
         if let Some(ending) = self.ending.take() {
             self.end_after_response = Some(ending.outcome);
         }
-        self.send_twilio(
-            out,
-            Outbound::Clear {
-                stream_sid: self.stream_sid.clone(),
-            },
-        );
+        out.push(Output::Twilio(self.outbox.clear(&self.stream_sid)));
         self.epoch += 1;
         self.marks.clear();
         self.outbound.clear();
         // What the caller heard: confirmed by marks, never more than the model sent.
-        let heard = p.played_ms.min(self.model_ms(&p));
+        let heard = (p.played_bytes / BYTES_PER_MS).min(self.model_ms(&p));
         self.send_up(
             out,
             ClientEvent::Truncate {
@@ -714,7 +748,11 @@ impl Call {
                 audio_end_ms: heard,
             },
         );
-        tracing::info!(heard_ms = heard, sent_ms = p.sent_ms, "barge-in");
+        tracing::info!(
+            heard_ms = heard,
+            sent_ms = p.sent_bytes / BYTES_PER_MS,
+            "barge-in"
+        );
         self.interrupted = Some(p.item_id);
         self.barge_ins += 1;
         self.count(&self.metrics.barge_ins);
@@ -731,8 +769,8 @@ impl Call {
                     self.playing = Some(Playing {
                         item_id: item_id.into_owned(),
                         model_bytes: 0,
-                        sent_ms: 0,
-                        played_ms: 0,
+                        sent_bytes: 0,
+                        played_bytes: 0,
                     });
                 }
                 self.scratch.clear();
@@ -902,23 +940,17 @@ impl Call {
         let unplayed = self
             .playing
             .as_ref()
-            .is_some_and(|p| p.sent_ms > p.played_ms);
+            .is_some_and(|p| p.sent_bytes > p.played_bytes);
         if !unplayed {
             return Flow::Done(outcome);
         }
-        let name = format!("{}-end", self.epoch);
+        let mark = Mark::End { epoch: self.epoch };
         self.marks
-            .push_back((name.clone(), self.playing.as_ref().map_or(0, |p| p.sent_ms)));
-        self.send_twilio(
-            out,
-            Outbound::Mark {
-                stream_sid: self.stream_sid.clone(),
-                mark: MarkName { name: name.clone() },
-            },
-        );
+            .push_back((mark, self.playing.as_ref().map_or(0, |p| p.sent_bytes)));
+        out.push(Output::Twilio(self.outbox.mark(&self.stream_sid, mark)));
         self.ending = Some(Ending {
             outcome,
-            mark: name,
+            mark,
             until: now + GOODBYE_LIMIT,
         });
         Flow::Continue
@@ -964,51 +996,4 @@ fn usage(u: &Usage) -> TokenUsage {
 /// The instructions of a one-off turn: the session's rules, then what to do now.
 pub(crate) fn with_session_rules(session: &str, line: &str) -> String {
     format!("{session}\n\n# Acum\n- {line}")
-}
-
-/// One thing in the conversation, kept to replay into a new session.
-#[derive(Debug, Clone)]
-enum Said {
-    Line(TranscriptLine),
-    Call {
-        call_id: String,
-        name: String,
-        arguments: String,
-    },
-    Output {
-        call_id: String,
-        output: String,
-    },
-}
-
-/// The events that replay `history` into a new session: every line, and every tool call whose
-/// output came back, with that output. A call still in flight when the connection dropped is
-/// left out: its result belongs to the old session, and the model may ask again (a booking
-/// asked again books once, by its natural key).
-fn restore(history: &[Said]) -> Vec<ClientEvent> {
-    let answered = |id: &str| {
-        history
-            .iter()
-            .any(|s| matches!(s, Said::Output { call_id, .. } if call_id == id))
-    };
-    history
-        .iter()
-        .filter_map(|said| match said {
-            Said::Line(line) => Some(ClientEvent::Restore(line.clone())),
-            Said::Call {
-                call_id,
-                name,
-                arguments,
-            } if answered(call_id) => Some(ClientEvent::RestoreCall {
-                call_id: call_id.clone(),
-                name: name.clone(),
-                arguments: arguments.clone(),
-            }),
-            Said::Call { .. } => None,
-            Said::Output { call_id, output } => Some(ClientEvent::FunctionOutput {
-                call_id: call_id.clone(),
-                output: output.clone(),
-            }),
-        })
-        .collect()
 }

@@ -3,9 +3,11 @@
 //! The task admits the stream (format, stream token: [`admission`]), takes a call slot, fetches
 //! the session config and runs the call. The call itself is a sans-I/O state machine
 //! ([`machine::Call`]: caller audio up, agent audio down in steady 20 ms chunks each followed
-//! by a mark, tool calls, barge-in, silence and length limits, reconnection, the summary),
-//! driven by a thin I/O loop ([`driver`]) that reads both sockets and the tool results, feeds
-//! the machine, performs what it asks with bounded writes and sleeps until its next wake.
+//! by a mark (a shorter one when the caller has heard everything sent), tool calls, barge-in,
+//! silence and length limits, reconnection, the summary), which writes the texts it sends
+//! itself ([`outbox`]), driven by a thin I/O loop ([`driver`]) that reads both sockets and the
+//! tool results, feeds the machine, performs what it asks with bounded writes (one flush per
+//! socket per batch) and sleeps until its next wake.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,11 +25,23 @@ use crate::throttle::LogThrottle;
 
 mod admission;
 mod driver;
+mod history;
+// Public only so the allocation test and the benchmarks, crates of their own, can reach the
+// call's core; not an API (hidden from the docs).
+#[doc(hidden)]
+pub mod hot_path;
 pub(crate) mod machine;
+mod outbox;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use admission::Admission;
+
+/// How much a call's writes to a socket may gather before they are written. The call flushes
+/// each socket after each batch of outputs, so a batch (a frame and its mark, a few frames, a
+/// turn's events) leaves in one write; a larger one is written as it goes. Small, because it is
+/// per socket and per call.
+pub(crate) const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
 /// What every call shares.
 pub struct Shared {

@@ -18,6 +18,7 @@ use crate::metrics::Metrics;
 use crate::openai::ClientEvent;
 use crate::turn::TurnDetection;
 use crate::twilio::{Inbound, MarkName, Media, Outbound, Stop};
+use serde_json::Value;
 
 const GREETING: &str = "Bună ziua! Salon Voice Booking, asistentul virtual al salonului.";
 
@@ -29,11 +30,13 @@ struct Harness {
 }
 
 impl Harness {
-    /// A μ-law call whose session is set up and whose greeting was asked for.
-    fn live(tune: impl FnOnce(&mut Setup)) -> (Self, Vec<Output>) {
+    /// A call (μ-law unless `tune` says otherwise) whose session is set up and whose greeting
+    /// was asked for.
+    fn live(tune: impl FnOnce(&mut Setup)) -> (Self, Vec<Seen>) {
         let metrics = Arc::new(Metrics::default());
         let mut setup = setup(&metrics);
         tune(&mut setup);
+        let mode = setup.mode;
         let now = Instant::now();
         let mut h = Harness {
             call: Call::new(setup, now),
@@ -46,9 +49,9 @@ impl Harness {
         let update = h.feed(Input::Connected);
         assert!(matches!(
             &update[..],
-            [Output::Realtime(ClientEvent::SessionUpdate(_))]
+            [Seen::Realtime(ClientEvent::SessionUpdate(_))]
         ));
-        let greeting = h.event(&session_updated("audio/pcmu"));
+        let greeting = h.event(&session_echoing(mode));
         assert!(h.call.live());
         (h, greeting)
     }
@@ -61,20 +64,20 @@ impl Harness {
         h
     }
 
-    fn feed(&mut self, input: Input<'_>) -> Vec<Output> {
+    fn feed(&mut self, input: Input<'_>) -> Vec<Seen> {
         let mut out = Vec::new();
         self.call.handle(input, self.now, &mut out);
-        out
+        seen(&self.call, out)
     }
 
     /// Feeds a Realtime server event, from its JSON text.
-    fn event(&mut self, text: &str) -> Vec<Output> {
+    fn event(&mut self, text: &str) -> Vec<Seen> {
         let event = ServerEvent::parse(text).expect("a server event");
         self.feed(Input::Realtime(event))
     }
 
     /// Twilio echoes a mark.
-    fn echo(&mut self, name: &str) -> Vec<Output> {
+    fn echo(&mut self, name: &str) -> Vec<Seen> {
         self.feed(Input::Twilio(Inbound::Mark {
             mark: MarkName { name: name.into() },
         }))
@@ -85,12 +88,89 @@ impl Harness {
     }
 
     /// Moves to the machine's next wake and feeds the timer.
-    fn wake(&mut self) -> Vec<Output> {
+    fn wake(&mut self) -> Vec<Seen> {
         let at = self.call.next_wake().expect("a wake is due");
         assert!(at >= self.now, "a wake in the past would spin the driver");
         self.now = at;
         self.feed(Input::Timer)
     }
+}
+
+/// An output as the tests read it: a text decoded back into the message it carries, so every
+/// assertion on a message also checks the JSON the call wrote for it.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Twilio(Outbound),
+    Realtime(ClientEvent),
+    /// `input_audio_buffer.append`'s audio, decoded.
+    Append(Vec<u8>),
+    Tool(ToolCall),
+    Connect,
+    Finish(Finish),
+}
+
+/// Reads `out` as the tests do, while `call` still holds its texts.
+fn seen(call: &Call, out: Vec<Output>) -> Vec<Seen> {
+    out.into_iter()
+        .map(|o| match o {
+            Output::Twilio(text) => {
+                Seen::Twilio(serde_json::from_str(call.text(&text)).expect("a Twilio message"))
+            }
+            Output::Realtime(text) => client_event(call.text(&text)),
+            Output::Tool(t) => Seen::Tool(t),
+            Output::Connect => Seen::Connect,
+            Output::Finish(f) => Seen::Finish(f),
+        })
+        .collect()
+}
+
+/// Reads a text sent to the model back into the event it carries, checking that the event
+/// writes exactly that JSON.
+fn client_event(text: &str) -> Seen {
+    let json: Value = serde_json::from_str(text).expect("JSON");
+    let string = |v: &Value| v.as_str().expect("a string").to_owned();
+    let event = match json["type"].as_str().expect("a type") {
+        "input_audio_buffer.append" => {
+            assert_eq!(json.as_object().unwrap().len(), 2, "{text}");
+            return Seen::Append(B64.decode(json["audio"].as_str().unwrap()).unwrap());
+        }
+        "session.update" => ClientEvent::SessionUpdate(json.clone()),
+        "conversation.item.truncate" => ClientEvent::Truncate {
+            item_id: string(&json["item_id"]),
+            audio_end_ms: json["audio_end_ms"].as_u64().unwrap(),
+        },
+        "response.create" => ClientEvent::ResponseCreate {
+            instructions: json["response"]["instructions"].as_str().map(str::to_owned),
+        },
+        "conversation.item.create" => {
+            let item = &json["item"];
+            match item["type"].as_str().unwrap() {
+                "function_call_output" => ClientEvent::FunctionOutput {
+                    call_id: string(&item["call_id"]),
+                    output: string(&item["output"]),
+                },
+                "function_call" => ClientEvent::RestoreCall {
+                    call_id: string(&item["call_id"]),
+                    name: string(&item["name"]),
+                    arguments: string(&item["arguments"]),
+                },
+                _ => ClientEvent::Restore(TranscriptLine {
+                    speaker: match item["role"].as_str().unwrap() {
+                        "user" => Speaker::Caller,
+                        _ => Speaker::Agent,
+                    },
+                    text: string(&item["content"][0]["text"]),
+                }),
+            }
+        }
+        other => panic!("an unexpected event {other}: {text}"),
+    };
+    assert_eq!(
+        event.clone().into_json(),
+        json,
+        "written as the event writes"
+    );
+    Seen::Realtime(event)
 }
 
 /// A μ-law call's setup with the defaults' limits.
@@ -131,9 +211,23 @@ fn session_updated(format: &str) -> String {
     .to_string()
 }
 
+/// `session.updated` echoing the format of `mode` both ways.
+fn session_echoing(mode: AudioMode) -> String {
+    let format = mode.openai_format();
+    json!({"type": "session.updated", "session": {"audio": {
+        "input": {"format": format}, "output": {"format": format}}}})
+    .to_string()
+}
+
 /// `ms` of μ-law silence for `item`, as an audio delta.
 fn delta(item: &str, ms: usize) -> String {
-    let audio = B64.encode(vec![0xFF; ms * 8]);
+    delta_bytes(item, ms * 8)
+}
+
+/// `len` bytes of near silence for `item` (μ-law, or PCM16 at 24 kHz: 48 bytes a millisecond),
+/// as an audio delta.
+fn delta_bytes(item: &str, len: usize) -> String {
+    let audio = B64.encode(vec![0xFF; len]);
     json!({"type": "response.output_audio.delta", "item_id": item, "delta": audio}).to_string()
 }
 
@@ -149,10 +243,10 @@ fn ruled(line: &str) -> String {
 }
 
 /// The instructions of every `response.create` in `out` (`None` for a bare one).
-fn creates(out: &[Output]) -> Vec<Option<String>> {
+fn creates(out: &[Seen]) -> Vec<Option<String>> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Realtime(ClientEvent::ResponseCreate { instructions }) => {
+            Seen::Realtime(ClientEvent::ResponseCreate { instructions }) => {
                 Some(instructions.clone())
             }
             _ => None,
@@ -161,18 +255,18 @@ fn creates(out: &[Output]) -> Vec<Option<String>> {
 }
 
 /// The names of the marks sent to Twilio in `out`.
-fn marks(out: &[Output]) -> Vec<String> {
+fn marks(out: &[Seen]) -> Vec<String> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Twilio(Outbound::Mark { mark, .. }) => Some(mark.name.clone()),
+            Seen::Twilio(Outbound::Mark { mark, .. }) => Some(mark.name.clone()),
             _ => None,
         })
         .collect()
 }
 
-fn finish(out: &[Output]) -> Option<&Finish> {
+fn finish(out: &[Seen]) -> Option<&Finish> {
     out.iter().find_map(|o| match o {
-        Output::Finish(f) => Some(f),
+        Seen::Finish(f) => Some(f),
         _ => None,
     })
 }
@@ -200,8 +294,8 @@ fn the_agent_greets_first_in_steady_frames_each_followed_by_a_mark() {
     for pair in out.chunks(2) {
         match pair {
             [
-                Output::Twilio(Outbound::Media { media, .. }),
-                Output::Twilio(Outbound::Mark { mark, .. }),
+                Seen::Twilio(Outbound::Media { media, .. }),
+                Seen::Twilio(Outbound::Mark { mark, .. }),
             ] => {
                 assert_eq!(B64.decode(&media.payload).unwrap().len(), 160);
                 assert!(names.insert(mark.name.clone()), "mark names are unique");
@@ -224,7 +318,7 @@ fn nothing_reaches_the_model_before_its_session_is_confirmed() {
     // Caller audio before the session is live goes nowhere.
     let media = Inbound::Media {
         media: Media {
-            payload: B64.encode([0xFF; 160]),
+            payload: B64.encode([0xFF; 160]).into(),
             track: None,
             timestamp: None,
         },
@@ -238,7 +332,8 @@ fn nothing_reaches_the_model_before_its_session_is_confirmed() {
         now,
         &mut out,
     );
-    let f = finish(&out).expect("the call ends");
+    let ended = seen(&call, std::mem::take(&mut out));
+    let f = finish(&ended).expect("the call ends");
     assert_eq!(
         (f.outcome, f.close_twilio),
         (CallOutcome::UpstreamFailed, true)
@@ -251,7 +346,8 @@ fn nothing_reaches_the_model_before_its_session_is_confirmed() {
     out.clear();
     assert_eq!(call.next_wake(), Some(now + SESSION_LIMIT));
     call.handle(Input::Timer, now + SESSION_LIMIT, &mut out);
-    assert_eq!(finish(&out).unwrap().outcome, CallOutcome::UpstreamFailed);
+    let ended = seen(&call, out);
+    assert_eq!(finish(&ended).unwrap().outcome, CallOutcome::UpstreamFailed);
     assert_eq!(metrics.openai_errors.load(Relaxed), 2);
 }
 
@@ -271,10 +367,10 @@ fn barge_in_clears_twilio_and_truncates_at_what_the_marks_confirmed() {
     assert_eq!(
         out,
         [
-            Output::Twilio(Outbound::Clear {
+            Seen::Twilio(Outbound::Clear {
                 stream_sid: "MZ1".into()
             }),
-            Output::Realtime(ClientEvent::Truncate {
+            Seen::Realtime(ClientEvent::Truncate {
                 item_id: "item_1".into(),
                 audio_end_ms: 300
             }),
@@ -298,16 +394,21 @@ fn barge_in_clears_twilio_and_truncates_at_what_the_marks_confirmed() {
 fn a_truncate_never_goes_past_the_audio_the_model_sent() {
     let (mut h, _) = Harness::live(|_| {});
     h.event(r#"{"type": "response.created"}"#);
-    // 10 ms of audio goes out as one 20 ms frame, padded with silence.
-    assert!(h.event(&delta("item_1", 10)).is_empty());
-    let flushed = h.event(r#"{"type": "response.output_audio.done", "item_id": "item_1"}"#);
-    let names = marks(&flushed);
+    // 30 ms of audio: a frame goes at once; the last 10 ms wait for more (Twilio has audio to
+    // play), then go out at the item's end as a 20 ms frame, padded with silence.
+    let mut names = marks(&h.event(&delta("item_1", 30)));
     assert_eq!(names.len(), 1);
-    h.echo(&names[0]);
+    let flushed = h.event(r#"{"type": "response.output_audio.done", "item_id": "item_1"}"#);
+    names.extend(marks(&flushed));
+    assert_eq!(names.len(), 2);
+    for name in &names {
+        h.echo(name);
+    }
+    // 40 ms played, 30 of them the model's.
     let out = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
-    assert!(out.contains(&Output::Realtime(ClientEvent::Truncate {
+    assert!(out.contains(&Seen::Realtime(ClientEvent::Truncate {
         item_id: "item_1".into(),
-        audio_end_ms: 10
+        audio_end_ms: 30
     })));
 }
 
@@ -332,8 +433,8 @@ fn parallel_tool_calls_get_one_response_create_after_every_output() {
         matches!(
             &started[..],
             [
-                Output::Tool(ToolCall { connection: 1, call_id: a, .. }),
-                Output::Tool(ToolCall { connection: 1, call_id: b, .. }),
+                Seen::Tool(ToolCall { connection: 1, call_id: a, .. }),
+                Seen::Tool(ToolCall { connection: 1, call_id: b, .. }),
             ] if a == "call_1" && b == "call_2"
         ),
         "{started:?}"
@@ -347,14 +448,14 @@ fn parallel_tool_calls_get_one_response_create_after_every_output() {
     };
     let one = h.feed(Input::Tool(done("call_2")));
     assert!(
-        matches!(&one[..], [Output::Realtime(ClientEvent::FunctionOutput { call_id, .. })] if call_id == "call_2"),
+        matches!(&one[..], [Seen::Realtime(ClientEvent::FunctionOutput { call_id, .. })] if call_id == "call_2"),
         "{one:?}"
     );
     let two = h.feed(Input::Tool(done("call_1")));
     assert_eq!(two.len(), 2, "{two:?}");
     assert!(matches!(
         &two[0],
-        Output::Realtime(ClientEvent::FunctionOutput { call_id, .. }) if call_id == "call_1"
+        Seen::Realtime(ClientEvent::FunctionOutput { call_id, .. }) if call_id == "call_1"
     ));
     assert_eq!(creates(&two), [None], "one bare response.create");
 
@@ -400,11 +501,11 @@ fn a_tool_the_session_never_declared_is_answered_here_not_sent_to_the_functions(
     h.event(r#"{"type": "response.created"}"#);
     let out = h.event(&function_call("../summary", "call_1"));
     assert!(
-        !out.iter().any(|o| matches!(o, Output::Tool(_))),
+        !out.iter().any(|o| matches!(o, Seen::Tool(_))),
         "nothing goes to the functions: {out:?}"
     );
     assert!(
-        matches!(&out[..], [Output::Realtime(ClientEvent::FunctionOutput { call_id, output })]
+        matches!(&out[..], [Seen::Realtime(ClientEvent::FunctionOutput { call_id, output })]
             if call_id == "call_1" && output.contains("unknown_tool")),
         "{out:?}"
     );
@@ -462,7 +563,7 @@ fn a_question_over_the_goodbye_is_answered_and_the_call_still_ends_after_it() {
     h.echo(&bye[0]);
     // "Stați, încă ceva!": the caller speaks over the goodbye.
     let barge = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
-    assert!(barge.contains(&Output::Twilio(Outbound::Clear {
+    assert!(barge.contains(&Seen::Twilio(Outbound::Clear {
         stream_sid: "MZ1".into()
     })));
     // Twilio echoes the cleared end mark at once: that is no end.
@@ -596,25 +697,25 @@ fn a_dropped_connection_is_restored_with_the_conversation() {
     let tool = h.event(&function_call("check_appointment_availability", "call_1"));
     assert_eq!(tool.len(), 1);
 
-    assert_eq!(h.feed(Input::RealtimeClosed), [Output::Connect]);
+    assert_eq!(h.feed(Input::RealtimeClosed), [Seen::Connect]);
     assert!(!h.call.live());
     assert!(matches!(
         &h.feed(Input::Connected)[..],
-        [Output::Realtime(ClientEvent::SessionUpdate(_))]
+        [Seen::Realtime(ClientEvent::SessionUpdate(_))]
     ));
     let restored = h.event(&session_updated("audio/pcmu"));
     assert_eq!(
         restored,
         [
-            Output::Realtime(ClientEvent::Restore(TranscriptLine {
+            Seen::Realtime(ClientEvent::Restore(TranscriptLine {
                 speaker: Speaker::Agent,
                 text: "Bună ziua!".into()
             })),
-            Output::Realtime(ClientEvent::Restore(TranscriptLine {
+            Seen::Realtime(ClientEvent::Restore(TranscriptLine {
                 speaker: Speaker::Caller,
                 text: "Aș dori un tuns.".into()
             })),
-            Output::Realtime(ClientEvent::ResponseCreate {
+            Seen::Realtime(ClientEvent::ResponseCreate {
                 instructions: Some(ruled(RESUME))
             }),
         ]
@@ -664,11 +765,11 @@ fn a_restored_session_gets_the_answered_tool_calls_and_their_outputs() {
     let replayed: Vec<String> = restored
         .iter()
         .filter_map(|o| match o {
-            Output::Realtime(ClientEvent::Restore(line)) => Some(format!("line {}", line.text)),
-            Output::Realtime(ClientEvent::RestoreCall { call_id, name, .. }) => {
+            Seen::Realtime(ClientEvent::Restore(line)) => Some(format!("line {}", line.text)),
+            Seen::Realtime(ClientEvent::RestoreCall { call_id, name, .. }) => {
                 Some(format!("call {call_id} {name}"))
             }
-            Output::Realtime(ClientEvent::FunctionOutput { call_id, output }) => {
+            Seen::Realtime(ClientEvent::FunctionOutput { call_id, output }) => {
                 Some(format!("output {call_id} {output}"))
             }
             _ => None,
@@ -688,7 +789,7 @@ fn a_restored_session_gets_the_answered_tool_calls_and_their_outputs() {
 #[test]
 fn a_lost_connection_that_cannot_be_restored_ends_the_call() {
     let mut h = Harness::quiet(|_| {});
-    assert_eq!(h.feed(Input::RealtimeClosed), [Output::Connect]);
+    assert_eq!(h.feed(Input::RealtimeClosed), [Seen::Connect]);
     let out = h.feed(Input::ConnectFailed);
     let f = finish(&out).unwrap();
     assert_eq!(
@@ -700,7 +801,7 @@ fn a_lost_connection_that_cannot_be_restored_ends_the_call() {
 #[test]
 fn a_restored_session_not_confirmed_in_time_ends_the_call_so_twilio_apologises() {
     let mut h = Harness::quiet(|_| {});
-    assert_eq!(h.feed(Input::RealtimeClosed), [Output::Connect]);
+    assert_eq!(h.feed(Input::RealtimeClosed), [Seen::Connect]);
     // No timer while the driver opens the connection: its own budget bounds that.
     assert_eq!(h.call.next_wake(), None);
     h.advance(Duration::from_secs(2));
@@ -709,7 +810,7 @@ fn a_restored_session_not_confirmed_in_time_ends_the_call_so_twilio_apologises()
     // The caller's audio meanwhile reaches nobody: there is no session to send it to.
     let audio = h.feed(Input::Twilio(Inbound::Media {
         media: Media {
-            payload: B64.encode([0xFF; 160]),
+            payload: B64.encode([0xFF; 160]).into(),
             track: None,
             timestamp: None,
         },
@@ -740,14 +841,14 @@ fn malformed_twilio_messages_are_counted_and_not_fatal() {
     // Good audio still goes up.
     let good = Inbound::Media {
         media: Media {
-            payload: B64.encode([0xFF; 160]),
+            payload: B64.encode([0xFF; 160]).into(),
             track: None,
             timestamp: None,
         },
     };
     assert!(matches!(
         &h.feed(Input::Twilio(good))[..],
-        [Output::Realtime(ClientEvent::Append(_))]
+        [Seen::Append(_)]
     ));
 }
 
@@ -765,4 +866,87 @@ fn a_peer_that_stops_reading_ends_the_call() {
         finish(&f).map(|f| (f.outcome, f.close_twilio)),
         Some((CallOutcome::UpstreamFailed, true))
     );
+}
+
+/// The lengths of the frames sent to Twilio in `out`, and the names of their marks.
+fn frames(out: &[Seen]) -> (Vec<usize>, Vec<String>) {
+    let lens = out
+        .iter()
+        .filter_map(|o| match o {
+            Seen::Twilio(Outbound::Media { media, .. }) => {
+                Some(B64.decode(&media.payload).unwrap().len())
+            }
+            _ => None,
+        })
+        .collect();
+    (lens, marks(out))
+}
+
+#[test]
+fn in_pcm24_a_replys_first_delta_reaches_twilio_at_once_even_short_of_a_frame() {
+    let mut h = Harness::quiet(|s| s.mode = AudioMode::Pcm24);
+    h.event(r#"{"type": "response.created"}"#);
+    // 20 ms from the model, of which the resampler has 15 ready (it holds 5 back). Twilio has
+    // nothing to play: they go now, not a whole frame later.
+    let first = h.event(&delta_bytes("item_1", 20 * 48));
+    assert!(
+        matches!(
+            &first[..],
+            [
+                Seen::Twilio(Outbound::Media { .. }),
+                Seen::Twilio(Outbound::Mark { .. })
+            ]
+        ),
+        "a frame and its mark: {first:?}"
+    );
+    let (lens, first_marks) = frames(&first);
+    assert_eq!(lens, [15 * 8]);
+    // Whole frames follow, while Twilio has audio to play.
+    let (lens, next_marks) = frames(&h.event(&delta_bytes("item_1", 40 * 48)));
+    assert_eq!(lens, [160, 160]);
+    // The caller heard the short frame and one whole frame, then spoke.
+    h.echo(&first_marks[0]);
+    h.echo(&next_marks[0]);
+    let out = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
+    assert!(
+        out.contains(&Seen::Realtime(ClientEvent::Truncate {
+            item_id: "item_1".into(),
+            audio_end_ms: 15 + 20
+        })),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn audio_that_comes_slower_than_it_plays_goes_out_as_it_comes_counted_to_the_byte() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    // 12.5 ms of μ-law, played out before the next 12.5 ms come: each goes at once, unpadded.
+    let (lens, first) = frames(&h.event(&delta_bytes("item_1", 100)));
+    assert_eq!(lens, [100]);
+    h.echo(&first[0]);
+    let (lens, second) = frames(&h.event(&delta_bytes("item_1", 100)));
+    assert_eq!(lens, [100]);
+    h.echo(&second[0]);
+    // 25 ms heard, not the 24 that whole milliseconds per frame would add up to.
+    let out = h.event(r#"{"type": "input_audio_buffer.speech_started"}"#);
+    assert!(
+        out.contains(&Seen::Realtime(ClientEvent::Truncate {
+            item_id: "item_1".into(),
+            audio_end_ms: 25
+        })),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_mark_that_empties_twilios_queue_lets_the_part_of_a_frame_ready_go() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    // 30 ms: a whole frame goes; the 10 ms left wait while Twilio plays it.
+    let (lens, names) = frames(&h.event(&delta("item_1", 30)));
+    assert_eq!(lens, [160]);
+    // Played: Twilio would idle until the next delta, so the 10 ms go now.
+    let (lens, _) = frames(&h.echo(&names[0]));
+    assert_eq!(lens, [80]);
 }
