@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::audio::AudioMode;
-use crate::call::WRITE_BUFFER_BYTES;
+use crate::call::{READ_BUFFER_BYTES, WRITE_BUFFER_BYTES};
 use crate::config::Secret;
 use crate::turn::TurnDetection;
 
@@ -30,7 +30,7 @@ pub struct ConnectError(#[source] pub tokio_tungstenite::tungstenite::Error);
 /// largest legitimate event ([`MAX_EVENT_BYTES`]) instead of 64 MiB.
 fn socket_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(Some(MAX_EVENT_BYTES))
         .max_frame_size(Some(MAX_EVENT_BYTES))

@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::call::{self, Admission, Shared, WRITE_BUFFER_BYTES};
+use crate::call::{self, Admission, READ_BUFFER_BYTES, Shared, WRITE_BUFFER_BYTES};
 use crate::config::{Config, UpgradeSignature};
 use crate::functions::Functions;
 use crate::metrics::Metrics;
@@ -193,7 +193,7 @@ async fn stream(State(app): State<App>, headers: HeaderMap, ws: WebSocketUpgrade
     // frames), so a batch goes out in one write instead of one per message.
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .read_buffer_size(16 * 1024)
+        .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| {
             tracker.track_future(call::serve(socket, shared, admission, stop))

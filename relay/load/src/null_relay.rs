@@ -15,12 +15,13 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::probe;
 
-/// The relay's own socket settings (16 KiB read buffer, writes not buffered), so the floor
-/// differs from the relay only in what happens between the sockets.
+/// The relay's own socket settings (`READ_BUFFER_BYTES` and `WRITE_BUFFER_BYTES` in
+/// `relay/src/call/mod.rs`: 4 KiB read buffers, writes gathered until flushed), so the floor differs from the relay only in
+/// what happens between the sockets.
 fn socket_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(16 * 1024)
-        .write_buffer_size(0)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
 }
 
 /// Serves Twilio streams on `listener`, each bridged to the Realtime API at `realtime_url`.

@@ -303,7 +303,11 @@ pub async fn run(options: Options) -> anyhow::Result<Report> {
         let call_sid = format!("CAload{i:06}");
         let probe = probes.register(&call_sid);
         let (line, frames, probes) = (line.clone(), frames.clone(), probes.clone());
-        let start_at = began + options.ramp.mul_f64(i as f64 / options.calls.max(1) as f64);
+        // Spread over the ramp, and over the 20 ms frame period too (golden-ratio steps):
+        // real calls' frame clocks are not in phase, and calls started a whole number of
+        // periods apart would all send at once.
+        let phase = Duration::from_micros(((i as f64 * 0.618_034).fract() * 20_000.0) as u64);
+        let start_at = began + options.ramp.mul_f64(i as f64 / options.calls.max(1) as f64) + phase;
         tasks.spawn(async move {
             tokio::time::sleep_until(start_at).await;
             let report = caller::call(

@@ -43,6 +43,13 @@ pub(crate) use admission::Admission;
 /// per socket and per call.
 pub(crate) const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
+/// Each socket's read buffer: with the write buffer, most of a call's own memory, and a cost
+/// per read too (tungstenite zero-fills the buffer's free space before every read: with 16 KiB
+/// that `memset` was 8 % of the relay's CPU under load). A media message is under 1 KiB and a
+/// 20 ms delta under 2 KiB, so 4 KiB still takes several per read; a larger event grows the
+/// buffer while it is read.
+pub(crate) const READ_BUFFER_BYTES: usize = 4 * 1024;
+
 /// What every call shares.
 pub struct Shared {
     pub config: Arc<Config>,
