@@ -3,7 +3,7 @@
 //! ```text
 //! relay-load [--calls N] [--seconds S] [--ramp S] [--warmup S] [--mode pcmu|pcm24]
 //!            [--delta-ms MS] [--relay PATH | --null] [--pin-relay CPU] [--json FILE]
-//! relay-load null-relay --realtime URL
+//! relay-load null-relay --realtime URL [--mode pcmu|pcm24]
 //! ```
 //! One line goes to standard output, the JSON report to `--json` (or after the line with
 //! `--json -`).
@@ -26,19 +26,23 @@ async fn main() -> anyhow::Result<()> {
     let me = std::env::current_exe().context("this executable's path")?;
     if args.peek().map(String::as_str) == Some("null-relay") {
         args.next();
-        let (Some(flag), Some(url)) = (args.next(), args.next()) else {
-            bail!("usage: relay-load null-relay --realtime URL");
-        };
-        if flag != "--realtime" {
-            bail!("usage: relay-load null-relay --realtime URL");
+        let usage = "usage: relay-load null-relay --realtime URL [--mode pcmu|pcm24]";
+        let (mut url, mut mode) = (None, Mode::Pcmu);
+        while let Some(flag) = args.next() {
+            match (flag.as_str(), args.next()) {
+                ("--realtime", Some(v)) => url = Some(v),
+                ("--mode", Some(v)) => mode = v.parse()?,
+                _ => bail!(usage),
+            }
         }
+        let url = url.context(usage)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         // The same line the relay logs, so the harness reads both alike.
         println!(
             r#"{{"fields":{{"message":"relay listening","port":{}}}}}"#,
             listener.local_addr()?.port()
         );
-        null_relay::serve(listener, url).await;
+        null_relay::serve(listener, url, mode).await;
         return Ok(());
     }
     let mut options = Options {

@@ -41,7 +41,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Mode::Pcmu => "pcmu",
             Mode::Pcm24 => "pcm24",
@@ -193,6 +193,8 @@ async fn spawn(
                 "null-relay".into(),
                 "--realtime".into(),
                 realtime_url.into(),
+                "--mode".into(),
+                options.mode.as_str().into(),
             ],
         ),
     };

@@ -11,8 +11,9 @@ pub const FRAME_BYTES: usize = 160;
 /// μ-law bytes per millisecond at 8 kHz.
 pub const BYTES_PER_MS: u64 = 8;
 
-/// Room reserved at construction; a delta larger than this grows the queue once, after which it stays.
-const INITIAL_CAPACITY: usize = 8 * 1024;
+/// Room reserved at construction (a quarter second of μ-law): a delta larger than this grows the
+/// queue once, after which it stays. Small, because it is per call.
+const INITIAL_CAPACITY: usize = 2 * 1024;
 
 /// Queues μ-law bytes of any size and hands them back in chunks of a fixed size.
 ///

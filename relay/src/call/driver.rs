@@ -79,7 +79,7 @@ pub(super) async fn run(
         tools: JoinSet::new(),
     };
     // What the machine asked for and the driver has not done yet; reused for every input.
-    let mut out = Vec::with_capacity(64);
+    let mut out = Vec::with_capacity(16);
     call.start(&mut out);
     // The drain limit was passed on to the call (it says goodbye once).
     let mut shutdown_seen = false;
@@ -309,7 +309,7 @@ impl Io<'_> {
         self.flush_twilio(&mut twilio, limit).await;
         self.flush_up(&mut up, limit).await;
         if let Some(finish) = finish {
-            return Step::Finish(finish);
+            return Step::Finish(*finish);
         }
         Step::Then(
             if twilio.stalled {

@@ -59,7 +59,7 @@ impl CallCore {
         };
         let mut core = Self {
             call: Call::new(setup, Instant::now()),
-            out: Vec::with_capacity(64),
+            out: Vec::with_capacity(16),
         };
         core.call.start(&mut core.out);
         core.out.clear();

@@ -97,8 +97,10 @@ pub(crate) enum Output {
     /// [`Input::ConnectFailed`].
     Connect,
     /// The call is over: close the Realtime connection, post the summary (waiting for its
-    /// answer), then close Twilio's socket if asked. Nothing follows it.
-    Finish(Finish),
+    /// answer), then close Twilio's socket if asked. Nothing follows it. Boxed: the summary is
+    /// large and comes once, and every output of the call's reused list is as large as the
+    /// largest variant.
+    Finish(Box<Finish>),
 }
 
 /// A tool the model called.
@@ -267,11 +269,13 @@ impl Call {
             phase: Phase::Connecting { restoring: false },
             inbound: InboundAudio::new(setup.mode),
             outbound: OutboundAudio::new(setup.mode),
-            scratch: Vec::with_capacity(4096),
+            // Room for a Twilio frame or a short delta decoded; a larger delta grows it once.
+            scratch: Vec::with_capacity(1024),
             outbox: Outbox::new(),
             epoch: 0,
             mark_seq: 0,
-            marks: VecDeque::with_capacity(64),
+            // A reply sent faster than it plays grows it once to the marks it needs.
+            marks: VecDeque::with_capacity(16),
             playing: None,
             interrupted: None,
             response_active: false,
@@ -974,11 +978,11 @@ impl Call {
             reconnects: self.reconnects,
             transcript: std::mem::take(&mut self.transcript),
         };
-        out.push(Output::Finish(Finish {
+        out.push(Output::Finish(Box::new(Finish {
             outcome,
             summary,
             close_twilio: outcome != CallOutcome::CallerHungUp,
-        }));
+        })));
     }
 }
 

@@ -13,8 +13,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 
 use crate::openai::ClientEvent;
 
-/// Room for a batch of a few frames with their marks; a larger batch grows it once.
-const INITIAL_CAPACITY: usize = 4 * 1024;
+/// Room for a batch of a few frames with their marks; a larger batch grows it once. Small,
+/// because it is per call.
+const INITIAL_CAPACITY: usize = 2 * 1024;
 
 /// Where a text of the current batch is in the [`Outbox`]. Neither `Clone` nor `Copy`: it lives
 /// in the output that carries it, and goes when that output is performed.

@@ -119,7 +119,7 @@ fn seen(call: &Call, out: Vec<Output>) -> Vec<Seen> {
             Output::Realtime(text) => client_event(call.text(&text)),
             Output::Tool(t) => Seen::Tool(t),
             Output::Connect => Seen::Connect,
-            Output::Finish(f) => Seen::Finish(f),
+            Output::Finish(f) => Seen::Finish(*f),
         })
         .collect()
 }
