@@ -18,6 +18,7 @@ async fn a_short_soak_with_every_fault_keeps_every_promise() {
         seed: 7,
         faults: true,
         fault_rate: 0.2,
+        only: None,
     })
     .await
     .expect("the soak runs");
@@ -60,4 +61,27 @@ async fn a_short_soak_with_every_fault_keeps_every_promise() {
 #[test]
 fn the_soak_knows_the_relays_apology() {
     assert_eq!(soak::APOLOGY, salon_relay::functions::UNREACHABLE);
+}
+
+/// A known gap, shown by the soak (BENCHMARKS.md): when the booking request and the relay's
+/// one retry are both served and both lose their answers, the booking exists while the model
+/// is told the functions are unreachable and apologises: the caller hangs up thinking nothing
+/// was booked. Fails until the relay learns the outcome (asks again, or says it is unknown).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known defect: a booking whose two answers are lost is booked but not confirmed"]
+async fn a_booking_whose_answer_and_retry_are_lost_is_not_left_unconfirmed() {
+    let report = soak::run(Options {
+        relay: env!("CARGO_BIN_EXE_relay").into(),
+        calls: 4,
+        concurrency: 4,
+        seed: 3,
+        faults: true,
+        fault_rate: 1.0,
+        only: Some(Fault::FunctionsResetTwice),
+    })
+    .await
+    .expect("the soak runs");
+    println!("{}", report.line());
+    assert_eq!(report.faults.get(&Fault::FunctionsResetTwice), Some(&4));
+    assert_eq!(report.bookings_orphaned, 0, "{:#?}", report.errors);
 }

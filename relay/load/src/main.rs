@@ -5,7 +5,7 @@
 //!            [--delta-ms MS] [--relay PATH | --null] [--pin-relay CPU] [--json FILE]
 //! relay-load null-relay --realtime URL
 //! relay-load soak [--calls N] [--concurrency C] [--seed S] [--faults on|off]
-//!                 [--fault-rate P] [--relay PATH] [--json FILE|-]
+//!                 [--fault-rate P] [--only KIND] [--relay PATH] [--json FILE|-]
 //! ```
 //! One line goes to standard output, the JSON report to `--json` (or after the line with
 //! `--json -`).
@@ -103,6 +103,7 @@ async fn soak(mut args: impl Iterator<Item = String>, me: &std::path::Path) -> a
         seed: 1,
         faults: true,
         fault_rate: 0.2,
+        only: None,
     };
     let mut json = None;
     while let Some(flag) = args.next() {
@@ -119,11 +120,17 @@ async fn soak(mut args: impl Iterator<Item = String>, me: &std::path::Path) -> a
                 }
             }
             "--fault-rate" => options.fault_rate = value()?.parse().context("--fault-rate")?,
+            "--only" => {
+                options.only = Some(
+                    serde_json::from_value(serde_json::Value::String(value()?))
+                        .context("--only takes a fault kind, e.g. functions_reset_twice")?,
+                )
+            }
             "--relay" => options.relay = PathBuf::from(value()?),
             "--json" => json = Some(value()?),
             "--help" | "-h" => {
                 println!(
-                    "usage: relay-load soak [--calls N] [--concurrency C] [--seed S] [--faults on|off] [--fault-rate P] [--relay PATH] [--json FILE|-]"
+                    "usage: relay-load soak [--calls N] [--concurrency C] [--seed S] [--faults on|off] [--fault-rate P] [--only KIND] [--relay PATH] [--json FILE|-]"
                 );
                 return Ok(());
             }

@@ -120,6 +120,16 @@ async fn run(
     let (ws, relay) = dial(relays).await?;
     heard.connected = true;
     heard.relay_pid = relay.pid;
+    if plan.fault == Some(Fault::RelayRestart) {
+        // Mid-greeting, whatever happens to the call after (a restart asked for only once the
+        // caller spoke would not come when a functions outage ends the call first).
+        let restart = restart.clone();
+        let index = plan.index;
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let _ = restart.send(index);
+        });
+    }
     let (mut tx, mut rx) = ws.split();
     let stream_sid = format!("MZ{}", &plan.call_sid[2..]);
     let claims = token::Claims {
@@ -174,9 +184,6 @@ async fn run(
                         if quiet {
                             stage = Stage::Speaking(now + TURN);
                             heard.spoke = true;
-                            if plan.fault == Some(Fault::RelayRestart) {
-                                let _ = restart.send(plan.index);
-                            }
                         }
                     }
                     Stage::Speaking(until) => {

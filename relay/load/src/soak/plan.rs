@@ -7,7 +7,7 @@ use jiff::civil::{Date, Time, Weekday};
 use salon_domain::availability::{DayStatus, day_status};
 use salon_domain::{PhoneE164, demo};
 use salon_realtime_double::{Call, DropWhen, Say, Script, ScriptedResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// How long the scripted confirmation speaks. Longer than anything else the double says
@@ -20,31 +20,17 @@ const ANSWER_MS: u32 = 1_500;
 
 /// The half-hour starts a weekday offers (09:00–12:30, 14:00–18:30: the demo salon's hours
 /// around its break), each taken three times: the demo salon has three stylists.
-const STARTS: [(i8, i8); 18] = [
-    (9, 0),
-    (9, 30),
-    (10, 0),
-    (10, 30),
-    (11, 0),
-    (11, 30),
-    (12, 0),
-    (12, 30),
-    (14, 0),
-    (14, 30),
-    (15, 0),
-    (15, 30),
-    (16, 0),
-    (16, 30),
-    (17, 0),
-    (17, 30),
-    (18, 0),
-    (18, 30),
-];
+fn starts() -> Vec<Time> {
+    (9..13)
+        .chain(14..19)
+        .flat_map(|h| [Time::constant(h, 0, 0, 0), Time::constant(h, 30, 0, 0)])
+        .collect()
+}
 const CHAIRS: usize = 3;
 
 /// A fault injected into one call (a relay restart and a functions outage reach the calls
 /// near it too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
     /// The Realtime upgrade is refused (503) when the call dials; the relay retries.
@@ -57,6 +43,9 @@ pub enum Fault {
     FunctionsError,
     /// The booking request is served, and its answer lost: the connection closes unanswered.
     FunctionsReset,
+    /// The booking request and the relay's retry are both served and both lose their answers.
+    /// Not drawn at random: it shows a known gap (BENCHMARKS.md); `only` asks for it.
+    FunctionsResetTwice,
     /// The functions restart at the booking request: every request in flight loses its
     /// connection and for a moment every new one is cut.
     FunctionsDown,
@@ -90,6 +79,7 @@ impl Fault {
                 | Fault::FunctionsSlow
                 | Fault::FunctionsError
                 | Fault::FunctionsReset
+                | Fault::FunctionsResetTwice
                 | Fault::FunctionsDown
         )
     }
@@ -173,18 +163,23 @@ pub(crate) fn full_slot(today: Date) -> (Date, Time) {
 /// Plans `calls` calls. With `faults`, each call meets a fault with probability `rate`, and
 /// every kind of fault meets at least one call when there are enough calls (so a short smoke
 /// covers them all). Relay restarts fall only on calls before `warm` (see the soak's memory
-/// check); the rest are spread over all calls.
+/// check); the rest are spread over all calls. With `only`, the faulty calls all meet that one.
 pub(crate) fn plan(
     calls: usize,
     warm: usize,
     seed: u64,
-    faults: bool,
-    rate: f64,
+    (faults, rate, only): (bool, f64, Option<Fault>),
     today: Date,
 ) -> Result<Vec<CallPlan>, PlanError> {
     let mut rng = Rng::new(seed);
     let mut chosen: BTreeMap<usize, Fault> = BTreeMap::new();
-    if faults {
+    if let Some(fault) = only {
+        for i in 0..calls {
+            if rng.chance(rate) && (fault != Fault::RelayRestart || i < warm) {
+                chosen.insert(i, fault);
+            }
+        }
+    } else if faults {
         // One of each kind first, at distinct calls.
         for fault in Fault::ALL {
             let span = if fault == Fault::RelayRestart {
@@ -218,6 +213,7 @@ pub(crate) fn plan(
     let first_day = full_slot(today).0.tomorrow().expect("in range");
     let days = open_weekdays(first_day, 50);
     let (full_date, full_time) = full_slot(today);
+    let starts = starts();
     let mut booked = 0usize;
     let mut out = Vec::with_capacity(calls);
     for index in 0..calls {
@@ -226,13 +222,12 @@ pub(crate) fn plan(
         let intent = if fault.is_some_and(Fault::needs_booking) || roll < 75 {
             let slot = booked / CHAIRS;
             let day = days
-                .get(slot / STARTS.len())
+                .get(slot / starts.len())
                 .ok_or(PlanError::TooManyBookings(booked + 1))?;
-            let (h, m) = STARTS[slot % STARTS.len()];
             booked += 1;
             Intent::Book {
                 date: *day,
-                time: Time::constant(h, m, 0, 0),
+                time: starts[slot % starts.len()],
             }
         } else if roll < 80 {
             Intent::Full {
@@ -387,8 +382,8 @@ mod tests {
 
     #[test]
     fn a_seed_gives_one_plan_with_every_fault_and_distinct_slots() {
-        let a = plan(12, 6, 7, true, 0.2, today()).unwrap();
-        let b = plan(12, 6, 7, true, 0.2, today()).unwrap();
+        let a = plan(12, 6, 7, (true, 0.2, None), today()).unwrap();
+        let b = plan(12, 6, 7, (true, 0.2, None), today()).unwrap();
         let faults = |p: &[CallPlan]| p.iter().map(|c| c.fault).collect::<Vec<_>>();
         assert_eq!(faults(&a), faults(&b));
         for fault in Fault::ALL {
@@ -397,7 +392,7 @@ mod tests {
         let restart = a.iter().position(|c| c.fault == Some(Fault::RelayRestart));
         assert!(restart.unwrap() < 6, "a restart falls while warming up");
         // No start is booked by more soak calls than it has chairs.
-        let big = plan(1_000, 200, 1, true, 0.2, today()).unwrap();
+        let big = plan(1_000, 200, 1, (true, 0.2, None), today()).unwrap();
         let mut per_start = BTreeMap::new();
         for c in &big {
             if let Intent::Book { date, time } = c.intent {
@@ -407,7 +402,7 @@ mod tests {
         }
         assert!(per_start.values().all(|n| *n <= CHAIRS));
         assert!(
-            plan(12, 6, 7, false, 0.2, today())
+            plan(12, 6, 7, (false, 0.2, None), today())
                 .unwrap()
                 .iter()
                 .all(|c| c.fault.is_none())
@@ -417,7 +412,7 @@ mod tests {
     #[test]
     fn too_many_bookings_are_refused_before_the_soak() {
         assert!(matches!(
-            plan(20_000, 10, 1, false, 0.0, today()),
+            plan(20_000, 10, 1, (false, 0.0, None), today()),
             Err(PlanError::TooManyBookings(_))
         ));
     }

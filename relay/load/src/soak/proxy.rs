@@ -128,7 +128,15 @@ impl Proxy {
             return Err(self.counts.cut(&call_sid));
         }
         let fault = if path.ends_with("/tools/create_voice_appointment") {
-            lock(&self.faults).remove(&call_sid)
+            let mut faults = lock(&self.faults);
+            match faults.remove(&call_sid) {
+                // The first answer lost; the retry's too, as the next request's fault.
+                Some(Fault::FunctionsResetTwice) => {
+                    faults.insert(call_sid.clone(), Fault::FunctionsReset);
+                    Some(Fault::FunctionsReset)
+                }
+                other => other,
+            }
         } else {
             None
         };
