@@ -65,8 +65,8 @@ pub(crate) struct CallerReport {
 /// sample), base64 once.
 #[derive(Debug)]
 pub(crate) struct Frames {
-    silence: String,
-    speech: String,
+    pub(crate) silence: String,
+    pub(crate) speech: String,
 }
 
 impl Frames {
@@ -88,7 +88,7 @@ impl Frames {
 /// A message from the relay, as far as a caller reads it.
 #[derive(Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
-enum FromRelay<'a> {
+pub(crate) enum FromRelay<'a> {
     Media {
         #[serde(borrow)]
         media: Payload<'a>,
@@ -101,33 +101,33 @@ enum FromRelay<'a> {
 }
 
 #[derive(Deserialize)]
-struct Payload<'a> {
+pub(crate) struct Payload<'a> {
     #[serde(borrow)]
-    payload: &'a str,
+    pub(crate) payload: &'a str,
 }
 
 #[derive(Deserialize)]
-struct Name<'a> {
+pub(crate) struct Name<'a> {
     #[serde(borrow)]
-    name: std::borrow::Cow<'a, str>,
+    pub(crate) name: std::borrow::Cow<'a, str>,
 }
 
 /// The agent's audio queued for playback, and the marks between it.
 #[derive(Debug, Default)]
-struct Playback {
+pub(crate) struct Playback {
     /// Milliseconds of audio, or a mark, in order.
-    queue: VecDeque<Queued>,
+    pub(crate) queue: VecDeque<Queued>,
 }
 
 #[derive(Debug)]
-enum Queued {
+pub(crate) enum Queued {
     Audio(f64),
     Mark(String),
 }
 
 impl Playback {
     /// Plays `ms` of audio; returns the marks reached.
-    fn play(&mut self, mut ms: f64, reached: &mut Vec<String>) {
+    pub(crate) fn play(&mut self, mut ms: f64, reached: &mut Vec<String>) {
         while let Some(front) = self.queue.front_mut() {
             match front {
                 Queued::Mark(_) => {
@@ -148,7 +148,7 @@ impl Playback {
     }
 
     /// Drops the audio; returns every mark queued.
-    fn clear(&mut self, reached: &mut Vec<String>) {
+    pub(crate) fn clear(&mut self, reached: &mut Vec<String>) {
         for queued in self.queue.drain(..) {
             if let Queued::Mark(name) = queued {
                 reached.push(name);
@@ -156,7 +156,7 @@ impl Playback {
         }
     }
 
-    fn playing(&self) -> bool {
+    pub(crate) fn playing(&self) -> bool {
         self.queue.iter().any(|q| matches!(q, Queued::Audio(_)))
     }
 }
@@ -331,7 +331,7 @@ async fn run(
 }
 
 /// The decoded length of a base64 text.
-fn base64_len(text: &str) -> usize {
+pub(crate) fn base64_len(text: &str) -> usize {
     let padding = text.bytes().rev().take_while(|&b| b == b'=').count();
     (text.len() / 4 * 3).saturating_sub(padding)
 }

@@ -16,6 +16,7 @@ mod functions;
 pub mod null_relay;
 mod probe;
 mod run;
+pub mod soak;
 pub mod stats;
 
 pub use run::{Mode, Options, Report, Target, run};

@@ -4,6 +4,8 @@
 //! relay-load [--calls N] [--seconds S] [--ramp S] [--warmup S] [--mode pcmu|pcm24]
 //!            [--delta-ms MS] [--relay PATH | --null] [--pin-relay CPU] [--json FILE]
 //! relay-load null-relay --realtime URL [--mode pcmu|pcm24]
+//! relay-load soak [--calls N] [--concurrency C] [--seed S] [--faults on|off]
+//!                 [--fault-rate P] [--only KIND] [--relay PATH] [--json FILE|-]
 //! ```
 //! One line goes to standard output, the JSON report to `--json` (or after the line with
 //! `--json -`).
@@ -44,6 +46,10 @@ async fn main() -> anyhow::Result<()> {
         );
         null_relay::serve(listener, url, mode).await;
         return Ok(());
+    }
+    if args.peek().map(String::as_str) == Some("soak") {
+        args.next();
+        return soak(args, &me).await;
     }
     let mut options = Options {
         target: Target::Relay(me.with_file_name("relay")),
@@ -88,6 +94,69 @@ async fn main() -> anyhow::Result<()> {
         Some("-") => println!("{text}"),
         Some(path) => std::fs::write(path, text).with_context(|| format!("writing {path}"))?,
         None => {}
+    }
+    Ok(())
+}
+
+/// `relay-load soak`: the endurance harness with faults; exits non-zero when a check fails.
+async fn soak(mut args: impl Iterator<Item = String>, me: &std::path::Path) -> anyhow::Result<()> {
+    let mut options = salon_relay_load::soak::Options {
+        relay: me.with_file_name("relay"),
+        calls: 1_000,
+        concurrency: 50,
+        seed: 1,
+        faults: true,
+        fault_rate: 0.2,
+        only: None,
+    };
+    let mut json = None;
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--calls" => options.calls = value()?.parse().context("--calls")?,
+            "--concurrency" => options.concurrency = value()?.parse().context("--concurrency")?,
+            "--seed" => options.seed = value()?.parse().context("--seed")?,
+            "--faults" => {
+                options.faults = match value()?.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    other => bail!("--faults is on or off, not {other:?}"),
+                }
+            }
+            "--fault-rate" => options.fault_rate = value()?.parse().context("--fault-rate")?,
+            "--only" => {
+                options.only = Some(
+                    serde_json::from_value(serde_json::Value::String(value()?))
+                        .context("--only takes a fault kind, e.g. functions_reset_twice")?,
+                )
+            }
+            "--relay" => options.relay = PathBuf::from(value()?),
+            "--json" => json = Some(value()?),
+            "--help" | "-h" => {
+                println!(
+                    "usage: relay-load soak [--calls N] [--concurrency C] [--seed S] [--faults on|off] [--fault-rate P] [--only KIND] [--relay PATH] [--json FILE|-]"
+                );
+                return Ok(());
+            }
+            other => bail!("unknown argument {other} (try --help)"),
+        }
+    }
+    if options.calls == 0 || options.concurrency == 0 {
+        bail!("--calls and --concurrency must be at least 1");
+    }
+    let report = salon_relay_load::soak::run(options).await?;
+    println!("{}", report.line());
+    let text = serde_json::to_string_pretty(&report)?;
+    match json.as_deref() {
+        Some("-") => println!("{text}"),
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {path}"))?,
+        None => {}
+    }
+    if !report.passed() {
+        for e in &report.errors {
+            eprintln!("{e}");
+        }
+        bail!("{} soak checks failed", report.error_count);
     }
     Ok(())
 }

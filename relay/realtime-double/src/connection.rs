@@ -150,6 +150,8 @@ pub(crate) struct Connection {
     vad_events: Vec<VadEvent>,
     /// A scripted drop was issued: nothing more happens on this connection.
     dropped: bool,
+    /// The session has been updated once: [`crate::Scripts`] chooses only on the first.
+    scripted: bool,
 }
 
 impl Connection {
@@ -181,6 +183,7 @@ impl Connection {
             user_audio_ms: 0.0,
             vad_events: Vec::new(),
             dropped: false,
+            scripted: false,
         }
     }
 
@@ -312,6 +315,12 @@ impl Connection {
         }
         if let Some(tap) = &self.shared.options.tap {
             tap.session(self.id, &self.session.instructions);
+        }
+        if !std::mem::replace(&mut self.scripted, true)
+            && let Some(scripts) = &self.shared.options.scripts
+            && let Some(script) = scripts.script(self.id, &self.session.instructions)
+        {
+            self.own_script = Some(ScriptCursor::once(script));
         }
         let session = self.session.to_json();
         self.emit(out, json!({"type": "session.updated", "session": session}));
@@ -538,6 +547,15 @@ impl Connection {
                     + 1
             }
         };
+        if let Some(tap) = &self.shared.options.tap
+            && item["type"] == "function_call_output"
+        {
+            tap.function_output(
+                self.id,
+                item["call_id"].as_str().unwrap_or_default(),
+                item["output"].as_str().unwrap_or_default(),
+            );
+        }
         let previous = position.checked_sub(1).map(|i| self.items[i].id.clone());
         self.items.insert(
             position,

@@ -39,5 +39,5 @@ mod vad;
 
 pub use audio::{AudioFormat, Wav, WavError};
 pub use script::{Call, DropWhen, FALLBACK_SAY, Say, Script, ScriptError, ScriptedResponse};
-pub use server::{Double, Options, Tap};
+pub use server::{Double, Options, Scripts, Tap};
 pub use vad::DEFAULT_RMS_THRESHOLD;

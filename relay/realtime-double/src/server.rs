@@ -42,6 +42,17 @@ pub struct Options {
     pub delta_ms: Vec<usize>,
     /// Told what each connection receives and sends, as it happens (see [`Tap`]).
     pub tap: Option<Arc<dyn Tap>>,
+    /// Chooses each connection's script from its session (see [`Scripts`]): for a harness
+    /// whose calls differ (each its own booking, some dropped) through one double.
+    pub scripts: Option<Arc<dyn Scripts>>,
+}
+
+/// Gives a connection its own script once its session says which call it serves.
+pub trait Scripts: Send + Sync + std::fmt::Debug {
+    /// Returns the script for connection `connection`, whose first `session.update` carries
+    /// these instructions, or `None` to play the double's own. Called on the connection's
+    /// task, before any response of the session: it must be quick.
+    fn script(&self, connection: u64, instructions: &str) -> Option<Script>;
 }
 
 /// Watches a double's connections as they run, for a load harness measuring time in the same
@@ -63,6 +74,11 @@ pub trait Tap: Send + Sync + std::fmt::Debug {
     fn audio_sent(&self, connection: u64, format: AudioFormat, bytes: usize) {
         let _ = (connection, format, bytes);
     }
+    /// Connection `connection` received a `function_call_output` item: what the model is told
+    /// a tool answered (`output` as the client sent it).
+    fn function_output(&self, connection: u64, call_id: &str, output: &str) {
+        let _ = (connection, call_id, output);
+    }
     /// Connection `connection` ended.
     fn closed(&self, connection: u64) {
         let _ = connection;
@@ -79,6 +95,7 @@ impl Default for Options {
             script_per_connection: false,
             delta_ms: vec![50, 130],
             tap: None,
+            scripts: None,
         }
     }
 }
@@ -331,6 +348,16 @@ impl ScriptCursor {
             next_response: 0,
             next_transcript: 0,
             repeat: true,
+        }
+    }
+
+    /// A connection's own script, played once from its start (then the fallback).
+    pub fn once(script: Script) -> ScriptCursor {
+        ScriptCursor {
+            script,
+            next_response: 0,
+            next_transcript: 0,
+            repeat: false,
         }
     }
 

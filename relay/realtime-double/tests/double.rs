@@ -1065,3 +1065,76 @@ async fn per_response_instructions_replace_the_sessions_for_that_response_only()
         "the one-off instructions ran without the session's rules, and only once"
     );
 }
+
+// ---------------------------------------------------------------- hooks for a harness
+
+/// Chooses a script by the session's instructions and keeps the tool outputs the model got.
+#[derive(Debug, Default)]
+struct Harness {
+    outputs: std::sync::Mutex<Vec<(String, String)>>,
+}
+
+impl salon_realtime_double::Scripts for Harness {
+    fn script(&self, _connection: u64, instructions: &str) -> Option<Script> {
+        instructions.contains("[apel 7]").then(|| {
+            script(r#"{"responses": [{"say": {"text": "Scriptul apelului 7.", "ms": 200}}]}"#)
+        })
+    }
+}
+
+impl salon_realtime_double::Tap for Harness {
+    fn function_output(&self, _connection: u64, call_id: &str, output: &str) {
+        self.outputs
+            .lock()
+            .unwrap()
+            .push((call_id.into(), output.into()));
+    }
+}
+
+#[tokio::test]
+async fn a_harness_chooses_a_connections_script_and_sees_the_tool_outputs() {
+    let harness = std::sync::Arc::new(Harness::default());
+    let options = Options {
+        scripts: Some(harness.clone()),
+        tap: Some(harness.clone()),
+        ..Options::default()
+    };
+    let default = r#"{"responses": [{"say": {"text": "Scriptul dublurii.", "ms": 200}}]}"#;
+    let double = Double::start_with(script(default), options).await.unwrap();
+
+    // A session the harness does not know plays the double's own script.
+    let mut other = connect(&double).await;
+    other.start_pcmu_session(VAD()).await;
+    other.send(json!({"type": "response.create"})).await;
+    let done = other.until("response.done").await;
+    assert_eq!(
+        done.last().unwrap()["response"]["output"][0]["content"][0]["transcript"],
+        "Scriptul dublurii."
+    );
+
+    // A session whose instructions name call 7 plays call 7's.
+    let mut client = connect(&double).await;
+    client.recv().await;
+    client
+        .send(
+            json!({"type": "session.update", "session": {"type": "realtime",
+            "instructions": "Vorbește doar românește. [apel 7]"}}),
+        )
+        .await;
+    client.until("session.updated").await;
+    client
+        .send(json!({"type": "conversation.item.create", "item": {
+            "type": "function_call_output", "call_id": "call_1", "output": "{\"ok\":true}"}}))
+        .await;
+    client.until("conversation.item.done").await;
+    client.send(json!({"type": "response.create"})).await;
+    let done = client.until("response.done").await;
+    assert_eq!(
+        done.last().unwrap()["response"]["output"][0]["content"][0]["transcript"],
+        "Scriptul apelului 7."
+    );
+    assert_eq!(
+        *harness.outputs.lock().unwrap(),
+        [("call_1".to_owned(), "{\"ok\":true}".to_owned())]
+    );
+}
