@@ -35,11 +35,28 @@ fn python() -> PathBuf {
     home.join(".cache/salon-voice/venvs/moto/bin/python")
 }
 
+/// `scripts/moto_serial.py`: where this crate was built from, or else found upwards from the
+/// test's working directory. The build path alone is not enough: a build directory shared by
+/// two checkouts of the same sources (CI's clone and a working tree) may hold this crate as
+/// built from the other one, whose path is gone.
+fn moto_script() -> PathBuf {
+    const SCRIPT: &str = "scripts/moto_serial.py";
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(SCRIPT);
+    if built.exists() {
+        return built;
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    cwd.ancestors()
+        .map(|dir| dir.join(SCRIPT))
+        .find(|path| path.exists())
+        .unwrap_or(built)
+}
+
 impl MotoServer {
     /// Starts a server on a free loopback port. Panics with the fix when moto is missing:
     /// the DynamoDB tests never skip.
     pub fn start() -> Self {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/moto_serial.py");
+        let script = moto_script();
         let python = python();
         let mut child = Command::new(&python)
             .arg(&script)
