@@ -41,7 +41,9 @@ fn python() -> PathBuf {
 /// built from the other one, whose path is gone.
 fn moto_script() -> PathBuf {
     const SCRIPT: &str = "scripts/moto_serial.py";
-    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(SCRIPT);
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(SCRIPT);
     if built.exists() {
         return built;
     }
