@@ -33,23 +33,11 @@ pub struct Functions {
     secret: Secret,
     /// Signs each request's timestamp.
     clock: ClockHandle,
-    /// Each request's limit.
-    timeout: Duration,
 }
 
 /// What the model hears when the booking system cannot be reached.
 pub const UNREACHABLE: &str =
     "Ne pare rău, sistemul de programări nu răspunde acum. Vă rugăm să reveniți puțin mai târziu.";
-
-/// How a request that got no answer is sent again.
-#[derive(Debug, Clone, Copy)]
-enum Retry {
-    /// Once, at once: the caller is waiting in silence for the call to begin.
-    Once,
-    /// Once at once, then again after 0.2, 0.4, 0.8 s and every 0.8 s after, while another
-    /// attempt, timing out at worst, would still end within this much time of the first.
-    Within(Duration),
-}
 
 impl Functions {
     /// Builds a client with a per-request `timeout`.
@@ -65,25 +53,17 @@ impl Functions {
             base: base.trim_end_matches('/').to_owned(),
             secret,
             clock,
-            timeout,
         }
-    }
-
-    /// A tool call or the summary is retried for twice the request timeout: what a call's end
-    /// waits for a tool in flight (`driver::finish`).
-    fn retry_budget(&self) -> Retry {
-        Retry::Within(self.timeout * 2)
     }
 
     async fn post<B: Serialize, R: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
-        retry: Retry,
+        retry: bool,
     ) -> Result<Option<R>, FunctionsError> {
         let body = serde_json::to_vec(body).expect("wire types serialise");
-        let began = tokio::time::Instant::now();
-        let mut attempt: u32 = 0;
+        let mut attempt = 0;
         loop {
             attempt += 1;
             let ts = self.clock.now().as_second();
@@ -104,7 +84,7 @@ impl Functions {
                 .body(body.clone())
                 .send()
                 .await;
-            let error = match sent {
+            match sent {
                 Ok(r) if r.status().is_success() => {
                     if r.status() == reqwest::StatusCode::NO_CONTENT {
                         return Ok(None);
@@ -112,28 +92,11 @@ impl Functions {
                     return r.json().await.map(Some).map_err(FunctionsError::Decode);
                 }
                 Ok(r) => return Err(FunctionsError::Status(r.status().as_u16())),
-                Err(e) => e,
-            };
-            // Transport errors are retried (every write the functions do is idempotent: a
-            // booking sent again is recognised and answered as the first was). Once, for the
-            // session; within a budget for tools, because a booking whose answers were all
-            // lost exists unconfirmed: the caller would hear an apology for an appointment
-            // that was made.
-            let pause = Duration::from_millis(100 * (1 << (attempt - 1).min(3)));
-            let again = match retry {
-                Retry::Once => attempt == 1,
-                // The second attempt always goes (as for the session); later ones only if
-                // they can end, timing out at worst, within the budget.
-                Retry::Within(budget) => {
-                    attempt == 1 || began.elapsed() + pause + self.timeout <= budget
+                // One retry on transport errors: every write the functions do is idempotent.
+                Err(e) if retry && attempt == 1 => {
+                    tracing::warn!(error = %e, path, "retrying a request to the functions");
                 }
-            };
-            if !again {
-                return Err(FunctionsError::Transport(error));
-            }
-            tracing::warn!(error = %error, path, attempt, "retrying a request to the functions");
-            if attempt > 1 {
-                tokio::time::sleep(pause).await;
+                Err(e) => return Err(FunctionsError::Transport(e)),
             }
         }
     }
@@ -144,7 +107,7 @@ impl Functions {
         call_sid: &str,
         req: &SessionRequest,
     ) -> Result<SessionConfig, FunctionsError> {
-        self.post(&paths::session(call_sid), req, Retry::Once)
+        self.post(&paths::session(call_sid), req, true)
             .await?
             .ok_or(FunctionsError::Status(204))
     }
@@ -152,7 +115,7 @@ impl Functions {
     /// Runs a tool; any failure becomes an error reply the model can apologise for.
     pub async fn tool(&self, call_sid: &str, name: &str, req: &ToolRequest) -> ToolReply {
         match self
-            .post::<_, ToolReply>(&paths::tool(call_sid, name), req, self.retry_budget())
+            .post::<_, ToolReply>(&paths::tool(call_sid, name), req, true)
             .await
         {
             Ok(Some(reply)) => reply,
@@ -170,7 +133,7 @@ impl Functions {
         call_sid: &str,
         summary: &CallSummary,
     ) -> Result<(), FunctionsError> {
-        self.post::<_, serde_json::Value>(&paths::summary(call_sid), summary, self.retry_budget())
+        self.post::<_, serde_json::Value>(&paths::summary(call_sid), summary, true)
             .await
             .map(|_| ())
     }

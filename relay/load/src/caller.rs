@@ -187,20 +187,7 @@ async fn run(
     until: Instant,
     report: &mut CallerReport,
 ) -> Result<(), String> {
-    let mut request = line
-        .url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| e.to_string())?;
-    let signature = twilio_signature::compute(
-        &line.auth_token,
-        &format!("{}/twilio/stream", line.public_url),
-        &[],
-    );
-    request.headers_mut().insert(
-        "x-twilio-signature",
-        signature.parse().map_err(|_| "signature header")?,
-    );
+    let request = stream_request(&line.url, &line.public_url, &line.auth_token)?;
     let (ws, _) = tokio_tungstenite::connect_async(request)
         .await
         .map_err(|e| format!("the relay refused the stream: {e}"))?;
@@ -268,19 +255,10 @@ async fn run(
                 let speech = speaking_until.is_some_and(|t| now < t);
                 seq += 1;
                 let payload = if speech { &frames.speech } else { &frames.silence };
-                let media = format!(
-                    r#"{{"event":"media","sequenceNumber":"{seq}","media":{{"track":"inbound","chunk":"{seq}","timestamp":"{}","payload":"{payload}"}},"streamSid":"{stream_sid}"}}"#,
-                    seq * 20
-                );
-                tx.feed(Message::Text(media.into())).await.map_err(|e| e.to_string())?;
+                send_frame(&mut tx, seq, payload, &stream_sid, &mut reached).await?;
                 if probes.measuring() {
                     report.frames_sent += 1;
                 }
-                for name in reached.drain(..) {
-                    let echo = json!({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}});
-                    tx.feed(Message::Text(echo.to_string().into())).await.map_err(|e| e.to_string())?;
-                }
-                tx.flush().await.map_err(|e| e.to_string())?;
             }
             msg = rx.next() => {
                 let text = match msg {
@@ -328,6 +306,54 @@ async fn run(
     let _ = tx.send(Message::Text(stop.to_string().into())).await;
     let _ = tx.close().await;
     Ok(())
+}
+
+/// The caller's side of a stream.
+pub(crate) type WsTx = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
+
+/// The upgrade to `url` (the relay's `/twilio/stream`), signed over the relay's public URL
+/// as Twilio signs it.
+pub(crate) fn stream_request(
+    url: &str,
+    public_url: &str,
+    auth_token: &str,
+) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, String> {
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    let signature =
+        twilio_signature::compute(auth_token, &format!("{public_url}/twilio/stream"), &[]);
+    request.headers_mut().insert(
+        "x-twilio-signature",
+        signature.parse().map_err(|_| "signature header")?,
+    );
+    Ok(request)
+}
+
+/// Sends the caller's frame number `seq` and the echoes of the marks `reached`, in one flush,
+/// as Twilio sends a frame and the marks whose audio has played.
+pub(crate) async fn send_frame(
+    tx: &mut WsTx,
+    seq: u64,
+    payload: &str,
+    stream_sid: &str,
+    reached: &mut Vec<String>,
+) -> Result<(), String> {
+    let media = format!(
+        r#"{{"event":"media","sequenceNumber":"{seq}","media":{{"track":"inbound","chunk":"{seq}","timestamp":"{}","payload":"{payload}"}},"streamSid":"{stream_sid}"}}"#,
+        seq * 20
+    );
+    tx.feed(Message::Text(media.into()))
+        .await
+        .map_err(|e| e.to_string())?;
+    for name in reached.drain(..) {
+        let echo = json!({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}});
+        tx.feed(Message::Text(echo.to_string().into()))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    tx.flush().await.map_err(|e| e.to_string())
 }
 
 /// The decoded length of a base64 text.

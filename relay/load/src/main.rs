@@ -88,9 +88,14 @@ async fn main() -> anyhow::Result<()> {
         bail!("--calls and --delta-ms must be at least 1");
     }
     let report = run(options).await?;
-    println!("{}", report.line());
-    let text = serde_json::to_string_pretty(&report)?;
-    match json.as_deref() {
+    emit(&report.line(), &report, json.as_deref())
+}
+
+/// Prints the report's line, and writes its JSON to `json` (`-`: after the line).
+fn emit(line: &str, report: &impl serde::Serialize, json: Option<&str>) -> anyhow::Result<()> {
+    println!("{line}");
+    let text = serde_json::to_string_pretty(report)?;
+    match json {
         Some("-") => println!("{text}"),
         Some(path) => std::fs::write(path, text).with_context(|| format!("writing {path}"))?,
         None => {}
@@ -145,13 +150,7 @@ async fn soak(mut args: impl Iterator<Item = String>, me: &std::path::Path) -> a
         bail!("--calls and --concurrency must be at least 1");
     }
     let report = salon_relay_load::soak::run(options).await?;
-    println!("{}", report.line());
-    let text = serde_json::to_string_pretty(&report)?;
-    match json.as_deref() {
-        Some("-") => println!("{text}"),
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {path}"))?,
-        None => {}
-    }
+    emit(&report.line(), &report, json.as_deref())?;
     if !report.passed() {
         for e in &report.errors {
             eprintln!("{e}");

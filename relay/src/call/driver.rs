@@ -455,9 +455,8 @@ impl Io<'_> {
     async fn finish(mut self, finish: Finish) -> CallOutcome {
         let limit = self.shared.config.write_limit;
         // A booking in flight is finished, not cut off: it is recorded on the call by the
-        // functions before the summary says how the call ended. A tool takes at most twice its
-        // timeout (its retries fit in that: `functions::Retry`); past that, what is left is
-        // cancelled with the set.
+        // functions before the summary says how the call ended. A tool takes at most its
+        // timeout, twice (one retry); past that, what is left is cancelled with the set.
         let tool_limit = self.shared.config.tool_timeout * 2 + std::time::Duration::from_secs(1);
         let _ = tokio::time::timeout(tool_limit, async {
             while self.tools.join_next().await.is_some() {}

@@ -9,17 +9,16 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use salon_domain::demo;
-use salon_wire::{params, token, twilio_signature};
+use salon_wire::{params, token};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::plan::{CallPlan, Fault};
 use super::relays::{AUTH_TOKEN, Current, PUBLIC_URL, Relays, STREAM_SECRET};
 use super::tap::{ModelSide, lock};
-use crate::caller::{Frames, FromRelay, Playback, Queued, base64_len};
+use crate::caller::{Frames, FromRelay, Playback, Queued, base64_len, send_frame, stream_request};
 
 const TICK: Duration = Duration::from_millis(20);
 /// The caller's sentence.
@@ -80,15 +79,8 @@ async fn dial(relays: &Relays) -> Result<(Ws, Current), String> {
     let mut last = String::new();
     for _ in 0..DIALS {
         let current = relays.current();
-        let mut request = format!("ws://127.0.0.1:{}/twilio/stream", current.port)
-            .into_client_request()
-            .map_err(|e| e.to_string())?;
-        let signature =
-            twilio_signature::compute(AUTH_TOKEN, &format!("{PUBLIC_URL}/twilio/stream"), &[]);
-        request.headers_mut().insert(
-            "x-twilio-signature",
-            signature.parse().map_err(|_| "signature header")?,
-        );
+        let url = format!("ws://127.0.0.1:{}/twilio/stream", current.port);
+        let request = stream_request(&url, PUBLIC_URL, AUTH_TOKEN)?;
         match tokio_tungstenite::connect_async(request).await {
             Ok((ws, _)) => return Ok((ws, current)),
             Err(e) => last = e.to_string(),
@@ -215,16 +207,7 @@ async fn run(
                 seq += 1;
                 let speech = matches!(stage, Stage::Speaking(until) if now < until);
                 let payload = if speech { &frames.speech } else { &frames.silence };
-                let media = format!(
-                    r#"{{"event":"media","sequenceNumber":"{seq}","media":{{"track":"inbound","chunk":"{seq}","timestamp":"{}","payload":"{payload}"}},"streamSid":"{stream_sid}"}}"#,
-                    seq * 20
-                );
-                tx.feed(Message::Text(media.into())).await.map_err(|e| e.to_string())?;
-                for name in reached.drain(..) {
-                    let echo = json!({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}});
-                    tx.feed(Message::Text(echo.to_string().into())).await.map_err(|e| e.to_string())?;
-                }
-                tx.flush().await.map_err(|e| e.to_string())?;
+                send_frame(&mut tx, seq, payload, &stream_sid, &mut reached).await?;
             }
             msg = rx.next() => {
                 let text = match msg {
