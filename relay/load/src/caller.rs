@@ -193,6 +193,8 @@ async fn run(
         .map_err(|e| format!("the relay refused the stream: {e}"))?;
     let (mut tx, mut rx) = ws.split();
     let stream_sid = format!("MZ{}", &call_sid[2..]);
+    // The relay under test checks the token against the wall clock (its clock when
+    // CLOCK_START is not set), so this process, a peer like Twilio, signs by the same clock.
     let claims = token::Claims {
         call_sid: call_sid.into(),
         business: "salon-load".into(),
