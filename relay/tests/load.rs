@@ -35,7 +35,14 @@ async fn smoke(mode: Mode) {
     // The relay's figures were read from its process.
     assert!(report.relay_cpu_ms_per_call_s > 0.0);
     assert!(report.relay_rss_kib > report.relay_rss_base_kib);
-    assert!(report.relay_fds_after <= report.relay_fds_base + 4);
+    // The calls' sockets closed; the relay's HTTP client may keep an idle connection to the
+    // functions for each request that ran at once (a session, a tool and a summary per call).
+    assert!(
+        report.relay_fds_after <= report.relay_fds_base + 3 * 3,
+        "{} descriptors after, {} before",
+        report.relay_fds_after,
+        report.relay_fds_base
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
