@@ -192,29 +192,14 @@ async fn run(
         .await
         .map_err(|e| format!("the relay refused the stream: {e}"))?;
     let (mut tx, mut rx) = ws.split();
-    let stream_sid = format!("MZ{}", &call_sid[2..]);
-    // The relay under test checks the token against the wall clock (its clock when
-    // CLOCK_START is not set), so this process, a peer like Twilio, signs by the same clock.
     let claims = token::Claims {
         call_sid: call_sid.into(),
         business: "salon-load".into(),
         caller: "+40722000000".into(),
         dialled: "+40312345678".into(),
-        expires_at: jiff::Timestamp::now().as_second() + 300,
+        expires_at: token_expiry(300),
     };
-    let start = json!({"event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
-        "start": {"accountSid": "ACload", "streamSid": stream_sid, "callSid": call_sid,
-                  "tracks": ["inbound"],
-                  "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-                  "customParameters": {
-                      params::TOKEN: token::issue(line.stream_secret.as_bytes(), &claims)}}});
-    let connected = json!({"event": "connected", "protocol": "Call", "version": "1.0.0"});
-    for m in [connected, start] {
-        tx.feed(Message::Text(m.to_string().into()))
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    tx.flush().await.map_err(|e| e.to_string())?;
+    let stream_sid = start_stream(&mut tx, &claims, line.stream_secret.as_bytes()).await?;
 
     let mut playback = Playback::default();
     let mut reached = Vec::new();
@@ -356,6 +341,37 @@ pub(crate) async fn send_frame(
             .map_err(|e| e.to_string())?;
     }
     tx.flush().await.map_err(|e| e.to_string())
+}
+
+/// When a stream token signed now should expire, `secs` from now. The relay under test
+/// checks the token against the wall clock (its clock when CLOCK_START is not set), so this
+/// process, a peer like Twilio, signs by the same clock.
+pub(crate) fn token_expiry(secs: i64) -> i64 {
+    jiff::Timestamp::now().as_second() + secs
+}
+
+/// Sends Twilio's `connected` and `start` (μ-law 8 kHz, the stream token signed for `claims`
+/// with `secret`), in one flush; returns the stream's SID.
+pub(crate) async fn start_stream(
+    tx: &mut WsTx,
+    claims: &token::Claims,
+    secret: &[u8],
+) -> Result<String, String> {
+    let call_sid = &claims.call_sid;
+    let stream_sid = format!("MZ{}", call_sid.get(2..).unwrap_or(call_sid));
+    let start = json!({"event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
+        "start": {"accountSid": "ACload", "streamSid": stream_sid, "callSid": call_sid,
+                  "tracks": ["inbound"],
+                  "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                  "customParameters": {params::TOKEN: token::issue(secret, claims)}}});
+    let connected = json!({"event": "connected", "protocol": "Call", "version": "1.0.0"});
+    for m in [connected, start] {
+        tx.feed(Message::Text(m.to_string().into()))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    tx.flush().await.map_err(|e| e.to_string())?;
+    Ok(stream_sid)
 }
 
 /// The decoded length of a base64 text.

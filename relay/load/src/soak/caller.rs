@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use salon_domain::demo;
-use salon_wire::{params, token};
+use salon_wire::token;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -18,7 +18,10 @@ use tokio_tungstenite::tungstenite::Message;
 use super::plan::{CallPlan, Fault};
 use super::relays::{AUTH_TOKEN, Current, PUBLIC_URL, Relays, STREAM_SECRET};
 use super::tap::{ModelSide, lock};
-use crate::caller::{Frames, FromRelay, Playback, Queued, base64_len, send_frame, stream_request};
+use crate::caller::{
+    Frames, FromRelay, Playback, Queued, base64_len, send_frame, start_stream, stream_request,
+    token_expiry,
+};
 
 const TICK: Duration = Duration::from_millis(20);
 /// The caller's sentence.
@@ -123,27 +126,14 @@ async fn run(
         });
     }
     let (mut tx, mut rx) = ws.split();
-    let stream_sid = format!("MZ{}", &plan.call_sid[2..]);
     let claims = token::Claims {
         call_sid: plan.call_sid.clone(),
         business: demo::BUSINESS_ID.into(),
         caller: plan.phone.to_string(),
         dialled: demo::DEMO_NUMBER.into(),
-        expires_at: jiff::Timestamp::now().as_second() + 120,
+        expires_at: token_expiry(120),
     };
-    let start = json!({"event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
-        "start": {"accountSid": "ACsoak", "streamSid": stream_sid, "callSid": plan.call_sid,
-                  "tracks": ["inbound"],
-                  "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-                  "customParameters": {
-                      params::TOKEN: token::issue(STREAM_SECRET.as_bytes(), &claims)}}});
-    let connected = json!({"event": "connected", "protocol": "Call", "version": "1.0.0"});
-    for m in [connected, start] {
-        tx.feed(Message::Text(m.to_string().into()))
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    tx.flush().await.map_err(|e| e.to_string())?;
+    let stream_sid = start_stream(&mut tx, &claims, STREAM_SECRET.as_bytes()).await?;
 
     let began = Instant::now();
     let mut playback = Playback::default();
@@ -241,7 +231,7 @@ async fn run(
     if !heard.closed_by_relay {
         heard.hung_up = true;
         let stop = json!({"event": "stop", "sequenceNumber": (seq + 1).to_string(), "streamSid": stream_sid,
-                          "stop": {"accountSid": "ACsoak", "callSid": plan.call_sid}});
+                          "stop": {"accountSid": "ACload", "callSid": plan.call_sid}});
         let _ = tx.send(Message::Text(stop.to_string().into())).await;
         let _ = tx.close().await;
     }
