@@ -588,7 +588,9 @@ impl Call {
         Flow::Continue
     }
 
-    /// Asks the agent for a goodbye now, or as soon as the current response is done.
+    /// Asks the agent for a goodbye now, or once the current response is done and every tool
+    /// in flight has been answered and its answer spoken: a booking made as the drain or the
+    /// maximum length comes is confirmed to the caller before the goodbye, never left unsaid.
     fn ask_goodbye(
         &mut self,
         out: &mut Vec<Output>,
@@ -598,9 +600,16 @@ impl Call {
         if self.ending.is_some() {
             return;
         }
-        if self.response_active {
-            self.goodbye_pending = Some((outcome, instructions));
-        } else {
+        self.goodbye_pending = Some((outcome, instructions));
+        self.goodbye_if_due(out);
+    }
+
+    /// Asks for the pending goodbye if nothing is left to say first.
+    fn goodbye_if_due(&mut self, out: &mut Vec<Output>) {
+        if self.response_active || self.tools_in_flight > 0 || self.outputs_pending_response {
+            return;
+        }
+        if let Some((outcome, instructions)) = self.goodbye_pending.take() {
             self.respond(out, Some(instructions.to_owned()));
             self.end_after_response = Some(outcome);
         }
@@ -860,12 +869,9 @@ impl Call {
                 if let Some(outcome) = self.end_after_response.take() {
                     return self.begin_ending(outcome, now, out);
                 }
-                if let Some((outcome, instructions)) = self.goodbye_pending.take() {
-                    self.respond(out, Some(instructions.to_owned()));
-                    self.end_after_response = Some(outcome);
-                    return Flow::Continue;
-                }
+                // Tool answers that came in during the response are spoken before a goodbye.
                 self.maybe_respond(out);
+                self.goodbye_if_due(out);
             }
             ServerEvent::Error { code, message }
                 if code.as_deref() == Some("conversation_already_has_active_response") =>

@@ -688,6 +688,67 @@ fn shutdown_asks_for_one_goodbye() {
     assert_eq!(finish(&end).unwrap().outcome, CallOutcome::Shutdown);
 }
 
+/// A deploy's drain limit, the maximum length or the silence limit can come while a booking is
+/// at the functions: the caller hears its answer first, then the goodbye (the soak found
+/// callers told goodbye instead of "your appointment is booked", with the booking made).
+#[test]
+fn a_goodbye_asked_for_while_a_tool_runs_waits_until_its_answer_is_spoken() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(&function_call("create_voice_appointment", "call_1"));
+    h.event(r#"{"type": "response.done"}"#);
+    assert!(
+        creates(&h.feed(Input::Shutdown)).is_empty(),
+        "no goodbye while the booking is at the functions"
+    );
+    let answered = h.feed(Input::Tool(ToolDone {
+        connection: 1,
+        call_id: "call_1".into(),
+        reply: ToolReply::Ok(json!({"confirmat": true})),
+    }));
+    assert!(
+        matches!(&answered[0], Seen::Realtime(ClientEvent::FunctionOutput { call_id, .. }) if call_id == "call_1"),
+        "{answered:?}"
+    );
+    assert_eq!(creates(&answered), [None], "the answer is spoken first");
+    h.event(r#"{"type": "response.created"}"#);
+    let spoken = h.event(r#"{"type": "response.done"}"#);
+    assert!(finish(&spoken).is_none(), "{spoken:?}");
+    assert_eq!(creates(&spoken), [Some(ruled(GOODBYE_SHUTDOWN))]);
+    h.event(r#"{"type": "response.created"}"#);
+    let end = h.event(r#"{"type": "response.done"}"#);
+    assert_eq!(finish(&end).unwrap().outcome, CallOutcome::Shutdown);
+}
+
+/// The same when the answer comes back while another response is active: it is spoken after
+/// that response, before the goodbye.
+#[test]
+fn a_tool_answer_pending_when_the_goodbye_is_due_is_spoken_first() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(&function_call("create_voice_appointment", "call_1"));
+    assert!(creates(&h.feed(Input::Shutdown)).is_empty());
+    let answered = h.feed(Input::Tool(ToolDone {
+        connection: 1,
+        call_id: "call_1".into(),
+        reply: ToolReply::Ok(json!({"confirmat": true})),
+    }));
+    assert!(
+        creates(&answered).is_empty(),
+        "the model's response is still active"
+    );
+    assert_eq!(
+        creates(&h.event(r#"{"type": "response.done"}"#)),
+        [None],
+        "the answer first"
+    );
+    h.event(r#"{"type": "response.created"}"#);
+    assert_eq!(
+        creates(&h.event(r#"{"type": "response.done"}"#)),
+        [Some(ruled(GOODBYE_SHUTDOWN))]
+    );
+}
+
 #[test]
 fn a_dropped_connection_is_restored_with_the_conversation() {
     let mut h = Harness::quiet(|_| {});

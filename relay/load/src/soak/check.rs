@@ -94,9 +94,10 @@ pub(crate) async fn bookings(
             } else {
                 report.bookings_orphaned += 1;
                 report.error(format!(
-                    "{sid}: booked but not confirmed to the caller ({fault:?}; the model was {}told it was made; heard {:.0} ms after)",
+                    "{sid}: booked but not confirmed to the caller ({fault:?}; the model was {}told it was made; heard {:.0} ms after; its errors: {:?})",
                     if told { "" } else { "not " },
-                    o.heard.heard_after_booking_ms
+                    o.heard.heard_after_booking_ms,
+                    o.model.errors
                 ));
             }
         }

@@ -124,10 +124,19 @@ impl Proxy {
             .and_then(|rest| rest.split('/').next())
             .unwrap_or_default()
             .to_owned();
+        let booking = path.ends_with("/tools/create_voice_appointment");
         if self.down.load(Ordering::SeqCst) {
+            // A call planned to meet a restart has met one: its retry must not restart the
+            // functions again as they come back, or one fault would chain into a long outage.
+            if booking {
+                let mut faults = lock(&self.faults);
+                if faults.get(&call_sid) == Some(&Fault::FunctionsDown) {
+                    faults.remove(&call_sid);
+                }
+            }
             return Err(self.counts.cut(&call_sid));
         }
-        let fault = if path.ends_with("/tools/create_voice_appointment") {
+        let fault = if booking {
             let mut faults = lock(&self.faults);
             match faults.remove(&call_sid) {
                 // The first answer lost; the retry's too, as the next request's fault.
