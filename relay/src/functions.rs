@@ -22,7 +22,7 @@ pub enum FunctionsError {
     Status(u16),
     /// The answer did not decode.
     #[error("the functions' answer did not decode")]
-    Decode(#[source] reqwest::Error),
+    Decode(#[source] serde_json::Error),
 }
 
 /// A signed client of the functions.
@@ -33,11 +33,23 @@ pub struct Functions {
     secret: Secret,
     /// Signs each request's timestamp.
     clock: ClockHandle,
+    /// Each request's limit.
+    timeout: Duration,
 }
 
 /// What the model hears when the booking system cannot be reached.
 pub const UNREACHABLE: &str =
     "Ne pare rău, sistemul de programări nu răspunde acum. Vă rugăm să reveniți puțin mai târziu.";
+
+/// How a request that got no answer is sent again.
+#[derive(Debug, Clone, Copy)]
+enum Retry {
+    /// Once, at once: the caller is waiting in silence for the call to begin.
+    Once,
+    /// Once at once, then again after 0.2, 0.4, 0.8 s and every 0.8 s after, while another
+    /// attempt, timing out at worst, would still end within this much time of the first.
+    Within(Duration),
+}
 
 impl Functions {
     /// Builds a client with a per-request `timeout`.
@@ -53,17 +65,25 @@ impl Functions {
             base: base.trim_end_matches('/').to_owned(),
             secret,
             clock,
+            timeout,
         }
+    }
+
+    /// A tool call or the summary is retried for twice the request timeout: what a call's end
+    /// waits for a tool in flight (`driver::finish`).
+    fn retry_budget(&self) -> Retry {
+        Retry::Within(self.timeout * 2)
     }
 
     async fn post<B: Serialize, R: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
-        retry: bool,
+        retry: Retry,
     ) -> Result<Option<R>, FunctionsError> {
         let body = serde_json::to_vec(body).expect("wire types serialise");
-        let mut attempt = 0;
+        let began = tokio::time::Instant::now();
+        let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let ts = self.clock.now().as_second();
@@ -84,19 +104,49 @@ impl Functions {
                 .body(body.clone())
                 .send()
                 .await;
-            match sent {
+            let error = match sent {
                 Ok(r) if r.status().is_success() => {
                     if r.status() == reqwest::StatusCode::NO_CONTENT {
                         return Ok(None);
                     }
-                    return r.json().await.map(Some).map_err(FunctionsError::Decode);
+                    // An answer cut short is a lost answer, retried like one.
+                    match r.bytes().await {
+                        Ok(body) => {
+                            return serde_json::from_slice(&body)
+                                .map(Some)
+                                .map_err(FunctionsError::Decode);
+                        }
+                        Err(e) => e,
+                    }
                 }
                 Ok(r) => return Err(FunctionsError::Status(r.status().as_u16())),
-                // One retry on transport errors: every write the functions do is idempotent.
-                Err(e) if retry && attempt == 1 => {
-                    tracing::warn!(error = %e, path, "retrying a request to the functions");
+                Err(e) => e,
+            };
+            // Transport errors are retried (every write the functions do is idempotent: a
+            // booking sent again is recognised and answered as the first was). Once, for the
+            // session; within a budget for tools, because a booking whose answers were all
+            // lost exists unconfirmed: the caller would hear an apology for an appointment
+            // that was made.
+            let pause = Duration::from_millis(100 * (1 << (attempt - 1).min(3)));
+            let again = match retry {
+                Retry::Once => attempt == 1,
+                // The second attempt always goes (as for the session); later ones only if
+                // they can end, timing out at worst, within the budget.
+                Retry::Within(budget) => {
+                    attempt == 1 || began.elapsed() + pause + self.timeout <= budget
                 }
-                Err(e) => return Err(FunctionsError::Transport(e)),
+            };
+            if !again {
+                return Err(FunctionsError::Transport(error));
+            }
+            tracing::warn!(
+                error = %causes(&error),
+                path,
+                attempt,
+                "retrying a request to the functions"
+            );
+            if attempt > 1 {
+                tokio::time::sleep(pause).await;
             }
         }
     }
@@ -107,7 +157,7 @@ impl Functions {
         call_sid: &str,
         req: &SessionRequest,
     ) -> Result<SessionConfig, FunctionsError> {
-        self.post(&paths::session(call_sid), req, true)
+        self.post(&paths::session(call_sid), req, Retry::Once)
             .await?
             .ok_or(FunctionsError::Status(204))
     }
@@ -115,13 +165,13 @@ impl Functions {
     /// Runs a tool; any failure becomes an error reply the model can apologise for.
     pub async fn tool(&self, call_sid: &str, name: &str, req: &ToolRequest) -> ToolReply {
         match self
-            .post::<_, ToolReply>(&paths::tool(call_sid, name), req, true)
+            .post::<_, ToolReply>(&paths::tool(call_sid, name), req, self.retry_budget())
             .await
         {
             Ok(Some(reply)) => reply,
             Ok(None) => ToolReply::error(ToolErrorCode::FunctionsUnreachable, UNREACHABLE),
             Err(e) => {
-                tracing::warn!(error = %e, tool = salon_wire::tools::known(name), "a tool call failed");
+                tracing::warn!(error = %causes(&e), tool = salon_wire::tools::known(name), "a tool call failed");
                 ToolReply::error(ToolErrorCode::FunctionsUnreachable, UNREACHABLE)
             }
         }
@@ -133,8 +183,20 @@ impl Functions {
         call_sid: &str,
         summary: &CallSummary,
     ) -> Result<(), FunctionsError> {
-        self.post::<_, serde_json::Value>(&paths::summary(call_sid), summary, true)
+        self.post::<_, serde_json::Value>(&paths::summary(call_sid), summary, self.retry_budget())
             .await
             .map(|_| ())
     }
+}
+
+/// An error with its causes, for the log: reqwest's own message names only the URL.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

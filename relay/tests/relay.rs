@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -577,6 +578,45 @@ async fn end_call_hangs_up_after_the_goodbye_has_played() {
     assert!(
         r.functions.tools.lock().unwrap().is_empty(),
         "end_call is the relay's own"
+    );
+}
+
+/// Twilio streams the line's audio until the stream is closed, so the relay's close finds the
+/// caller's frames unread: it must finish the close handshake (reading what still comes)
+/// rather than drop the socket, which resets the connection and shows as a stream error.
+#[tokio::test]
+async fn the_relay_closes_a_stream_the_caller_still_streams_on_with_a_handshake_not_a_reset() {
+    let r = rig(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}, {"say": {"text": "La revedere!", "ms": 200}, "calls": [{"name": "end_call", "arguments": {"reason": "booked"}}]}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    // The summary takes a while, as it may from Lambda: the line's frames pile up meanwhile.
+    *r.functions.summary_delay_ms.lock().unwrap() = 400;
+    let twilio = Arc::new(TwilioSide::dial(&r.relay, Some(stream_token())).await);
+    played(&r, &twilio, 1).await;
+    twilio.speak(&caller("09-la-revedere")).await;
+    let line = twilio.clone();
+    let streaming = tokio::spawn(async move {
+        // The line's quiet, in real time, for as long as the stream lasts.
+        while !line.closed() {
+            line.media(&silence(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    twilio
+        .wait(Duration::from_secs(15), "the stream ended", |h| {
+            h.iter()
+                .any(|h| matches!(h, Heard::Closed | Heard::Broken(_)))
+        })
+        .await;
+    streaming.abort();
+    let heard = twilio.heard.lock().unwrap().clone();
+    assert_eq!(heard.last(), Some(&Heard::Closed), "{:?}", heard.last());
+    assert_eq!(
+        r.functions.summary().unwrap().outcome,
+        CallOutcome::EndedByAgent
     );
 }
 

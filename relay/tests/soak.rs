@@ -48,9 +48,11 @@ async fn a_short_soak_with_every_fault_keeps_every_promise() {
         "the old relay drained and exited"
     );
     assert!(report.functions_cut >= 2 && report.functions_500 >= 1);
+    // The 500 is apologised for; the outage is outlasted by the relay's retries (its caller's
+    // booking is then held to its promise like any other).
     assert!(
-        report.apologies >= 2,
-        "the failed bookings were apologised for"
+        report.apologies >= 1,
+        "the failed booking was apologised for"
     );
     // Calls booked, and the checks had bookings to judge.
     assert!(report.bookings_confirmed >= 5, "{}", report.line());
@@ -63,12 +65,12 @@ fn the_soak_knows_the_relays_apology() {
     assert_eq!(soak::APOLOGY, salon_relay::functions::UNREACHABLE);
 }
 
-/// A known gap, shown by the soak (BENCHMARKS.md): when the booking request and the relay's
-/// one retry are both served and both lose their answers, the booking exists while the model
-/// is told the functions are unreachable and apologises: the caller hangs up thinking nothing
-/// was booked. Fails until the relay learns the outcome (asks again, or says it is unknown).
+/// Found by the soak: when the booking request and the relay's one retry were both served and
+/// both lost their answers, the booking existed while the model was told the functions were
+/// unreachable and apologised, so the caller hung up thinking nothing was booked. The relay
+/// now keeps asking (the request is idempotent) within the tool's time budget, and hears the
+/// booking's own answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known defect: a booking whose two answers are lost is booked but not confirmed"]
 async fn a_booking_whose_answer_and_retry_are_lost_is_not_left_unconfirmed() {
     let report = soak::run(Options {
         relay: env!("CARGO_BIN_EXE_relay").into(),

@@ -46,7 +46,7 @@ pub(super) async fn run(
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "no session config: ending the stream so Twilio apologises");
-            close(twilio, config.write_limit).await;
+            close(twilio, twilio_rx, config.write_limit).await;
             return CallOutcome::UpstreamFailed;
         }
     };
@@ -90,7 +90,7 @@ pub(super) async fn run(
         // stopped reading) goes back in, and may ask for more.
         while !out.is_empty() {
             match io.perform(&mut out, &call).await {
-                Step::Finish(finish) => return io.finish(finish).await,
+                Step::Finish(finish) => return io.finish(finish, twilio_rx).await,
                 Step::Then(input, connect) => {
                     if connect {
                         // A new connection replaces the old: what was open is dropped now.
@@ -452,11 +452,12 @@ impl Io<'_> {
 
     /// Reports the call and closes both sockets. A deliberate end waits for the summary's
     /// 2xx before closing the stream, so the stream-ended webhook knows not to apologise.
-    async fn finish(mut self, finish: Finish) -> CallOutcome {
+    async fn finish(mut self, finish: Finish, twilio_rx: TwilioRx) -> CallOutcome {
         let limit = self.shared.config.write_limit;
         // A booking in flight is finished, not cut off: it is recorded on the call by the
-        // functions before the summary says how the call ended. A tool takes at most its
-        // timeout, twice (one retry); past that, what is left is cancelled with the set.
+        // functions before the summary says how the call ended. A tool takes at most twice its
+        // timeout (its retries fit in that: `functions::Retry`); past that, what is left is
+        // cancelled with the set.
         let tool_limit = self.shared.config.tool_timeout * 2 + std::time::Duration::from_secs(1);
         let _ = tokio::time::timeout(tool_limit, async {
             while self.tools.join_next().await.is_some() {}
@@ -478,7 +479,7 @@ impl Io<'_> {
             tracing::error!(error = %e, "could not post the call summary");
         }
         if finish.close_twilio {
-            close(self.twilio, limit).await;
+            close(self.twilio, twilio_rx, limit).await;
         }
         finish.outcome
     }

@@ -85,7 +85,7 @@ pub(crate) async fn serve(
         Err(why) => {
             drop(pending);
             refused(&shared, why);
-            close(tx, shared.config.write_limit).await;
+            close(tx, rx, shared.config.write_limit).await;
             return;
         }
     };
@@ -98,14 +98,14 @@ pub(crate) async fn serve(
             Ok(claims) => claims,
             Err(why) => {
                 refused(&shared, why);
-                close(tx, shared.config.write_limit).await;
+                close(tx, rx, shared.config.write_limit).await;
                 return;
             }
         };
         // Only an admitted stream takes a call slot, so idle sockets never hold one.
         let Ok(_slot) = slots.try_acquire_owned() else {
             refused(&shared, "at the call limit");
-            close(tx, shared.config.write_limit).await;
+            close(tx, rx, shared.config.write_limit).await;
             return;
         };
         // Counted as active until the guard drops, however the call ends (a panic included);
@@ -129,10 +129,20 @@ fn refused(shared: &Shared, why: &'static str) {
     log_refused(shared, why);
 }
 
-/// Closes Twilio's socket, giving up after `limit` if Twilio stopped reading.
-async fn close(mut tx: TwilioTx, limit: Duration) {
+/// Closes Twilio's socket with a close handshake, giving up after `limit` if Twilio stopped
+/// reading or never answers. Twilio streams the line's audio until it sees the close, so its
+/// frames are read (and dropped) until its own close comes back: a socket dropped with data
+/// unread is reset by the kernel, which Twilio reports as a stream error.
+async fn close(mut tx: TwilioTx, mut rx: TwilioRx, limit: Duration) {
     let _ = tokio::time::timeout(limit, async {
-        let _ = tx.send(Message::Close(None)).await;
+        if tx.send(Message::Close(None)).await.is_err() {
+            return;
+        }
+        while let Some(Ok(message)) = rx.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
         let _ = tx.close().await;
     })
     .await;

@@ -61,6 +61,8 @@ pub struct FakeFunctions {
     pub sessions: Arc<Mutex<Vec<Value>>>,
     pub mode: Arc<Mutex<ToolMode>>,
     pub unsigned: Arc<Mutex<u32>>,
+    /// How long the summary takes to be answered, in milliseconds.
+    pub summary_delay_ms: Arc<Mutex<u64>>,
 }
 
 fn def(name: &str) -> ToolDefinition {
@@ -122,6 +124,8 @@ async fn fake(
         .into_response();
     }
     if what == "summary" {
+        let delay = *f.summary_delay_ms.lock().unwrap();
+        tokio::time::sleep(Duration::from_millis(delay)).await;
         f.summaries
             .lock()
             .unwrap()
@@ -155,6 +159,7 @@ impl FakeFunctions {
             sessions: Default::default(),
             mode: Arc::new(Mutex::new(ToolMode::Ok)),
             unsigned: Default::default(),
+            summary_delay_ms: Default::default(),
         };
         let app = Router::new()
             .route("/api/relay/calls/{call}/{what}", post(fake))
@@ -297,7 +302,10 @@ pub enum Heard {
     Media(Vec<u8>),
     Mark(String),
     Clear,
+    /// The relay closed the stream with a close handshake (or the stream simply ended).
     Closed,
+    /// The stream broke instead (a reset): Twilio would report a stream error.
+    Broken(String),
 }
 
 /// A Twilio Media Streams peer: sends `start` and audio, records what comes back, and echoes
@@ -362,8 +370,16 @@ impl TwilioSide {
         let (mark_tx, mut mark_rx) = mpsc::unbounded_channel::<Option<String>>();
         let h2 = heard.clone();
         tokio::spawn(async move {
+            let mut broken = None;
             while let Some(msg) = rx.next().await {
-                let Ok(Message::Text(t)) = msg else { break };
+                let t = match msg {
+                    Ok(Message::Text(t)) => t,
+                    Ok(_) => continue,
+                    Err(e) => {
+                        broken = Some(e.to_string());
+                        break;
+                    }
+                };
                 let v: Value = serde_json::from_str(&t).unwrap();
                 match v["event"].as_str().unwrap() {
                     "media" => h2.lock().unwrap().push(Heard::Media(
@@ -381,7 +397,9 @@ impl TwilioSide {
                     other => panic!("the relay sent Twilio {other}"),
                 }
             }
-            h2.lock().unwrap().push(Heard::Closed);
+            h2.lock()
+                .unwrap()
+                .push(broken.map_or(Heard::Closed, Heard::Broken));
         });
         let (e2, hold2, o2) = (echoed.clone(), hold.clone(), out.clone());
         tokio::spawn(async move {

@@ -108,7 +108,14 @@ pub(crate) async fn bookings(
                 report.error(format!("{sid}: booked a start whose chairs were all taken"));
             }
         }
-        let failed_request = matches!(fault, Some(Fault::FunctionsError | Fault::FunctionsDown));
+        // A 500 is an answer: the model must hear the apology. An outage may be outlasted by
+        // the relay's retries, and then the model hears the real answer (whose booking the
+        // checks above hold to its promise) instead.
+        let failed_request = match fault {
+            Some(Fault::FunctionsError) => true,
+            Some(Fault::FunctionsDown) => !told,
+            _ => false,
+        };
         if failed_request && o.heard.spoke && !o.heard.hung_up && o.model.apologies == 0 {
             report.error(format!(
                 "{sid}: the functions failed ({fault:?}) and the model was not given the Romanian apology (errors: {:?})",
