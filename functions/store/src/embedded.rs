@@ -45,6 +45,15 @@ impl EmbeddedTable {
         Ok(Self { db: Arc::new(db) })
     }
 
+    /// A table held in memory only, gone with the process: for measuring what the handlers
+    /// and the store's logic cost without a disk's `fsync` in every write (the benchmarks).
+    pub fn in_memory() -> Result<Self, BackendError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|e| err("opening an in-memory store")(e.into()))?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
     /// Removes items whose `expires_at` is at or before `now` (Unix seconds), as DynamoDB's
     /// TTL does.
     fn purge(&self, now: i64) -> Result<(), BackendError> {

@@ -1430,4 +1430,14 @@ macro_rules! contract {
 }
 
 contract!(embedded, salon_store::testing::embedded_store());
+// The benchmarks' store: the embedded one held in memory, held to the same contract.
+contract!(
+    in_memory,
+    (
+        salon_store::Store::new(std::sync::Arc::new(
+            salon_store::EmbeddedTable::in_memory().expect("an in-memory store opens")
+        )),
+        ()
+    )
+);
 contract!(dynamodb, (salon_store::testing::dynamo_store().await, ()));
