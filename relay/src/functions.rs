@@ -41,13 +41,17 @@ pub struct Functions {
 pub const UNREACHABLE: &str =
     "Ne pare rău, sistemul de programări nu răspunde acum. Vă rugăm să reveniți puțin mai târziu.";
 
+/// The least time worth giving another attempt: a warm function answers well within it.
+const SHORTEST_ATTEMPT: Duration = Duration::from_millis(500);
+
 /// How a request that got no answer is sent again.
 #[derive(Debug, Clone, Copy)]
 enum Retry {
     /// Once, at once: the caller is waiting in silence for the call to begin.
     Once,
-    /// Once at once, then again after 0.2, 0.4, 0.8 s and every 0.8 s after, while another
-    /// attempt, timing out at worst, would still end within this much time of the first.
+    /// Once at once, then again after 0.2, 0.4, 0.8 s and every 0.8 s after, each attempt
+    /// given what is left of this much time from the first (at least [`SHORTEST_ATTEMPT`]),
+    /// so all of them end within it. The caller hears the hold line meanwhile.
     Within(Duration),
 }
 
@@ -69,10 +73,16 @@ impl Functions {
         }
     }
 
-    /// A tool call or the summary is retried for twice the request timeout: what a call's end
-    /// waits for a tool in flight (`driver::finish`).
-    fn retry_budget(&self) -> Retry {
+    /// A tool call is retried for twice the request timeout: what a call's end waits for a
+    /// tool in flight (`driver::finish`). The caller hears the hold line meanwhile.
+    fn tool_budget(&self) -> Retry {
         Retry::Within(self.timeout * 2)
+    }
+
+    /// The summary is retried for one request timeout: the caller has heard the goodbye and
+    /// the line stays open, silent, until it is posted (the stream-ended webhook reads it).
+    fn summary_budget(&self) -> Retry {
+        Retry::Within(self.timeout)
     }
 
     async fn post<B: Serialize, R: DeserializeOwned>(
@@ -86,6 +96,15 @@ impl Functions {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            // The first attempt gets the full timeout (as the session's do); a later one what
+            // is left of the budget, and never less than a warm function needs.
+            let limit = match retry {
+                Retry::Within(budget) if attempt > 1 => budget
+                    .saturating_sub(began.elapsed())
+                    .max(SHORTEST_ATTEMPT)
+                    .min(self.timeout),
+                _ => self.timeout,
+            };
             let ts = self.clock.now().as_second();
             // The signature binds the body to this call's route: replayed to another call or
             // tool, it fails.
@@ -102,6 +121,7 @@ impl Functions {
                 .header(auth::HEADER_SIGNATURE, sig)
                 .header("content-type", "application/json")
                 .body(body.clone())
+                .timeout(limit)
                 .send()
                 .await;
             let error = match sent {
@@ -130,10 +150,10 @@ impl Functions {
             let pause = Duration::from_millis(100 * (1 << (attempt - 1).min(3)));
             let again = match retry {
                 Retry::Once => attempt == 1,
-                // The second attempt always goes (as for the session); later ones only if
-                // they can end, timing out at worst, within the budget.
+                // The second attempt always goes (as for the session); later ones while the
+                // budget still leaves them time to be answered.
                 Retry::Within(budget) => {
-                    attempt == 1 || began.elapsed() + pause + self.timeout <= budget
+                    attempt == 1 || began.elapsed() + pause + SHORTEST_ATTEMPT <= budget
                 }
             };
             if !again {
@@ -165,7 +185,7 @@ impl Functions {
     /// Runs a tool; any failure becomes an error reply the model can apologise for.
     pub async fn tool(&self, call_sid: &str, name: &str, req: &ToolRequest) -> ToolReply {
         match self
-            .post::<_, ToolReply>(&paths::tool(call_sid, name), req, self.retry_budget())
+            .post::<_, ToolReply>(&paths::tool(call_sid, name), req, self.tool_budget())
             .await
         {
             Ok(Some(reply)) => reply,
@@ -183,7 +203,7 @@ impl Functions {
         call_sid: &str,
         summary: &CallSummary,
     ) -> Result<(), FunctionsError> {
-        self.post::<_, serde_json::Value>(&paths::summary(call_sid), summary, self.retry_budget())
+        self.post::<_, serde_json::Value>(&paths::summary(call_sid), summary, self.summary_budget())
             .await
             .map(|_| ())
     }

@@ -463,6 +463,64 @@ async fn tool_calls_go_to_the_functions_and_one_response_follows() {
     assert!(s.transcript.iter().any(|l| l.text == "Avem liber la zece."));
 }
 
+/// A booking the functions take long to make: the caller hears the hold line while it runs,
+/// then its answer. Judged by what the relay asked the model and when, and what Twilio got.
+#[tokio::test]
+async fn a_slow_booking_gets_the_hold_line_while_it_runs_then_its_answer() {
+    let r = rig(
+        json!({"responses": [
+                   {"say": {"text": "Bună ziua!", "ms": 300}},
+                   {"calls": [{"name": "create_voice_appointment", "arguments": {"service": "tuns"}}]},
+                   {"say": {"text": "Gata, v-am programat.", "ms": 400}}],
+               "asides": [{"when": "Un moment, vă rog", "say": {"text": "Un moment, vă rog, verific.", "ms": 600}}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    *r.functions.mode.lock().unwrap() = ToolMode::Slow(1_900);
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    played(&r, &twilio, 1).await;
+    twilio.speak(&caller("03-confirmare")).await;
+    // The greeting, the booking call, the hold line, the answer.
+    played(&r, &twilio, 4).await;
+    let received = r.double.received();
+    let position = |pred: &dyn Fn(&Value) -> bool| received.iter().position(pred);
+    let hold = position(&|e| {
+        e["type"] == "response.create"
+            && e["response"]["instructions"]
+                .as_str()
+                .is_some_and(|i| i.contains(salon_relay::call::HOLD))
+    })
+    .expect("the hold line was asked for");
+    let output = position(&|e| {
+        e["type"] == "conversation.item.create" && e["item"]["type"] == "function_call_output"
+    })
+    .expect("the booking's answer reached the model");
+    assert!(hold < output, "the hold line came while the booking ran");
+    let holds = received
+        .iter()
+        .filter(|e| {
+            e["response"]["instructions"]
+                .as_str()
+                .is_some_and(|i| i.contains(salon_relay::call::HOLD))
+        })
+        .count();
+    assert_eq!(holds, 1, "one hold line per wait");
+    let transcripts: Vec<_> = r
+        .double
+        .sent()
+        .into_iter()
+        .filter(|e| e["type"] == "response.output_audio_transcript.done")
+        .map(|e| e["transcript"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        transcripts[1..],
+        ["Un moment, vă rog, verific.", "Gata, v-am programat."],
+        "the answer was still the model's to give after the hold line"
+    );
+    twilio.hang_up();
+}
+
 #[tokio::test]
 async fn a_booking_in_flight_when_the_caller_hangs_up_finishes_before_the_summary() {
     let r = rig(

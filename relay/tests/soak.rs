@@ -59,10 +59,11 @@ async fn a_short_soak_with_every_fault_keeps_every_promise() {
     assert_eq!(report.calls_connected, 12);
 }
 
-/// The soak expects the relay's own words for the functions' failure.
+/// The soak expects the relay's own words for the functions' failure and its hold line.
 #[test]
 fn the_soak_knows_the_relays_apology() {
     assert_eq!(soak::APOLOGY, salon_relay::functions::UNREACHABLE);
+    assert!(salon_relay::call::HOLD.contains(soak::HOLD_LINE));
 }
 
 /// Found by the soak: when the booking request and the relay's one retry were both served and

@@ -694,7 +694,12 @@ impl Connection {
 
     /// Starts the next scripted response (`params`: the checked `response` of `response.create`).
     fn start_response(&mut self, params: Option<Value>, out: &mut Vec<Output>) {
-        let scripted = self.script(ScriptCursor::next_response);
+        let own = params
+            .as_ref()
+            .and_then(|p| p.get("instructions"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let scripted = self.script(|cursor| cursor.response_for(own.as_deref()));
         if scripted.drop == Some(DropWhen::Before) {
             self.dropped = true;
             out.push(Output::Drop);

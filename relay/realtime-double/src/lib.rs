@@ -38,6 +38,6 @@ mod session;
 mod vad;
 
 pub use audio::{AudioFormat, Wav, WavError};
-pub use script::{Call, DropWhen, FALLBACK_SAY, Say, Script, ScriptError, ScriptedResponse};
+pub use script::{Aside, Call, DropWhen, FALLBACK_SAY, Say, Script, ScriptError, ScriptedResponse};
 pub use server::{Double, Options, Scripts, Tap};
 pub use vad::DEFAULT_RMS_THRESHOLD;

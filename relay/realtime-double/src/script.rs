@@ -26,6 +26,9 @@
 //!   `drop: "before"` closes the TCP connection without a close frame instead of answering,
 //!   `drop: "after"` does so right after `response.done`.
 //! - Once `responses` is used up, every further response says [`FALLBACK_SAY`] in synthetic audio.
+//! - `asides` are lines said out of turn: a response whose own instructions (`response.create`'s
+//!   `instructions`) contain an aside's `when` says its `say` and leaves the script where it was,
+//!   as a model does with a one-off line (the relay's hold line while a tool runs long).
 //!
 //! The position in the script is shared by all connections to one double: a reconnecting
 //! client carries on where the dropped connection stopped.
@@ -48,6 +51,19 @@ pub struct Script {
     /// The model's responses, in order.
     #[serde(default)]
     pub responses: Vec<ScriptedResponse>,
+    /// Lines said out of turn, when a response's own instructions ask for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asides: Vec<Aside>,
+}
+
+/// A line said out of turn: not a step of the script.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aside {
+    /// Text that a response's own instructions contain when they ask for this line.
+    pub when: String,
+    /// What is said.
+    pub say: Say,
 }
 
 /// One model response.

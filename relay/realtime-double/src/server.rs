@@ -361,6 +361,25 @@ impl ScriptCursor {
         }
     }
 
+    /// The response to a `response.create` with these own `instructions`: an aside they ask
+    /// for (the script stays where it was), or the next scripted response.
+    pub fn response_for(&mut self, instructions: Option<&str>) -> ScriptedResponse {
+        let aside = instructions.and_then(|i| {
+            self.script
+                .asides
+                .iter()
+                .find(|a| i.contains(a.when.as_str()))
+        });
+        match aside {
+            Some(aside) => ScriptedResponse {
+                say: Some(aside.say.clone()),
+                calls: Vec::new(),
+                drop: None,
+            },
+            None => self.next_response(),
+        }
+    }
+
     /// Takes the next scripted response, or the fallback question once the script is used up.
     pub fn next_response(&mut self) -> ScriptedResponse {
         if self.repeat && self.next_response >= self.script.responses.len() {

@@ -43,6 +43,13 @@ pub(crate) const GOODBYE_SHUTDOWN: &str = "Spune politicos: „Ne pare rău, tre
 /// Asks the agent to pick up after the connection to the model was restored.
 pub(crate) const RESUME: &str = "Conexiunea s-a întrerupt o clipă. Spune foarte scurt „Scuze, am avut o mică problemă de legătură.” și continuă conversația de unde a rămas.";
 
+/// Asks the agent for a short hold line while a tool takes long: the caller hears the line is
+/// alive instead of silence (older callers on bad lines hang up on silence).
+pub const HOLD: &str = "Căutarea durează puțin. Spune doar: „Un moment, vă rog, verific.” Nu apela nicio unealtă și nu spune nimic despre rezultat.";
+/// How long a tool may run in silence before the hold line is asked for: the caller has then
+/// waited the turn's end (the VAD's silence) and this, about two seconds in all.
+pub(crate) const HOLD_AFTER: Duration = Duration::from_millis(1_500);
+
 /// How long the goodbye may take to play before the stream is closed anyway.
 pub(crate) const GOODBYE_LIMIT: Duration = Duration::from_secs(15);
 /// How long the Realtime API may take to confirm the session (`session.updated`).
@@ -220,6 +227,9 @@ pub(crate) struct Call {
     /// A response is in progress at the model: no `response.create` until it is done.
     response_active: bool,
     tools_in_flight: usize,
+    /// When to ask for the hold line if the tools in flight are still running then and the
+    /// caller hears nothing; once per wait for tools.
+    hold_at: Option<Instant>,
     /// Tool outputs were sent and await one `response.create`.
     outputs_pending_response: bool,
     /// The conversation as a new session needs it after a reconnect: lines, tool calls and
@@ -280,6 +290,7 @@ impl Call {
             interrupted: None,
             response_active: false,
             tools_in_flight: 0,
+            hold_at: None,
             outputs_pending_response: false,
             last_create: None,
             retry_create: None,
@@ -332,11 +343,13 @@ impl Call {
                 } else {
                     self.max_deadline
                 };
-                if !self.max_reached && self.idle() && self.end_after_response.is_none() {
-                    Some(max.min(self.last_activity + self.silence))
+                let wake = if !self.max_reached && self.idle() && self.end_after_response.is_none()
+                {
+                    max.min(self.last_activity + self.silence)
                 } else {
-                    Some(max)
-                }
+                    max
+                };
+                Some(self.hold_at.map_or(wake, |hold| wake.min(hold)))
             }
         }
     }
@@ -537,6 +550,7 @@ impl Call {
         // Whatever was in flight belonged to the old session.
         self.response_active = false;
         self.tools_in_flight = 0;
+        self.hold_at = None;
         self.outputs_pending_response = false;
         self.interrupted = self.playing.as_ref().map(|p| p.item_id.clone());
         self.phase = Phase::Connecting { restoring: true };
@@ -572,6 +586,25 @@ impl Call {
                 }
             }
             return Flow::Continue;
+        }
+        if let Some(at) = self.hold_at
+            && now >= at
+        {
+            self.hold_at = None;
+            let asked_to_end = self.end_after_response.is_some() || self.goodbye_pending.is_some();
+            if self.tools_in_flight > 0 && !asked_to_end {
+                let quiet = !self.response_active
+                    && self
+                        .playing
+                        .as_ref()
+                        .is_none_or(|p| p.played_bytes >= p.sent_bytes);
+                if quiet {
+                    self.respond(out, Some(HOLD.to_owned()));
+                } else {
+                    // The caller hears the agent now: look again once that may be over.
+                    self.hold_at = Some(now + HOLD_AFTER);
+                }
+            }
         }
         if self.idle()
             && now >= self.last_activity + self.silence
@@ -840,6 +873,9 @@ impl Call {
                     );
                     self.outputs_pending_response = true;
                 } else if self.end_after_response.is_none() {
+                    if self.tools_in_flight == 0 {
+                        self.hold_at = Some(now + HOLD_AFTER);
+                    }
                     self.tools_in_flight += 1;
                     self.history.push(Said::Call {
                         call_id: call_id.clone(),
@@ -913,6 +949,9 @@ impl Call {
             return Flow::Continue;
         }
         self.tools_in_flight = self.tools_in_flight.saturating_sub(1);
+        if self.tools_in_flight == 0 {
+            self.hold_at = None;
+        }
         self.last_activity = now;
         let output = serde_json::to_string(&done.reply).expect("tool replies serialise");
         self.history.push(Said::Output {

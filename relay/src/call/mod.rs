@@ -36,6 +36,8 @@ mod outbox;
 mod tests;
 
 pub(crate) use admission::Admission;
+/// The hold line the relay asks for while a tool runs long (the soak's double answers it).
+pub use machine::HOLD;
 
 /// How much a call's writes to a socket may gather before they are written. The call flushes
 /// each socket after each batch of outputs, so a batch (a frame and its mark, a few frames, a

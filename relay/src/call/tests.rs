@@ -749,6 +749,79 @@ fn a_tool_answer_pending_when_the_goodbye_is_due_is_spoken_first() {
     );
 }
 
+/// A tool the functions take long to answer (a slow booking, the relay's retries through an
+/// outage) would leave the caller in silence: after a moment the agent says the hold line,
+/// once, and the answer is spoken when it comes.
+#[test]
+fn a_tool_that_runs_long_gets_one_hold_line_then_its_answer() {
+    let mut h = Harness::quiet(|s| s.silence = Duration::from_secs(600));
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(&function_call("create_voice_appointment", "call_1"));
+    let dispatched = h.now;
+    h.event(r#"{"type": "response.done"}"#);
+    assert_eq!(h.call.next_wake(), Some(dispatched + HOLD_AFTER));
+    let held = h.wake();
+    assert_eq!(creates(&held), [Some(ruled(HOLD))]);
+    h.event(r#"{"type": "response.created"}"#);
+    assert!(creates(&h.event(r#"{"type": "response.done"}"#)).is_empty());
+    let later = h.call.next_wake().expect("the length limit at least");
+    assert!(
+        later > h.now + Duration::from_secs(60),
+        "one hold line per wait"
+    );
+    let answered = h.feed(Input::Tool(ToolDone {
+        connection: 1,
+        call_id: "call_1".into(),
+        reply: ToolReply::Ok(json!({"confirmat": true})),
+    }));
+    assert_eq!(creates(&answered), [None]);
+}
+
+#[test]
+fn a_tool_answered_in_time_gets_no_hold_line() {
+    let mut h = Harness::quiet(|s| s.silence = Duration::from_secs(600));
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(&function_call("check_appointment_availability", "call_1"));
+    h.event(r#"{"type": "response.done"}"#);
+    h.advance(HOLD_AFTER / 2);
+    let answered = h.feed(Input::Tool(ToolDone {
+        connection: 1,
+        call_id: "call_1".into(),
+        reply: ToolReply::Ok(json!({"disponibil": true})),
+    }));
+    assert_eq!(creates(&answered), [None]);
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(r#"{"type": "response.done"}"#);
+    let next = h.call.next_wake().expect("the length limit at least");
+    assert!(
+        next > h.now + Duration::from_secs(60),
+        "no hold line is due"
+    );
+}
+
+/// While the agent is still heard (it said "let me check" before the call), the caller is not
+/// in silence: the hold line waits until that has played and the tool is still running.
+#[test]
+fn the_hold_line_waits_while_the_agent_is_still_heard() {
+    let mut h = Harness::quiet(|s| s.silence = Duration::from_secs(600));
+    h.event(r#"{"type": "response.created"}"#);
+    // Two seconds of "let me check", sent to Twilio at once and played in real time.
+    let names = marks(&h.event(&delta("item_1", 2_000)));
+    h.event(&function_call("create_voice_appointment", "call_1"));
+    h.event(r#"{"type": "response.output_audio.done", "item_id": "item_1"}"#);
+    h.event(r#"{"type": "response.done"}"#);
+    assert!(creates(&h.wake()).is_empty(), "the agent is still heard");
+    for name in &names {
+        h.advance(Duration::from_millis(20));
+        assert!(creates(&h.echo(name)).is_empty());
+    }
+    // Played out, the tool still running: the hold line comes at the next look, which is due
+    // (the driver's timer fires at once for a wake already passed, and the look consumes it).
+    assert!(h.call.next_wake().is_some_and(|at| at <= h.now));
+    let held = h.feed(Input::Timer);
+    assert_eq!(creates(&held), [Some(ruled(HOLD))]);
+}
+
 #[test]
 fn a_dropped_connection_is_restored_with_the_conversation() {
     let mut h = Harness::quiet(|_| {});

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::civil::{Date, Time, Weekday};
 use salon_domain::availability::{DayStatus, day_status};
 use salon_domain::{PhoneE164, demo};
-use salon_realtime_double::{Call, DropWhen, Say, Script, ScriptedResponse};
+use salon_realtime_double::{Aside, Call, DropWhen, Say, Script, ScriptedResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -17,6 +17,11 @@ pub(crate) const CONFIRM_MS: u32 = 1_800;
 /// The greeting and the non-booking answer.
 const GREETING_MS: u32 = 1_000;
 const ANSWER_MS: u32 = 1_500;
+/// How long the hold line takes to say.
+const HOLD_MS: u32 = 900;
+/// The words of the relay's hold line (`salon_relay::call::HOLD`), which the double answers
+/// out of turn; a test in the relay's crate holds the two together.
+pub(crate) const HOLD_LINE: &str = "Un moment, vă rog, verific.";
 
 /// The half-hour starts a weekday offers (09:00–12:30, 14:00–18:30: the demo salon's hours
 /// around its break), each taken three times: the demo salon has three stylists.
@@ -276,6 +281,18 @@ fn say(text: &str, ms: u32) -> Option<Say> {
     })
 }
 
+/// The relay's hold line while a tool runs long, as a model says it: out of turn.
+fn hold() -> Aside {
+    Aside {
+        when: HOLD_LINE.into(),
+        say: Say {
+            text: HOLD_LINE.into(),
+            audio: None,
+            ms: Some(HOLD_MS),
+        },
+    }
+}
+
 fn call(name: &str, arguments: serde_json::Value) -> Call {
     Call {
         name: name.into(),
@@ -363,10 +380,12 @@ impl CallPlan {
             Script {
                 caller_transcripts: vec![transcript],
                 responses: first,
+                asides: vec![hold()],
             },
             Script {
                 caller_transcripts: vec![],
                 responses: again,
+                asides: vec![hold()],
             },
         )
     }

@@ -95,6 +95,7 @@ fn closing() -> Script {
             }],
             drop: None,
         }],
+        ..Script::default()
     }
 }
 
