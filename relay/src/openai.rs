@@ -20,6 +20,41 @@ use crate::turn::TurnDetection;
 /// A connection to the Realtime API.
 pub type Upstream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// The TLS client every call's connection to the Realtime API shares, built once: without it,
+/// the socket library builds a root store and a client config per connection (held for the
+/// call's length) and no connection can resume an earlier one's TLS session.
+#[derive(Clone)]
+pub struct Tls(std::sync::Arc<rustls::ClientConfig>);
+
+impl Tls {
+    /// Trusts the built-in web roots (Mozilla's, compiled in), as the deployed relay does.
+    pub fn web_roots() -> Self {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        Self::trusting(roots)
+    }
+
+    /// Trusts only `roots` (a test's own certificate authority).
+    pub fn trusting(roots: rustls::RootCertStore) -> Self {
+        // The provider is named, not taken from the process default, so a test (which installs
+        // none) and the binary (which installs ring) build the same client.
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Self(std::sync::Arc::new(config))
+    }
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tls")
+    }
+}
+
 /// Why the Realtime API could not be reached.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot connect to the Realtime API")]
@@ -37,7 +72,12 @@ fn socket_config() -> WebSocketConfig {
 }
 
 /// Opens one connection: `{url}?model=…` with the bearer key, no beta header.
-pub async fn connect(url: &str, model: &str, key: &Secret) -> Result<Upstream, ConnectError> {
+pub async fn connect(
+    url: &str,
+    model: &str,
+    key: &Secret,
+    tls: &Tls,
+) -> Result<Upstream, ConnectError> {
     let mut request = format!("{url}?model={model}")
         .into_client_request()
         .map_err(ConnectError)?;
@@ -45,10 +85,14 @@ pub async fn connect(url: &str, model: &str, key: &Secret) -> Result<Upstream, C
         .map_err(|e| ConnectError(tokio_tungstenite::tungstenite::Error::HttpFormat(e.into())))?;
     request.headers_mut().insert("authorization", bearer);
     // Nagle would hold small audio frames back by tens of milliseconds.
-    let (socket, _) =
-        tokio_tungstenite::connect_async_with_config(request, Some(socket_config()), true)
-            .await
-            .map_err(ConnectError)?;
+    let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        Some(socket_config()),
+        true,
+        Some(tokio_tungstenite::Connector::Rustls(tls.0.clone())),
+    )
+    .await
+    .map_err(ConnectError)?;
     Ok(socket)
 }
 
@@ -58,12 +102,13 @@ pub async fn connect_with_retry(
     url: &str,
     model: &str,
     key: &Secret,
+    tls: &Tls,
     budget: Duration,
 ) -> Result<Upstream, ConnectError> {
     let deadline = tokio::time::Instant::now() + budget;
     let mut pause = Duration::from_millis(100);
     loop {
-        let attempt = tokio::time::timeout_at(deadline, connect(url, model, key)).await;
+        let attempt = tokio::time::timeout_at(deadline, connect(url, model, key, tls)).await;
         match attempt {
             Ok(Ok(socket)) => return Ok(socket),
             Ok(Err(e)) => {

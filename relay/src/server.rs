@@ -73,6 +73,7 @@ pub async fn run(
         shared: Arc::new(Shared {
             config: Arc::new(config),
             functions,
+            tls: crate::openai::Tls::web_roots(),
             metrics: metrics.clone(),
             door_log: LogThrottle::new(LOG_PERIOD),
         }),

@@ -383,12 +383,14 @@ impl Io<'_> {
     /// it needs, so the loop polls it beside Twilio's socket.
     fn connect(&self) -> impl Future<Output = Option<(UpTx, UpRx)>> + Send + 'static {
         let config = self.shared.config.clone();
+        let tls = self.shared.tls.clone();
         let model = self.model.clone();
         async move {
             match openai::connect_with_retry(
                 &config.openai_url,
                 &model,
                 &config.openai_api_key,
+                &tls,
                 config.connect_budget,
             )
             .await

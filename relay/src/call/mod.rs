@@ -56,6 +56,8 @@ pub(crate) const READ_BUFFER_BYTES: usize = 4 * 1024;
 pub struct Shared {
     pub config: Arc<Config>,
     pub functions: Functions,
+    /// The TLS client of every connection to the Realtime API.
+    pub tls: crate::openai::Tls,
     pub metrics: Arc<Metrics>,
     /// Keeps refusals at the door (bad upgrades, streams without a valid `start`) to a few
     /// log lines however many sockets try.
