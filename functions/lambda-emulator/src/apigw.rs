@@ -36,6 +36,11 @@ pub struct RouteMismatch {
 }
 
 impl HttpApiRequest {
+    /// The route that matched, as API Gateway names it (`POST /api/twilio/voice`).
+    pub fn route_key(&self) -> &str {
+        &self.route_key
+    }
+
     /// A request to `path` (which may carry a `?query`), routed by the `$default` route.
     pub fn new(method: &str, path: &str) -> Self {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));

@@ -73,10 +73,21 @@ fn relay(path: &str, body: &Value, secret: &str) -> HttpApiRequest {
         .body("application/json", bytes)
 }
 
+/// Sends `req` and prints how long it took to be answered (BENCHMARKS.md: the first request
+/// after init is a cold instance's).
 async fn send(f: &mut Function, req: &HttpApiRequest) -> HttpApiResponse {
-    f.request(req)
+    let began = std::time::Instant::now();
+    let response = f
+        .request(req)
         .await
-        .unwrap_or_else(|e| panic!("{}: {e}", f.name()))
+        .unwrap_or_else(|e| panic!("{}: {e}", f.name()));
+    eprintln!(
+        "{}: {} answered in {:?}",
+        f.name(),
+        req.route_key(),
+        began.elapsed()
+    );
+    response
 }
 
 /// The elements of a TwiML document in order, with their attributes.
