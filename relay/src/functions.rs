@@ -14,9 +14,13 @@ use crate::config::{ClockHandle, Secret};
 /// Why a request to the functions failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FunctionsError {
-    /// The functions could not be reached or did not answer in time.
+    /// The functions could not be reached: no attempt got a connection.
     #[error("the functions are unreachable")]
     Transport(#[source] reqwest::Error),
+    /// A request may have reached the functions, but no answer came back (a timeout, a
+    /// connection cut): what it asked for may have been done.
+    #[error("the functions did not answer")]
+    Unanswered(#[source] reqwest::Error),
     /// They answered with an HTTP error (authentication, a bad request, an outage).
     #[error("the functions answered HTTP {0}")]
     Status(u16),
@@ -43,6 +47,10 @@ pub const UNREACHABLE: &str =
 
 /// The least time worth giving another attempt: a warm function answers well within it.
 const SHORTEST_ATTEMPT: Duration = Duration::from_millis(500);
+
+/// What the model hears when a booking, a move or a cancellation was sent and no answer came
+/// back: it may have been made. It checks before telling the caller anything.
+pub const OUTCOME_UNKNOWN: &str = "Sistemul de programări nu a răspuns, deci nu știm sigur dacă modificarea s-a făcut. Nu spune că a reușit și nici că a eșuat: verifică mai întâi cu list_client_appointments. Dacă nici verificarea nu merge, spune-i apelantului că nu putem confirma acum și să sune din nou puțin mai târziu.";
 
 /// How a request that got no answer is sent again.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +102,9 @@ impl Functions {
         let body = serde_json::to_vec(body).expect("wire types serialise");
         let began = tokio::time::Instant::now();
         let mut attempt: u32 = 0;
+        // Whether some attempt may have reached the functions: only a refused connection
+        // surely did not.
+        let mut maybe_reached = false;
         loop {
             attempt += 1;
             // The first attempt gets the full timeout (as the session's do); a later one what
@@ -142,6 +153,7 @@ impl Functions {
                 Ok(r) => return Err(FunctionsError::Status(r.status().as_u16())),
                 Err(e) => e,
             };
+            maybe_reached |= !error.is_connect();
             // Transport errors are retried (every write the functions do is idempotent: a
             // booking sent again is recognised and answered as the first was). Once, for the
             // session; within a budget for tools, because a booking whose answers were all
@@ -157,7 +169,11 @@ impl Functions {
                 }
             };
             if !again {
-                return Err(FunctionsError::Transport(error));
+                return Err(if maybe_reached {
+                    FunctionsError::Unanswered(error)
+                } else {
+                    FunctionsError::Transport(error)
+                });
             }
             tracing::warn!(
                 error = %causes(&error),
@@ -192,7 +208,15 @@ impl Functions {
             Ok(None) => ToolReply::error(ToolErrorCode::FunctionsUnreachable, UNREACHABLE),
             Err(e) => {
                 tracing::warn!(error = %causes(&e), tool = salon_wire::tools::known(name), "a tool call failed");
-                ToolReply::error(ToolErrorCode::FunctionsUnreachable, UNREACHABLE)
+                // A change to the book that may have been made is never reported as failed:
+                // the caller would hang up thinking there is no appointment when there is.
+                if matches!(e, FunctionsError::Unanswered(_))
+                    && salon_wire::tools::changes_the_book(name)
+                {
+                    ToolReply::error(ToolErrorCode::OutcomeUnknown, OUTCOME_UNKNOWN)
+                } else {
+                    ToolReply::error(ToolErrorCode::FunctionsUnreachable, UNREACHABLE)
+                }
             }
         }
     }

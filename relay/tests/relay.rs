@@ -551,6 +551,58 @@ async fn a_booking_in_flight_when_the_caller_hangs_up_finishes_before_the_summar
     );
 }
 
+/// A booking sent and never answered may have been made: the model is told the outcome is
+/// unknown (and to check), never that it failed; a question never answered is only
+/// unreachable.
+#[tokio::test]
+async fn a_booking_never_answered_is_an_unknown_outcome_not_a_failure() {
+    let r = rig(
+        json!({"responses": [
+                   {"say": {"text": "Bună ziua!", "ms": 300}},
+                   {"calls": [{"name": "create_voice_appointment", "arguments": {"service": "tuns"}},
+                              {"name": "check_appointment_availability", "arguments": {"service": "tuns"}}]},
+                   {"say": {"text": "Verific.", "ms": 300}}],
+               "asides": [{"when": "Un moment, vă rog", "say": {"text": "Un moment, vă rog, verific.", "ms": 300}}]}),
+        AudioMode::Pcmu,
+        |_| {},
+    )
+    .await;
+    *r.functions.mode.lock().unwrap() = ToolMode::Hang;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    played(&r, &twilio, 1).await;
+    twilio.speak(&caller("03-confirmare")).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let outputs = loop {
+        let outputs: Vec<Value> = events(&r.double, "conversation.item.create")
+            .into_iter()
+            .filter(|e| e["item"]["type"] == "function_call_output")
+            .map(|e| serde_json::from_str(e["item"]["output"].as_str().unwrap()).unwrap())
+            .collect();
+        if outputs.len() == 2 {
+            break outputs;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "both were answered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let code = |i: usize| outputs[i]["error"]["code"].as_str().unwrap().to_owned();
+    let mut codes = vec![code(0), code(1)];
+    codes.sort();
+    assert_eq!(codes, ["functions_unreachable", "outcome_unknown"]);
+    let unknown = outputs
+        .iter()
+        .find(|o| o["error"]["code"] == "outcome_unknown")
+        .unwrap();
+    assert_eq!(
+        unknown["error"]["message"],
+        salon_relay::functions::OUTCOME_UNKNOWN
+    );
+    assert!(
+        r.functions.tools.lock().unwrap().len() >= 4,
+        "each was asked again within the budget"
+    );
+    twilio.hang_up();
+}
+
 #[tokio::test]
 async fn failing_functions_become_an_error_the_model_can_apologise_for() {
     let r = rig(

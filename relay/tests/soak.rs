@@ -63,6 +63,10 @@ async fn a_short_soak_with_every_fault_keeps_every_promise() {
 #[test]
 fn the_soak_knows_the_relays_apology() {
     assert_eq!(soak::APOLOGY, salon_relay::functions::UNREACHABLE);
+    assert_eq!(
+        soak::OUTCOME_UNKNOWN,
+        salon_relay::functions::OUTCOME_UNKNOWN
+    );
     assert!(salon_relay::call::HOLD.contains(soak::HOLD_LINE));
 }
 

@@ -24,6 +24,17 @@ pub const ALL: [&str; 8] = [
     END_CALL,
 ];
 
+/// Whether the tool changes the salon's book (a booking, a move, a cancellation): when its
+/// answer is lost, whether it happened is unknown.
+pub fn changes_the_book(name: &str) -> bool {
+    [
+        CREATE_VOICE_APPOINTMENT,
+        RESCHEDULE_APPOINTMENT,
+        CANCEL_APPOINTMENT,
+    ]
+    .contains(&name)
+}
+
 /// Returns the tool's name as a constant, or `unknown`: a name the model wrote is caller
 /// text, and never reaches a log or a record as given.
 pub fn known(name: &str) -> &'static str {
@@ -68,6 +79,9 @@ pub enum ToolErrorCode {
     StoreUnavailable,
     /// The relay could not reach the functions.
     FunctionsUnreachable,
+    /// A change to the book was sent but no answer came back: it may or may not have been
+    /// made.
+    OutcomeUnknown,
     /// Anything else.
     Internal,
 }

@@ -47,6 +47,8 @@ pub enum ToolMode {
     Fail,
     /// Like `Ok`, after this many milliseconds (a slow booking).
     Slow(u64),
+    /// Takes the request and never answers (an answer lost on the way back).
+    Hang,
 }
 
 /// The functions, faked: they check the relay's signatures and record what they got.
@@ -145,6 +147,7 @@ async fn fake(
             Json(ToolReply::Ok(json!({"tool": name, "disponibil": true}))).into_response()
         }
         ToolMode::Fail => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        ToolMode::Hang => std::future::pending().await,
     }
 }
 

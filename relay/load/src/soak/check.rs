@@ -18,8 +18,9 @@
 //! - **Silence**: after the caller's sentence ends and until the line closes, no stretch
 //!   without agent audio playing lasts more than [`SILENCE_LIMIT_MS`]. No fault is exempt:
 //!   the slow fault (1 s), the relay's retry, a reconnect and the relay's spoken apology all fit.
-//! - Each tool request the functions failed (500, or cut twice) reaches the model as the
-//!   relay's Romanian apology.
+//! - Each booking the functions failed reaches the model in the relay's Romanian: a 500 as the
+//!   apology; an outage the relay's retries did not outlast as the apology (nothing reached
+//!   the functions) or as the unknown outcome (something may have: the model must check).
 //! - **At rest** the relay that carried the measured calls holds no more memory than before
 //!   them plus [`RSS_TOLERANCE_KIB`] (or 10 %, whichever is more: the allocator keeps some
 //!   freed pages), and no more descriptors than before plus [`FDS_TOLERANCE`].
@@ -116,13 +117,15 @@ pub(crate) async fn bookings(
             Some(Fault::FunctionsDown) => !told,
             _ => false,
         };
-        if failed_request && o.heard.spoke && !o.heard.hung_up && o.model.apologies == 0 {
+        let told_of_failure = o.model.apologies + o.model.unknown > 0;
+        if failed_request && o.heard.spoke && !o.heard.hung_up && !told_of_failure {
             report.error(format!(
-                "{sid}: the functions failed ({fault:?}) and the model was not given the Romanian apology (errors: {:?})",
+                "{sid}: the functions failed ({fault:?}) and the model was given neither the Romanian apology nor the unknown outcome (errors: {:?})",
                 o.model.errors
             ));
         }
         report.apologies += o.model.apologies;
+        report.outcomes_unknown += o.model.unknown;
     }
     for phone in full_phones {
         match store.client_appointments(&business, phone).await {

@@ -43,6 +43,8 @@ pub use report::Report;
 /// The relay's Romanian apology when the functions fail, as the soak expects the model to get
 /// it (the relay's `functions::UNREACHABLE`).
 pub const APOLOGY: &str = tap::APOLOGY;
+/// What the relay tells the model of a booking sent and never answered, as the soak expects it.
+pub const OUTCOME_UNKNOWN: &str = tap::OUTCOME_UNKNOWN;
 /// The words of the relay's hold line, as the soak's double listens for them.
 pub const HOLD_LINE: &str = plan::HOLD_LINE;
 

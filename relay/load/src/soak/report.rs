@@ -34,6 +34,8 @@ pub struct Report {
     pub full_refused: usize,
     /// Romanian apologies the model was given for failed functions.
     pub apologies: usize,
+    /// Bookings sent and never answered, told to the model as of unknown outcome.
+    pub outcomes_unknown: usize,
     pub longest_silence_ms: f64,
     pub longest_silence_call: String,
     /// The first relay's memory just after it started, in KiB.
@@ -81,7 +83,7 @@ impl Report {
             .collect();
         format!(
             "soak {} calls ×{} seed {} in {:.0}s: faults [{}], {} relay restarts, {} cut, {} 500s; \
-             bookings confirmed {} found {} duplicated {} orphaned {} missing {} left {}; full refused {}; \
+             bookings confirmed {} found {} duplicated {} orphaned {} missing {} left {} unknown {}; full refused {}; \
              longest silence {:.0} ms; relay RSS {} → {} KiB, fds {} → {}; {} errors",
             self.calls,
             self.concurrency,
@@ -97,6 +99,7 @@ impl Report {
             self.bookings_orphaned,
             self.bookings_missing,
             self.bookings_left,
+            self.outcomes_unknown,
             self.full_refused,
             self.longest_silence_ms,
             self.rss_before_kib,

@@ -29,6 +29,8 @@ pub(crate) struct ModelSide {
     pub errors: Vec<String>,
     /// Error outputs whose message is the relay's Romanian apology for the functions.
     pub apologies: usize,
+    /// Error outputs saying a booking was sent and not answered (it may have been made).
+    pub unknown: usize,
 }
 
 /// One call as the double knows it.
@@ -133,6 +135,9 @@ impl Tap for Calls {
             if reply["error"]["message"] == APOLOGY {
                 side.apologies += 1;
             }
+            if reply["error"]["message"] == OUTCOME_UNKNOWN {
+                side.unknown += 1;
+            }
         }
     }
 
@@ -140,6 +145,10 @@ impl Tap for Calls {
         lock(&self.by_connection).remove(&connection);
     }
 }
+
+/// What the relay tells the model when a booking was sent and no answer came back
+/// (`salon_relay::functions::OUTCOME_UNKNOWN`; the soak's test compares them).
+pub(crate) const OUTCOME_UNKNOWN: &str = "Sistemul de programări nu a răspuns, deci nu știm sigur dacă modificarea s-a făcut. Nu spune că a reușit și nici că a eșuat: verifică mai întâi cu list_client_appointments. Dacă nici verificarea nu merge, spune-i apelantului că nu putem confirma acum și să sune din nou puțin mai târziu.";
 
 /// The relay's Romanian apology when the functions fail (`salon_relay::functions::UNREACHABLE`:
 /// the load crate runs the relay's binary and does not link it; the soak's test compares them).
