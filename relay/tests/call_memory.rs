@@ -3,70 +3,24 @@
 //! sockets' buffers (4 KiB read and write each, `call::READ_BUFFER_BYTES`) come on top, and are
 //! measured with the whole relay by the load harness (BENCHMARKS.md).
 //!
-//! A counting `#[global_allocator]` needs its own test binary, so it lives alone in this file;
-//! it counts only on the thread that asked, so the harness's threads cannot disturb it.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+//! A counting `#[global_allocator]` needs its own test binary, so this test lives alone in
+//! its file (`common/live_bytes.rs`: it counts only on the thread that asked).
 
 use salon_relay::audio::AudioMode;
 
 #[path = "common/frames.rs"]
 mod frames;
 
-thread_local! {
-    /// `Some(bytes)` while counting on this thread: bytes allocated less bytes freed.
-    static LIVE: Cell<Option<isize>> = const { Cell::new(None) };
-}
-
-struct LiveBytes;
-
-impl LiveBytes {
-    fn note(&self, delta: isize) {
-        // `try_with`: during thread teardown the thread-local may already be gone.
-        let _ = LIVE.try_with(|live| {
-            if let Some(n) = live.get() {
-                live.set(Some(n + delta));
-            }
-        });
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds the `GlobalAlloc`
-// contract; counting touches only a const-initialised thread-local `Cell`, which never allocates.
-unsafe impl GlobalAlloc for LiveBytes {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        self.note(layout.size() as isize);
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        self.note(layout.size() as isize);
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        self.note(new_size as isize - layout.size() as isize);
-        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with `layout`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        self.note(-(layout.size() as isize));
-        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "common/live_bytes.rs"]
+mod live_bytes;
 
 #[global_allocator]
-static ALLOCATOR: LiveBytes = LiveBytes;
+static ALLOCATOR: live_bytes::LiveBytes = live_bytes::LiveBytes;
 
 /// The heap a running call in `mode` holds: set up, a reply playing, a few hundred frames
 /// each way with their marks.
 fn live_bytes_of_a_call(mode: AudioMode) -> usize {
-    LIVE.with(|live| live.set(Some(0)));
+    live_bytes::start();
     let (mut core, mut marks) = frames::playing(mode);
     let caller = frames::twilio_audio();
     let delta = frames::audio_delta("item_greeting", &frames::model_audio(mode));
@@ -81,9 +35,8 @@ fn live_bytes_of_a_call(mode: AudioMode) -> usize {
     // What the test itself still holds (the mark queue and the echo buffer) is dropped
     // first, so what remains is the call's.
     drop((marks, echo, delta, caller));
-    let live = LIVE.with(|live| live.get()).expect("counting was on");
+    let live = live_bytes::stop();
     drop(core);
-    LIVE.with(|live| live.take());
     usize::try_from(live).expect("more freed than allocated")
 }
 

@@ -5,10 +5,9 @@
 //! the heap the connection then holds is counted by a live-bytes allocator on the client's
 //! thread only (the server runs on a thread of its own). The difference is TLS's share.
 //!
-//! A counting `#[global_allocator]` needs its own test binary, so it lives alone in this file.
+//! A counting `#[global_allocator]` needs its own test binary, so this test lives alone in
+//! its file (`common/live_bytes.rs`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,54 +16,11 @@ use salon_relay::config::Secret;
 use salon_relay::openai::{self, Tls};
 use tokio_tungstenite::tungstenite::Message;
 
-thread_local! {
-    /// `Some(bytes)` while counting on this thread: bytes allocated less bytes freed.
-    static LIVE: Cell<Option<isize>> = const { Cell::new(None) };
-}
-
-struct LiveBytes;
-
-impl LiveBytes {
-    fn note(&self, delta: isize) {
-        // `try_with`: during thread teardown the thread-local may already be gone.
-        let _ = LIVE.try_with(|live| {
-            if let Some(n) = live.get() {
-                live.set(Some(n + delta));
-            }
-        });
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to `System`, which upholds the `GlobalAlloc`
-// contract; counting touches only a const-initialised thread-local `Cell`, which never allocates.
-unsafe impl GlobalAlloc for LiveBytes {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        self.note(layout.size() as isize);
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        self.note(layout.size() as isize);
-        // SAFETY: same layout contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        self.note(new_size as isize - layout.size() as isize);
-        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with `layout`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        self.note(-(layout.size() as isize));
-        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "common/live_bytes.rs"]
+mod live_bytes;
 
 #[global_allocator]
-static ALLOCATOR: LiveBytes = LiveBytes;
+static ALLOCATOR: live_bytes::LiveBytes = live_bytes::LiveBytes;
 
 /// A stretch of a call's traffic: an append of 20 ms of caller audio up (`pcm24`: 960 bytes,
 /// 1,280 in base64), a delta of 20 ms of agent audio down, both of their real sizes.
@@ -136,7 +92,7 @@ fn live_bytes_of_a_connection(url: &str, tls: &Tls) -> usize {
         .expect("a runtime");
     let key = Secret::new("sk-test");
     let append = append();
-    LIVE.with(|live| live.set(Some(0)));
+    live_bytes::start();
     let socket = rt.block_on(async {
         let mut socket = openai::connect(url, "gpt-realtime", &key, tls)
             .await
@@ -151,8 +107,7 @@ fn live_bytes_of_a_connection(url: &str, tls: &Tls) -> usize {
         }
         socket
     });
-    let live = LIVE.with(|live| live.get()).expect("counting was on");
-    LIVE.with(|live| live.take());
+    let live = live_bytes::stop();
     drop(socket);
     usize::try_from(live).expect("more freed than allocated")
 }
@@ -207,9 +162,9 @@ fn tls_to_the_model_adds_little_to_a_calls_memory() {
     );
     // What each connection held on top before the TLS client was shared: a client of its
     // own with the web roots (tokio-tungstenite builds one per connection when given none).
-    LIVE.with(|live| live.set(Some(0)));
+    live_bytes::start();
     let own = Tls::web_roots();
-    let own_client = LIVE.with(|live| live.take()).expect("counting was on");
+    let own_client = live_bytes::stop();
     drop(own);
     println!("a TLS client of its own with the web roots holds {own_client} bytes");
     assert!(over_tls > over_tcp, "TLS was measured");
