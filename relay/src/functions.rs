@@ -45,23 +45,16 @@ pub struct Functions {
 pub const UNREACHABLE: &str =
     "Ne pare rău, sistemul de programări nu răspunde acum. Vă rugăm să reveniți puțin mai târziu.";
 
+/// How long a call's start waits for its session while the functions do not answer (a restart,
+/// a network blip): the caller hears nothing yet, so briefly; past it, Twilio apologises.
+const SESSION_BUDGET: Duration = Duration::from_secs(2);
+
 /// The least time worth giving another attempt: a warm function answers well within it.
 const SHORTEST_ATTEMPT: Duration = Duration::from_millis(500);
 
 /// What the model hears when a booking, a move or a cancellation was sent and no answer came
 /// back: it may have been made. It checks before telling the caller anything.
 pub const OUTCOME_UNKNOWN: &str = "Sistemul de programări nu a răspuns, deci nu știm sigur dacă modificarea s-a făcut. Nu spune că a reușit și nici că a eșuat: verifică mai întâi cu list_client_appointments. Dacă nici verificarea nu merge, spune-i apelantului că nu putem confirma acum și să sune din nou puțin mai târziu.";
-
-/// How a request that got no answer is sent again.
-#[derive(Debug, Clone, Copy)]
-enum Retry {
-    /// Once, at once: the caller is waiting in silence for the call to begin.
-    Once,
-    /// Once at once, then again after 0.2, 0.4, 0.8 s and every 0.8 s after, each attempt
-    /// given what is left of this much time from the first (at least [`SHORTEST_ATTEMPT`]),
-    /// so all of them end within it. The caller hears the hold line meanwhile.
-    Within(Duration),
-}
 
 impl Functions {
     /// Builds a client with a per-request `timeout`.
@@ -83,21 +76,25 @@ impl Functions {
 
     /// A tool call is retried for twice the request timeout: what a call's end waits for a
     /// tool in flight (`driver::finish`). The caller hears the hold line meanwhile.
-    fn tool_budget(&self) -> Retry {
-        Retry::Within(self.timeout * 2)
+    fn tool_budget(&self) -> Duration {
+        self.timeout * 2
     }
 
     /// The summary is retried for one request timeout: the caller has heard the goodbye and
     /// the line stays open, silent, until it is posted (the stream-ended webhook reads it).
-    fn summary_budget(&self) -> Retry {
-        Retry::Within(self.timeout)
+    fn summary_budget(&self) -> Duration {
+        self.timeout
     }
 
+    /// Posts `body`, signed. A request that gets no answer is sent again at once, then after
+    /// 0.2, 0.4, 0.8 s and every 0.8 s, while `budget` (from the first attempt) still leaves
+    /// a later attempt [`SHORTEST_ATTEMPT`]; each later attempt gets what is left of it, so
+    /// all of them end within it (the first may take the whole request timeout).
     async fn post<B: Serialize, R: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
-        retry: Retry,
+        budget: Duration,
     ) -> Result<Option<R>, FunctionsError> {
         let body = serde_json::to_vec(body).expect("wire types serialise");
         let began = tokio::time::Instant::now();
@@ -109,12 +106,13 @@ impl Functions {
             attempt += 1;
             // The first attempt gets the full timeout (as the session's do); a later one what
             // is left of the budget, and never less than a warm function needs.
-            let limit = match retry {
-                Retry::Within(budget) if attempt > 1 => budget
+            let limit = if attempt > 1 {
+                budget
                     .saturating_sub(began.elapsed())
                     .max(SHORTEST_ATTEMPT)
-                    .min(self.timeout),
-                _ => self.timeout,
+                    .min(self.timeout)
+            } else {
+                self.timeout
             };
             let ts = self.clock.now().as_second();
             // The signature binds the body to this call's route: replayed to another call or
@@ -155,19 +153,12 @@ impl Functions {
             };
             maybe_reached |= !error.is_connect();
             // Transport errors are retried (every write the functions do is idempotent: a
-            // booking sent again is recognised and answered as the first was). Once, for the
-            // session; within a budget for tools, because a booking whose answers were all
-            // lost exists unconfirmed: the caller would hear an apology for an appointment
-            // that was made.
+            // booking sent again is recognised and answered as the first was): a booking whose
+            // answers were all lost exists unconfirmed, and a call whose session never comes
+            // ends in an apology. The second attempt always goes; later ones while the budget
+            // still leaves them time to be answered.
             let pause = Duration::from_millis(100 * (1 << (attempt - 1).min(3)));
-            let again = match retry {
-                Retry::Once => attempt == 1,
-                // The second attempt always goes (as for the session); later ones while the
-                // budget still leaves them time to be answered.
-                Retry::Within(budget) => {
-                    attempt == 1 || began.elapsed() + pause + SHORTEST_ATTEMPT <= budget
-                }
-            };
+            let again = attempt == 1 || began.elapsed() + pause + SHORTEST_ATTEMPT <= budget;
             if !again {
                 return Err(if maybe_reached {
                     FunctionsError::Unanswered(error)
@@ -193,7 +184,7 @@ impl Functions {
         call_sid: &str,
         req: &SessionRequest,
     ) -> Result<SessionConfig, FunctionsError> {
-        self.post(&paths::session(call_sid), req, Retry::Once)
+        self.post(&paths::session(call_sid), req, SESSION_BUDGET)
             .await?
             .ok_or(FunctionsError::Status(204))
     }

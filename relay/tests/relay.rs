@@ -603,6 +603,37 @@ async fn a_booking_never_answered_is_an_unknown_outcome_not_a_failure() {
     twilio.hang_up();
 }
 
+/// A call that starts while the functions are restarting waits briefly for its session
+/// instead of ending in the apology at once.
+#[tokio::test]
+async fn a_call_starting_during_a_short_functions_outage_gets_its_session() {
+    let double = Double::start(script(
+        json!({"responses": [{"say": {"text": "Bună ziua!", "ms": 300}}]}),
+    ))
+    .await
+    .unwrap();
+    // The functions' port, reserved and closed: nothing answers there yet.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let stand_in = FakeFunctions::start().await;
+    let mut config = config(&stand_in, &double.url(), AudioMode::Pcmu);
+    config.functions_url = format!("http://{addr}");
+    let relay = Relay::start(config).await;
+    let twilio = TwilioSide::dial(&relay, Some(stream_token())).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let functions = FakeFunctions::start_at(addr).await;
+    twilio
+        .wait(Duration::from_secs(10), "the greeting", |h| {
+            h.iter().any(|h| matches!(h, Heard::Media(_)))
+        })
+        .await;
+    assert_eq!(functions.sessions.lock().unwrap().len(), 1);
+    assert!(!twilio.closed(), "the call goes on");
+    twilio.hang_up();
+}
+
 #[tokio::test]
 async fn failing_functions_become_an_error_the_model_can_apologise_for() {
     let r = rig(

@@ -153,7 +153,15 @@ async fn fake(
 
 impl FakeFunctions {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+    }
+
+    /// Starts on `addr` (a port a test reserved, to come up after the relay).
+    pub async fn start_at(addr: std::net::SocketAddr) -> Self {
+        Self::serve(tokio::net::TcpListener::bind(addr).await.unwrap())
+    }
+
+    fn serve(listener: tokio::net::TcpListener) -> Self {
         let f = FakeFunctions {
             url: format!("http://{}", listener.local_addr().unwrap()),
             tools: Default::default(),

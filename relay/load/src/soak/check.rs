@@ -55,6 +55,7 @@ pub(crate) async fn bookings(
     store: &Store,
     outcomes: &[Outcome<'_>],
     full_phones: &[PhoneE164],
+    fault_met: &HashSet<String>,
     report: &mut Report,
 ) {
     let business = BusinessId::parse(demo::BUSINESS_ID).expect("the demo id is valid");
@@ -112,11 +113,14 @@ pub(crate) async fn bookings(
         // A 500 is an answer: the model must hear the apology. An outage may be outlasted by
         // the relay's retries, and then the model hears the real answer (whose booking the
         // checks above hold to its promise) instead.
-        let failed_request = match fault {
-            Some(Fault::FunctionsError) => true,
-            Some(Fault::FunctionsDown) => !told,
-            _ => false,
-        };
+        // Only a fault that met the call's booking request: a call that ended first (drained,
+        // say) never asked.
+        let failed_request = fault_met.contains(sid)
+            && match fault {
+                Some(Fault::FunctionsError) => true,
+                Some(Fault::FunctionsDown) => !told,
+                _ => false,
+            };
         let told_of_failure = o.model.apologies + o.model.unknown > 0;
         if failed_request && o.heard.spoke && !o.heard.hung_up && !told_of_failure {
             report.error(format!(

@@ -262,7 +262,8 @@ pub async fn run(options: Options) -> Result<Report, SoakError> {
         .collect();
     let excused = tap::lock(&counts.cut_calls).clone();
     check::callers(&outcomes, &excused, &drained, &mut report);
-    check::bookings(&store, &outcomes, &full_phones, &mut report).await;
+    let fault_met = tap::lock(&counts.fault_met).clone();
+    check::bookings(&store, &outcomes, &full_phones, &fault_met, &mut report).await;
     check::relay(&drained, &mut report);
     report.duration_s = began.elapsed().as_secs_f64();
     Ok(report)

@@ -42,6 +42,9 @@ pub(crate) struct Counts {
     pub failed: AtomicUsize,
     /// Calls with a request cut, by call SID.
     pub cut_calls: Mutex<HashSet<String>>,
+    /// Calls whose planned fault met their booking request, by call SID (a call that ended
+    /// before booking, on a draining relay say, never met it).
+    pub fault_met: Mutex<HashSet<String>>,
 }
 
 impl Counts {
@@ -132,6 +135,7 @@ impl Proxy {
                 let mut faults = lock(&self.faults);
                 if faults.get(&call_sid) == Some(&Fault::FunctionsDown) {
                     faults.remove(&call_sid);
+                    lock(&self.counts.fault_met).insert(call_sid.clone());
                 }
             }
             return Err(self.counts.cut(&call_sid));
@@ -149,6 +153,9 @@ impl Proxy {
         } else {
             None
         };
+        if fault.is_some() {
+            lock(&self.counts.fault_met).insert(call_sid.clone());
+        }
         match fault {
             Some(Fault::FunctionsSlow) => tokio::time::sleep(SLOW).await,
             Some(Fault::FunctionsError) => {
