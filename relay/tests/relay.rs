@@ -118,6 +118,16 @@ async fn played(r: &Rig, twilio: &TwilioSide, responses: usize) -> usize {
     frames
 }
 
+/// The functions answering tools as `mode`, a caller dials, hears the greeting and says yes to
+/// a booking (the scripts then call the tool).
+async fn asks_to_book(r: &Rig, mode: ToolMode) -> TwilioSide {
+    *r.functions.mode.lock().unwrap() = mode;
+    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
+    played(r, &twilio, 1).await;
+    twilio.speak(&caller("03-confirmare")).await;
+    twilio
+}
+
 /// Sends the relay one frame of the line's quiet and waits until the model has had every
 /// frame the caller sent: whatever the relay sent the model before reading that frame has
 /// arrived too (the relay reads Twilio in order and writes to the model in order).
@@ -477,10 +487,7 @@ async fn a_slow_booking_gets_the_hold_line_while_it_runs_then_its_answer() {
         |_| {},
     )
     .await;
-    *r.functions.mode.lock().unwrap() = ToolMode::Slow(1_900);
-    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    played(&r, &twilio, 1).await;
-    twilio.speak(&caller("03-confirmare")).await;
+    let twilio = asks_to_book(&r, ToolMode::Slow(1_900)).await;
     // The greeting, the booking call, the hold line, the answer.
     played(&r, &twilio, 4).await;
     let received = r.double.received();
@@ -529,10 +536,7 @@ async fn a_booking_in_flight_when_the_caller_hangs_up_finishes_before_the_summar
         |_| {},
     )
     .await;
-    *r.functions.mode.lock().unwrap() = ToolMode::Slow(1500);
-    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    played(&r, &twilio, 1).await;
-    twilio.speak(&caller("03-confirmare")).await;
+    let twilio = asks_to_book(&r, ToolMode::Slow(1500)).await;
     // The booking reached the functions; the caller hangs up while it is being made.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while r.functions.tools.lock().unwrap().is_empty() {
@@ -567,10 +571,7 @@ async fn a_booking_never_answered_is_an_unknown_outcome_not_a_failure() {
         |_| {},
     )
     .await;
-    *r.functions.mode.lock().unwrap() = ToolMode::Hang;
-    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    played(&r, &twilio, 1).await;
-    twilio.speak(&caller("03-confirmare")).await;
+    let twilio = asks_to_book(&r, ToolMode::Hang).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let outputs = loop {
         let outputs: Vec<Value> = events(&r.double, "conversation.item.create")
@@ -642,10 +643,7 @@ async fn failing_functions_become_an_error_the_model_can_apologise_for() {
         |_| {},
     )
     .await;
-    *r.functions.mode.lock().unwrap() = ToolMode::Fail;
-    let twilio = TwilioSide::dial(&r.relay, Some(stream_token())).await;
-    played(&r, &twilio, 1).await;
-    twilio.speak(&caller("03-confirmare")).await;
+    let twilio = asks_to_book(&r, ToolMode::Fail).await;
     let out = r
         .double
         .wait_for(
