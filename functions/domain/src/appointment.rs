@@ -93,4 +93,59 @@ impl Appointment {
     pub fn is_booked(&self) -> bool {
         matches!(self.status, AppointmentStatus::Booked)
     }
+
+    /// Returns whether it holds the lock step starting at `step`: booked, and its time covers
+    /// the step. A lock left behind by a move (or a cancellation) holds nothing.
+    pub fn holds(&self, step: Timestamp) -> bool {
+        self.is_booked() && crate::availability::lock_steps(self.start, self.end).any(|s| s == step)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn appointment(start: &str, end: &str) -> Appointment {
+        Appointment {
+            id: AppointmentId::parse("a1").unwrap(),
+            business: BusinessId::parse("salon").unwrap(),
+            client: PhoneE164::parse("0722123456").unwrap(),
+            client_name: "Ion".into(),
+            service: ServiceId::parse("tuns").unwrap(),
+            service_name: "Tuns".into(),
+            staff: StaffId::parse("ana").unwrap(),
+            start: ts(start),
+            end: ts(end),
+            status: AppointmentStatus::Booked,
+            source: Source::Voice,
+            phone_origin: PhoneOrigin::CallerId,
+            call_sid: None,
+            created: ts("2026-12-01T08:00:00Z"),
+            moved: None,
+        }
+    }
+
+    #[test]
+    fn a_lock_counts_only_while_its_appointment_covers_the_step() {
+        let mut a = appointment("2026-12-15T10:00:00Z", "2026-12-15T10:20:00Z");
+        assert!(a.holds(ts("2026-12-15T10:00:00Z")));
+        assert!(a.holds(ts("2026-12-15T10:15:00Z")), "the step it ends in");
+        assert!(!a.holds(ts("2026-12-15T10:30:00Z")));
+        assert!(!a.holds(ts("2026-12-15T09:45:00Z")));
+        // Moved away: its old steps are left behind.
+        a.start = ts("2026-12-15T12:00:00Z");
+        a.end = ts("2026-12-15T12:20:00Z");
+        assert!(!a.holds(ts("2026-12-15T10:00:00Z")));
+        a.status = AppointmentStatus::Cancelled {
+            at: ts("2026-12-01T09:00:00Z"),
+        };
+        assert!(
+            !a.holds(ts("2026-12-15T12:00:00Z")),
+            "cancelled holds nothing"
+        );
+    }
 }

@@ -26,6 +26,6 @@ pub use call::{CallEvent, CallRecord, CallStatus};
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use ids::{AppointmentId, BusinessId, CallSid, IdError, IdempotencyKey, ServiceId, StaffId};
 pub use name::{ClientName, NameError};
-pub use person::{Booked, PersonSchedule};
+pub use person::Booked;
 pub use phone::{PhoneE164, PhoneError, caller_id};
 pub use service::{Minutes, Price, Service};

@@ -5,7 +5,8 @@
 //! Each item has the string keys `pk` and `sk`, a numeric `version`, the entity as JSON in
 //! `data`, and an optional `expires_at` (the table's TTL attribute). Conditions become
 //! `attribute_not_exists(pk)` or `#v = :v` on each write, so DynamoDB itself refuses a second
-//! claim on a slot.
+//! claim on a slot; an [`Write::Ensure`] is an update that sets each attribute only
+//! `if_not_exists`.
 
 use std::collections::HashMap;
 
@@ -16,7 +17,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 
 use crate::table::{BackendError, Cond, Item, SkRange, Table, TransactError, Write};
@@ -133,6 +134,33 @@ impl DynamoTable {
         attrs
     }
 
+    /// An [`Write::Ensure`] as an update expression: every attribute set only where it does
+    /// not exist yet, so an existing item keeps what it has (and no condition can fail).
+    fn ensure_expression(item: Item) -> Ensured {
+        let key = Self::key(&item.pk, &item.sk);
+        let mut names = HashMap::from([
+            ("#v".to_owned(), "version".to_owned()),
+            ("#d".to_owned(), "data".to_owned()),
+        ]);
+        let mut values = HashMap::from([
+            (":v".to_owned(), AttributeValue::N(item.version.to_string())),
+            (":d".to_owned(), AttributeValue::S(item.data)),
+        ]);
+        let mut expression =
+            "SET #v = if_not_exists(#v, :v), #d = if_not_exists(#d, :d)".to_owned();
+        if let Some(e) = item.expires_at {
+            names.insert("#e".into(), TTL_ATTRIBUTE.into());
+            values.insert(":e".into(), AttributeValue::N(e.to_string()));
+            expression.push_str(", #e = if_not_exists(#e, :e)");
+        }
+        Ensured {
+            key,
+            expression,
+            names,
+            values,
+        }
+    }
+
     /// One write alone, as `PutItem` or `DeleteItem` with its condition: one request, like a
     /// transaction of one, at half its write capacity.
     async fn write_one(&self, w: Write) -> Result<(), TransactError> {
@@ -165,6 +193,20 @@ impl DynamoTable {
                     .map(drop)
                     .map_err(|e| single_write_error(e, "deleting an item"))
             }
+            Write::Ensure { item } => {
+                let e = Self::ensure_expression(item);
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(e.key))
+                    .update_expression(e.expression)
+                    .set_expression_attribute_names(Some(e.names))
+                    .set_expression_attribute_values(Some(e.values))
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| single_write_error(e, "ensuring an item"))
+            }
         }
     }
 
@@ -196,8 +238,28 @@ impl DynamoTable {
                     .delete(del.build().map_err(built)?)
                     .build()
             }
+            Write::Ensure { item } => {
+                let e = Self::ensure_expression(item);
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(e.key))
+                    .update_expression(e.expression)
+                    .set_expression_attribute_names(Some(e.names))
+                    .set_expression_attribute_values(Some(e.values));
+                TransactWriteItem::builder()
+                    .update(update.build().map_err(built)?)
+                    .build()
+            }
         })
     }
+}
+
+/// An update that creates an item's attributes only where they do not exist.
+struct Ensured {
+    key: HashMap<String, AttributeValue>,
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
 }
 
 /// A write's condition as DynamoDB takes it, for any of the write builders.

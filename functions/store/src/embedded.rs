@@ -126,6 +126,7 @@ impl EmbeddedTable {
                 let (pk, sk, cond) = match w {
                     Write::Put { item, cond } => (item.pk.as_str(), item.sk.as_str(), *cond),
                     Write::Delete { pk, sk, cond } => (pk.as_str(), sk.as_str(), *cond),
+                    Write::Ensure { .. } => continue,
                 };
                 let current = t
                     .get((pk, sk))
@@ -147,22 +148,32 @@ impl EmbeddedTable {
                 return Err(TransactError::Conflict(failed));
             }
             for w in writes {
-                match w {
-                    Write::Put { item, .. } => {
-                        let bytes = serde_json::to_vec(&Stored {
-                            v: item.version,
-                            d: item.data,
-                            e: item.expires_at,
-                        })
-                        .map_err(|e| BackendError::new("encoding an item", e))?;
-                        t.insert((item.pk.as_str(), item.sk.as_str()), bytes.as_slice())
-                            .map_err(|e| err("writing")(e.into()))?;
+                let item = match w {
+                    Write::Put { item, .. } => item,
+                    Write::Ensure { item } => {
+                        let exists = t
+                            .get((item.pk.as_str(), item.sk.as_str()))
+                            .map_err(|e| err("writing")(e.into()))?
+                            .is_some();
+                        if exists {
+                            continue;
+                        }
+                        item
                     }
                     Write::Delete { pk, sk, .. } => {
                         t.remove((pk.as_str(), sk.as_str()))
                             .map_err(|e| err("writing")(e.into()))?;
+                        continue;
                     }
-                }
+                };
+                let bytes = serde_json::to_vec(&Stored {
+                    v: item.version,
+                    d: item.data,
+                    e: item.expires_at,
+                })
+                .map_err(|e| BackendError::new("encoding an item", e))?;
+                t.insert((item.pk.as_str(), item.sk.as_str()), bytes.as_slice())
+                    .map_err(|e| err("writing")(e.into()))?;
             }
         }
         txn.commit().map_err(|e| err("committing")(e.into()))?;

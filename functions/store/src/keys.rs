@@ -55,9 +55,13 @@ pub fn slot(step: Timestamp, staff: &StaffId) -> String {
     format!("{}#{staff}", instant(step))
 }
 
-/// One person's booked time (a number and a name), so they cannot overlap themselves.
-pub fn person(phone: &PhoneE164, name: &str) -> String {
-    format!("PERSON#{}", salon_domain::person::person_key(phone, name))
+/// The partition of one person's time locks (a number and a name), one per 15-minute step
+/// under its instant, so they cannot overlap themselves.
+pub fn person(b: &BusinessId, phone: &PhoneE164, name: &str) -> String {
+    format!(
+        "BIZ#{b}#PERSON#{}",
+        salon_domain::person::person_key(phone, name)
+    )
 }
 
 pub fn idempotency(k: &IdempotencyKey) -> String {

@@ -40,6 +40,9 @@ pub enum Write {
     Put { item: Item, cond: Cond },
     /// Remove an item.
     Delete { pk: String, sk: String, cond: Cond },
+    /// Create an item unless it exists; an existing one is left as it is, and the write never
+    /// fails the transaction (a new client, created without reading whether it exists).
+    Ensure { item: Item },
 }
 
 /// Which sort keys a query returns.

@@ -763,6 +763,13 @@ async fn moving_swaps_the_times_in_one_step(store: Store) {
             .start,
         later.start
     );
+    // Without a stylist named, onto a time its stylist is busy: another one takes it.
+    let elsewhere = store
+        .reschedule(&demo_id(), &a.id, None, dt("2026-12-17T11:00"), None, now)
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.start, ts("2026-12-17T11:00:00+02:00"));
+    assert_ne!(elsewhere.staff, ana, "ana is busy then");
 
     let stranger = phone("0799999999");
     assert!(matches!(
@@ -785,6 +792,102 @@ async fn moving_swaps_the_times_in_one_step(store: Store) {
             .await,
         Err(BookingError::Cancelled)
     ));
+}
+
+/// A salon open ten hours without a break, two stylists, and an 8-hour service (the longest there is).
+fn long_day_salon() -> (Business, salon_domain::Service) {
+    let mut b = demo::business(phone("0213000002"));
+    b.id = BusinessId::parse("salon-lung").unwrap();
+    b.staff = ["ana", "maria"]
+        .map(|id| Staff {
+            id: StaffId::parse(id).unwrap(),
+            name: id.into(),
+            active: true,
+        })
+        .to_vec();
+    let day = OpenHours::new(time(8, 0, 0, 0), time(18, 0, 0, 0), None).unwrap();
+    b.hours.tuesday = Some(day);
+    b.hours.wednesday = Some(day);
+    b.hours.thursday = Some(day);
+    let mut extensions = demo::services()[0].clone();
+    extensions.id = service("extensii");
+    extensions.name = "Extensii".into();
+    extensions.duration = salon_domain::Minutes::new(480).unwrap();
+    (b, extensions)
+}
+
+async fn an_eight_hour_service_moves_to_another_day_and_leaves_its_time_to_its_person(
+    store: Store,
+) {
+    seeded(&store).await;
+    let (b, extensions) = long_day_salon();
+    store.put_business(&b).await.unwrap();
+    store.put_service(&b.id, &extensions).await.unwrap();
+    store
+        .put_service(&b.id, &demo::services()[0])
+        .await
+        .unwrap();
+    let now = monday_morning();
+    let ask = |start: &str, key: &str, service_id: &str| {
+        let mut r = request("0722123456", start, key);
+        r.business = b.id.clone();
+        r.service = service(service_id);
+        r.call_sid = None;
+        r
+    };
+    let long = store
+        .book(&ask("2026-12-15T08:00", "k1", "extensii"), now)
+        .await
+        .unwrap()
+        .appointment;
+    // Another day, nothing in common: 32 locks out and 32 in for the stylist and the person,
+    // past DynamoDB's 100 actions if the person's old steps were freed in the same step.
+    let moved = store
+        .reschedule(&b.id, &long.id, None, dt("2026-12-16T08:00"), None, now)
+        .await
+        .unwrap();
+    assert_eq!(moved.start, ts("2026-12-16T08:00:00+02:00"));
+    // The time it left is the person's again, and the time it holds is not.
+    let tuesday = store
+        .book(&ask("2026-12-15T09:00", "k2", "tuns"), now)
+        .await
+        .unwrap()
+        .appointment;
+    match store
+        .book(&ask("2026-12-16T12:00", "k3", "tuns"), now)
+        .await
+    {
+        Err(BookingError::ClientBusy(clash)) => assert_eq!(clash.appointment, long.id),
+        other => panic!("expected ClientBusy, got {other:?}"),
+    }
+    // Back onto the Tuesday the person has since booked: refused, by that booking.
+    match store
+        .reschedule(&b.id, &long.id, None, dt("2026-12-15T08:00"), None, now)
+        .await
+    {
+        Err(BookingError::ClientBusy(clash)) => assert_eq!(clash.appointment, tuesday.id),
+        other => panic!("expected ClientBusy, got {other:?}"),
+    }
+    // Away and back onto its own old Wednesday: what it left there is its own.
+    store
+        .reschedule(&b.id, &long.id, None, dt("2026-12-17T08:00"), None, now)
+        .await
+        .unwrap();
+    let back = store
+        .reschedule(&b.id, &long.id, None, dt("2026-12-16T08:00"), None, now)
+        .await
+        .unwrap();
+    assert_eq!(back.start, ts("2026-12-16T08:00:00+02:00"));
+    assert!(matches!(
+        store
+            .book(&ask("2026-12-16T15:30", "k4", "tuns"), now)
+            .await,
+        Err(BookingError::ClientBusy(_))
+    ));
+    store
+        .book(&ask("2026-12-17T10:00", "k5", "tuns"), now)
+        .await
+        .unwrap();
 }
 
 /// A salon open through the night on Sundays, to book inside the hour the clocks change.
@@ -1059,6 +1162,12 @@ async fn a_person_cannot_overlap_themselves_but_two_people_on_one_phone_can(stor
     child.client_name = Some(ClientName::parse("Matei Popescu").unwrap());
     let child = store.book(&child, now).await.unwrap().appointment;
     assert_ne!(child.staff, first.staff);
+    let client = store
+        .client(&demo_id(), &phone("0722123456"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(client.name, "Ion Popescu", "booking a child renames nobody");
     // Back to back is fine.
     let mut later = request("0722123456", "2026-12-15T10:30", "k4");
     later.call_sid = Some(sid(3));
@@ -1414,6 +1523,7 @@ macro_rules! contract {
                 transcripts_expire_by_the_stores_clock_and_carry_their_ttl,
                 tool_calls_are_recorded_alone_and_read_with_the_call,
                 a_salons_catalogue_is_kept_a_minute_and_an_edit_here_shows_at_once,
+                an_eight_hour_service_moves_to_another_day_and_leaves_its_time_to_its_person,
             );
         }
     };

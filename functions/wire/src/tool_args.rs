@@ -134,7 +134,7 @@ pub struct CreateAppointment {
     pub date: Text,
     /// The start, as HH:MM (24-hour), one of the times the availability check offered.
     pub time: Text,
-    /// The name the caller gave. Required for a new client, and whenever the caller's number is hidden.
+    /// The name the appointment is under: the caller's (a known client's too) or that of the person they book for. Required for a new client, and whenever the caller's number is hidden.
     #[serde(default)]
     pub client_name: Option<Text>,
     /// A stylist the caller asked for, by name.

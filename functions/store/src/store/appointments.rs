@@ -4,16 +4,17 @@ use jiff::Timestamp;
 use jiff::civil::DateTime;
 use salon_domain::availability::lock_steps;
 use salon_domain::{
-    Appointment, AppointmentId, AppointmentStatus, Booked, BusinessId, PhoneE164, Service, StaffId,
+    Appointment, AppointmentId, AppointmentStatus, BusinessId, PhoneE164, Planner, Service, StaffId,
 };
 
 use crate::calls::tool_call_write;
 use crate::keys;
 use crate::table::{Cond, SkRange, TransactError, Write};
 
+use super::person::PersonLocks;
 use super::{
-    BookingError, LockRecord, MAX_ATTEMPTS, Recording, Store, StoreError, StoredAppointment,
-    decode, jittered_pause, put,
+    BookingError, LockRecord, MAX_ATTEMPTS, MAX_TRANSACTION_WRITES, Recording, Store, StoreError,
+    StoredAppointment, decode, jittered_pause, put,
 };
 
 impl Store {
@@ -147,13 +148,9 @@ impl Store {
                     cond: Cond::Any,
                 });
             }
-            let id = a.id.clone();
-            writes.push(
-                self.person_write(a, |s| {
-                    s.remove(&id);
-                    Ok(())
-                })
-                .await?,
+            writes.extend(
+                PersonLocks::new(business, &a.client, &a.client_name)
+                    .release(lock_steps(a.start, a.end)),
             );
             stored.appointment.status = AppointmentStatus::Cancelled { at: now };
             writes.extend(Self::appointment_writes(&stored, version));
@@ -202,6 +199,11 @@ impl Store {
             .business(business)
             .await?
             .ok_or_else(|| BookingError::UnknownBusiness(business.clone()))?;
+        // The stylist's new time is first claimed without reading the day's bookings: the
+        // transaction's locks refuse it if taken, and only then are they read, to find another
+        // stylist or the nearest free times.
+        let mut read_busy = false;
+        let mut person: Option<PersonLocks> = None;
         for _ in 0..MAX_ATTEMPTS {
             let (mut stored, version) = self.owned(business, id, requester).await?;
             let old = stored.appointment.clone();
@@ -230,29 +232,39 @@ impl Store {
                 price: salon_domain::Price { bani: 0 },
                 active: true,
             };
-            let slot = self
-                .check_with(&b, &service, start, staff, Some(id), now)
-                .await?;
+            let unread = match read_busy {
+                false => Planner::new(&b, duration, staff, &[], now)
+                    .ok()
+                    .and_then(|p| p.check(start).ok())
+                    // Not the stylist's hours: read who else is free.
+                    .filter(|slot| staff.is_some() || slot.staff.contains(&old.staff)),
+                true => None,
+            };
+            read_busy |= unread.is_none();
+            let slot = match unread {
+                Some(slot) => slot,
+                None => {
+                    self.check_with(&b, &service, start, staff, Some(id), now)
+                        .await?
+                }
+            };
             let new_staff = if slot.staff.contains(&old.staff) {
                 old.staff.clone()
             } else {
                 slot.staff[0].clone()
             };
             let (new_start, new_end) = (slot.start.timestamp(), slot.end.timestamp());
-            let old_locks: Vec<String> = lock_steps(old.start, old.end)
-                .map(|s| keys::slot(s, &old.staff))
+            let old_steps: Vec<Timestamp> = lock_steps(old.start, old.end).collect();
+            let new_steps: Vec<Timestamp> = lock_steps(new_start, new_end).collect();
+            let old_locks: Vec<String> = old_steps
+                .iter()
+                .map(|&s| keys::slot(s, &old.staff))
                 .collect();
-            let new_locks: Vec<String> = lock_steps(new_start, new_end)
-                .map(|s| keys::slot(s, &new_staff))
+            let new_locks: Vec<String> = new_steps
+                .iter()
+                .map(|&s| keys::slot(s, &new_staff))
                 .collect();
             let mut writes = Vec::new();
-            for sk in old_locks.iter().filter(|k| !new_locks.contains(k)) {
-                writes.push(Write::Delete {
-                    pk: keys::slots(business),
-                    sk: sk.clone(),
-                    cond: Cond::Any,
-                });
-            }
             for sk in new_locks.iter().filter(|k| !old_locks.contains(k)) {
                 writes.push(put(
                     keys::slots(business),
@@ -264,40 +276,76 @@ impl Store {
                     Cond::Absent,
                 ));
             }
-            if let Some(nat) = stored.natural_key.take() {
+            let staff_claims = writes.len();
+            let person = person
+                .get_or_insert_with(|| PersonLocks::new(business, &old.client, &old.client_name));
+            let claims = person.claim(
+                new_steps.iter().copied().filter(|s| !old_steps.contains(s)),
+                id,
+            );
+            writes.extend(claims.iter().cloned());
+            let person_claims = writes.len();
+            // No lock is claimed from here on: the appointment's own write fails only if it
+            // changed meanwhile, and the rest are unconditional.
+            stored.appointment.start = new_start;
+            stored.appointment.end = new_end;
+            stored.appointment.staff = new_staff;
+            stored.appointment.moved = Some(now);
+            let natural = stored.natural_key.take();
+            writes.extend(Self::appointment_writes(&stored, version));
+            for sk in old_locks.iter().filter(|k| !new_locks.contains(k)) {
+                writes.push(Write::Delete {
+                    pk: keys::slots(business),
+                    sk: sk.clone(),
+                    cond: Cond::Any,
+                });
+            }
+            if let Some(nat) = natural {
                 writes.push(Write::Delete {
                     pk: keys::business(business),
                     sk: nat,
                     cond: Cond::Any,
                 });
             }
-            let moved = Booked {
-                appointment: id.clone(),
-                start: new_start,
-                end: new_end,
-            };
-            writes.push(
-                self.person_write(&old, |s| match s.clash(new_start, new_end, Some(id)) {
-                    Some(clash) => Err(BookingError::ClientBusy(clash.clone())),
-                    None => {
-                        s.put(moved, now);
-                        Ok(())
-                    }
-                })
-                .await?,
-            );
-            stored.appointment.start = new_start;
-            stored.appointment.end = new_end;
-            stored.appointment.staff = new_staff;
-            stored.appointment.moved = Some(now);
-            writes.extend(Self::appointment_writes(&stored, version));
-            // Unconditional: it never shifts which write failed.
             writes.extend(recording.map(|r| tool_call_write(r.call_sid, r.call, Some(id))));
-            match self.table.transact(writes).await {
+            // The person's old steps are freed when they fit: otherwise they are left behind,
+            // and count for nothing (`PersonLocks`).
+            let released =
+                person.release(old_steps.iter().copied().filter(|s| !new_steps.contains(s)));
+            if writes.len() + released.len() <= MAX_TRANSACTION_WRITES {
+                writes.extend(released);
+            }
+            let failed = match self.table.transact(writes).await {
                 Ok(()) => return Ok((stored.appointment, recording.is_some())),
                 Err(TransactError::Backend(e)) => return Err(e.into()),
-                Err(_) => jittered_pause(0).await,
+                Err(TransactError::Contended) => {
+                    jittered_pause(0).await;
+                    continue;
+                }
+                Err(TransactError::Conflict(failed)) => failed,
+            };
+            let person_failed: Vec<&Write> = failed
+                .iter()
+                .filter(|&&i| (staff_claims..person_claims).contains(&i))
+                .map(|&i| &claims[i - staff_claims])
+                .collect();
+            if !person_failed.is_empty() {
+                if let Some(clash) = self
+                    .person_clash(business, person, person_failed, Some(id))
+                    .await?
+                {
+                    return Err(BookingError::ClientBusy(clash));
+                }
+                // Only locks left behind: claim them over at once.
+                continue;
             }
+            if failed.iter().any(|&i| i < staff_claims) && !read_busy {
+                // The stylist is busy then: read who else is free.
+                read_busy = true;
+                continue;
+            }
+            // The appointment changed, or the time was taken meanwhile.
+            jittered_pause(0).await;
         }
         Err(StoreError::Contended.into())
     }

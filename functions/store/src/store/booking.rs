@@ -1,18 +1,18 @@
-//! Booking: idempotent replays, the booking transaction, and the per-person schedule item.
+//! Booking: idempotent replays and the booking transaction.
 
 use jiff::Timestamp;
 use salon_domain::availability::lock_steps;
 use salon_domain::{
-    Appointment, AppointmentId, AppointmentStatus, Booked, Client, ClientName, PersonSchedule,
-    PhoneOrigin, Source,
+    Appointment, AppointmentId, AppointmentStatus, Client, ClientName, PhoneOrigin, Source,
 };
 
 use crate::keys;
-use crate::table::{Cond, TransactError, Write};
+use crate::table::{Cond, Item, TransactError, Write};
 
+use super::person::PersonLocks;
 use super::{
     Booking, BookingError, BookingRequest, IdempotencyRecord, LockRecord, MAX_ATTEMPTS, Store,
-    StoreError, StoredAppointment, decode, jittered_pause, put,
+    StoreError, StoredAppointment, decode, encode, jittered_pause, put,
 };
 
 impl Store {
@@ -42,10 +42,12 @@ impl Store {
 
     /// Books an appointment, exactly once per key and per call, client, service and start.
     ///
-    /// The appointment, its copy under the client, the idempotency and natural keys and one
-    /// lock per 15-minute step of the staff member's time are written in one transaction,
-    /// each on condition that it does not exist yet: of two racing requests for one chair, one
-    /// wins and the other tries the next free staff member, or is refused with alternatives.
+    /// The appointment, its copy under the client, the idempotency and natural keys, the
+    /// client (if new) and one lock per 15-minute step of the person's and of the staff
+    /// member's time are written in one transaction, each lock on condition that it does not
+    /// exist yet: of two racing requests for one chair, one wins and the other tries the next
+    /// free staff member, or is refused with alternatives. Nothing but the day's locks is read
+    /// first (and the client's name, when the request has none).
     pub async fn book(
         &self,
         req: &BookingRequest,
@@ -63,35 +65,44 @@ impl Store {
             .map(|z| z.timestamp());
         let name = req.client_name.as_ref().map(ClientName::as_str);
         let spoken = req.phone_origin == PhoneOrigin::Spoken;
-        if spoken && name.is_none() {
+        let client_name = match (name, spoken) {
+            (Some(n), _) => n.to_owned(),
             // A number the caller said is not theirs for sure: its client's name is not
             // theirs to borrow (or to hear in the confirmation).
-            return Err(BookingError::NameRequired);
-        }
+            (None, true) => return Err(BookingError::NameRequired),
+            (None, false) => match self.client(&req.business, &req.client).await? {
+                Some(c) => c.name,
+                None => return Err(BookingError::NameRequired),
+            },
+        };
+        // Only a caller ID may create a client (a spoken number could be anyone's), and an
+        // existing client keeps their name: a parent booking a child renames nobody.
+        let client_write = (!spoken && name.is_some()).then(|| Write::Ensure {
+            item: Item {
+                pk: keys::business(&req.business),
+                sk: keys::client(&req.client),
+                version: 1,
+                data: encode(&Client {
+                    phone: req.client.clone(),
+                    name: client_name.clone(),
+                    created: now,
+                }),
+                expires_at: None,
+            },
+        });
         let pk = keys::business(&req.business);
+        // What this booking is, whatever key it came with: the same call, person, service and
+        // start (a parent booking a child at the same time is another booking).
+        let natural_at = |start| {
+            req.call_sid
+                .as_ref()
+                .map(|c| keys::natural(c, &req.client, &client_name, &req.service, start))
+        };
+        let mut person = PersonLocks::new(&req.business, &req.client, &client_name);
         for _ in 0..MAX_ATTEMPTS {
-            // Only a caller ID may create a client: a spoken number could be anyone's.
-            let client = match spoken {
-                false => self.client(&req.business, &req.client).await?,
-                true => None,
-            };
-            let client_name = match (name, &client) {
-                (Some(n), _) => n.to_owned(),
-                (None, Some(c)) => c.name.clone(),
-                (None, None) => return Err(BookingError::NameRequired),
-            };
-            // What this booking is, whatever key it came with: the same call, person, service
-            // and start (a parent booking a child at the same time is another booking).
-            let natural_at = |start| {
-                req.call_sid
-                    .as_ref()
-                    .map(|c| keys::natural(c, &req.client, &client_name, &req.service, start))
-            };
             // A retry is not looked for first: the transaction's keys refuse a second booking,
-            // and a retry is recognised where it shows (a key taken, the person or the time
-            // already booked), so a first booking pays no read for it.
-            let person = keys::person(&req.client, &client_name);
-            let (mut schedule, person_version, person_cond) = self.person(&pk, &person).await?;
+            // and a retry is recognised where it shows (a key taken, the time already booked),
+            // so a first booking pays no read for it.
             let slot = match self
                 .check_with(&b, &service, req.start, req.staff.as_ref(), None, now)
                 .await
@@ -116,21 +127,10 @@ impl Store {
             let end = start
                 .checked_add(service.duration.duration())
                 .expect("a slot's end was computed already");
-            if let Some(clash) = schedule.clash(start, end, None) {
-                // A racing retry of this very request may be what clashes: that is a replay.
-                if let Some(appointment) = self.replay(req, natural_at(start).as_deref()).await? {
-                    return Ok(Booking {
-                        appointment,
-                        replayed: true,
-                        recorded: false,
-                    });
-                }
-                return Err(BookingError::ClientBusy(clash.clone()));
-            }
             let id = AppointmentId::parse(uuid::Uuid::new_v4().simple().to_string())
                 .expect("a uuid is a valid id");
             let natural = natural_at(start);
-            let mut contended = false;
+            let mut outcome = Attempt::StaffTaken;
             for staff in &slot.staff {
                 let appointment = Appointment {
                     id: id.clone(),
@@ -185,38 +185,12 @@ impl Store {
                         Cond::Absent,
                     ));
                 }
-                schedule.put(
-                    Booked {
-                        appointment: id.clone(),
-                        start,
-                        end,
-                    },
-                    now,
-                );
-                let client_write = match (&client, spoken) {
-                    (None, false) => Some(put(
-                        pk.clone(),
-                        keys::client(&req.client),
-                        1,
-                        &Client {
-                            phone: req.client.clone(),
-                            name: client_name.clone(),
-                            created: now,
-                        },
-                        Cond::Absent,
-                    )),
-                    _ => None,
-                };
                 let key_writes = writes.len();
-                writes.extend(client_write);
-                // On condition nobody booked this person meanwhile: one item, whatever the length.
-                writes.push(put(
-                    pk.clone(),
-                    person.clone(),
-                    person_version,
-                    &schedule,
-                    person_cond,
-                ));
+                // It never fails, so it never shifts which write did.
+                writes.extend(client_write.clone());
+                let person_from = writes.len();
+                let claims = person.claim(lock_steps(start, end), &id);
+                writes.extend(claims.iter().cloned());
                 let locks_from = writes.len();
                 for step in lock_steps(start, end) {
                     writes.push(put(
@@ -237,7 +211,7 @@ impl Store {
                     }
                     _ => false,
                 };
-                match self.table.transact(writes).await {
+                let failed = match self.table.transact(writes).await {
                     Ok(()) => {
                         return Ok(Booking {
                             appointment,
@@ -246,68 +220,64 @@ impl Store {
                         });
                     }
                     Err(TransactError::Backend(e)) => return Err(e.into()),
-                    Err(TransactError::Contended) => contended = true,
-                    Err(TransactError::Conflict(failed)) => {
-                        if failed.iter().any(|&i| i < key_writes) {
-                            // A concurrent request with the same key or for the same booking won.
-                            if let Some(appointment) = self.replay(req, natural.as_deref()).await? {
-                                return Ok(Booking {
-                                    appointment,
-                                    replayed: true,
-                                    recorded: false,
-                                });
-                            }
-                            contended = true;
-                        } else if failed.iter().any(|&i| i < locks_from) {
-                            // The client was created, or this person booked, concurrently:
-                            // start over with what is there now.
-                            contended = true;
-                        }
-                        // Otherwise this staff member was taken: try the next one.
+                    Err(TransactError::Contended) => {
+                        outcome = Attempt::Contended;
+                        break;
                     }
-                }
-                if contended {
+                    Err(TransactError::Conflict(failed)) => failed,
+                };
+                if failed.iter().any(|&i| i < key_writes) {
+                    // A concurrent request with the same key or for the same booking won.
+                    if let Some(appointment) = self.replay(req, natural.as_deref()).await? {
+                        return Ok(Booking {
+                            appointment,
+                            replayed: true,
+                            recorded: false,
+                        });
+                    }
+                    outcome = Attempt::Contended;
                     break;
                 }
+                let person_failed: Vec<&Write> = failed
+                    .iter()
+                    .filter(|&&i| (person_from..locks_from).contains(&i))
+                    .map(|&i| &claims[i - person_from])
+                    .collect();
+                if !person_failed.is_empty() {
+                    if let Some(clash) = self
+                        .person_clash(&req.business, &mut person, person_failed, None)
+                        .await?
+                    {
+                        return Err(BookingError::ClientBusy(clash));
+                    }
+                    // Only locks left behind: claim them over on the next round.
+                    outcome = Attempt::Again;
+                    break;
+                }
+                // Otherwise this staff member was taken: try the next one.
             }
-            if !contended {
-                // Every staff member free a moment ago is taken now: say so, with what is left.
-                self.check_with(&b, &service, req.start, req.staff.as_ref(), None, now)
-                    .await?;
-                // Freed again in between (a cancellation): book on the next round.
-                continue;
+            match outcome {
+                Attempt::Again => continue,
+                Attempt::Contended => jittered_pause(0).await,
+                Attempt::StaffTaken => {
+                    // Every staff member free a moment ago is taken now: say so, with what is
+                    // left.
+                    self.check_with(&b, &service, req.start, req.staff.as_ref(), None, now)
+                        .await?;
+                    // Freed again in between (a cancellation): book on the next round.
+                }
             }
-            jittered_pause(0).await;
         }
         Err(StoreError::Contended.into())
     }
+}
 
-    // ---- people ----
-
-    /// Reads a person's schedule with the version and condition to write it back.
-    async fn person(&self, pk: &str, sk: &str) -> Result<(PersonSchedule, u64, Cond), StoreError> {
-        Ok(match self.table.get(pk, sk).await? {
-            Some(item) => (
-                decode(&item)?,
-                item.version + 1,
-                Cond::Version(item.version),
-            ),
-            None => (PersonSchedule::default(), 1, Cond::Absent),
-        })
-    }
-
-    /// The write that keeps a person's schedule in step with a change to one appointment.
-    pub(super) async fn person_write(
-        &self,
-        a: &Appointment,
-        change: impl FnOnce(&mut PersonSchedule) -> Result<(), BookingError>,
-    ) -> Result<Write, BookingError> {
-        let (pk, sk) = (
-            keys::business(&a.business),
-            keys::person(&a.client, &a.client_name),
-        );
-        let (mut schedule, version, cond) = self.person(&pk, &sk).await?;
-        change(&mut schedule)?;
-        Ok(put(pk, sk, version, &schedule, cond))
-    }
+/// How one round of booking attempts ended without a booking.
+enum Attempt {
+    /// Every staff member offered was taken meanwhile.
+    StaffTaken,
+    /// Another writer got in the way: pause, then start over.
+    Contended,
+    /// The person's time was held only by locks left behind: claim them at once.
+    Again,
 }

@@ -23,12 +23,16 @@ mod availability;
 mod booking;
 mod cache;
 mod catalog;
+mod person;
 
 pub use cache::CATALOG_TTL;
 use cache::CatalogCache;
 
 /// How many times a write is retried when concurrent writers got in the way.
 pub(crate) const MAX_ATTEMPTS: usize = 8;
+
+/// The most writes one transaction may hold (DynamoDB's limit on `TransactWriteItems`).
+pub(crate) const MAX_TRANSACTION_WRITES: usize = 100;
 
 /// How many alternatives a refused time comes back with ("10:30 sau 11:15").
 pub const ALTERNATIVES: usize = 3;
