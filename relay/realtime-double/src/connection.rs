@@ -150,6 +150,8 @@ pub(crate) struct Connection {
     vad_events: Vec<VadEvent>,
     /// A scripted drop was issued: nothing more happens on this connection.
     dropped: bool,
+    /// Function outputs the client added since the last response started (asides look at them).
+    outputs: Vec<String>,
     /// The session has been updated once: [`crate::Scripts`] chooses only on the first.
     scripted: bool,
 }
@@ -183,6 +185,7 @@ impl Connection {
             user_audio_ms: 0.0,
             vad_events: Vec::new(),
             dropped: false,
+            outputs: Vec::new(),
             scripted: false,
         }
     }
@@ -547,14 +550,16 @@ impl Connection {
                     + 1
             }
         };
-        if let Some(tap) = &self.shared.options.tap
-            && item["type"] == "function_call_output"
-        {
-            tap.function_output(
-                self.id,
-                item["call_id"].as_str().unwrap_or_default(),
-                item["output"].as_str().unwrap_or_default(),
-            );
+        if item["type"] == "function_call_output" {
+            let output = item["output"].as_str().unwrap_or_default();
+            if let Some(tap) = &self.shared.options.tap {
+                tap.function_output(
+                    self.id,
+                    item["call_id"].as_str().unwrap_or_default(),
+                    output,
+                );
+            }
+            self.outputs.push(output.to_owned());
         }
         let previous = position.checked_sub(1).map(|i| self.items[i].id.clone());
         self.items.insert(
@@ -699,7 +704,8 @@ impl Connection {
             .and_then(|p| p.get("instructions"))
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let scripted = self.script(|cursor| cursor.response_for(own.as_deref()));
+        let outputs = std::mem::take(&mut self.outputs);
+        let scripted = self.script(|cursor| cursor.response_for(own.as_deref(), &outputs));
         if scripted.drop == Some(DropWhen::Before) {
             self.dropped = true;
             out.push(Output::Drop);

@@ -26,9 +26,11 @@
 //!   `drop: "before"` closes the TCP connection without a close frame instead of answering,
 //!   `drop: "after"` does so right after `response.done`.
 //! - Once `responses` is used up, every further response says [`FALLBACK_SAY`] in synthetic audio.
-//! - `asides` are lines said out of turn: a response whose own instructions (`response.create`'s
-//!   `instructions`) contain an aside's `when` says its `say` and leaves the script where it was,
-//!   as a model does with a one-off line (the relay's hold line while a tool runs long).
+//! - `asides` are responses out of turn: a response whose own instructions (`response.create`'s
+//!   `instructions`), or a function output added since the last response, contain an aside's
+//!   `when` says its `say` and makes its `calls`, and leaves the script where it was, as a model
+//!   does with a one-off line (the relay's hold line while a tool runs long) or a check it was
+//!   told to make (an unknown outcome: look the appointments up first).
 //!
 //! The position in the script is shared by all connections to one double: a reconnecting
 //! client carries on where the dropped connection stopped.
@@ -56,14 +58,19 @@ pub struct Script {
     pub asides: Vec<Aside>,
 }
 
-/// A line said out of turn: not a step of the script.
+/// A response out of turn: not a step of the script.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Aside {
-    /// Text that a response's own instructions contain when they ask for this line.
+    /// Text that a response's own instructions, or a function output added since the last
+    /// response, contain when they ask for this one.
     pub when: String,
     /// What is said.
-    pub say: Say,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub say: Option<Say>,
+    /// Function calls, after the speech.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<Call>,
 }
 
 /// One model response.

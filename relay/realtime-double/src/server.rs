@@ -361,19 +361,22 @@ impl ScriptCursor {
         }
     }
 
-    /// The response to a `response.create` with these own `instructions`: an aside they ask
-    /// for (the script stays where it was), or the next scripted response.
-    pub fn response_for(&mut self, instructions: Option<&str>) -> ScriptedResponse {
-        let aside = instructions.and_then(|i| {
-            self.script
-                .asides
-                .iter()
-                .find(|a| i.contains(a.when.as_str()))
-        });
-        match aside {
+    /// The response to a `response.create` with these own `instructions`, after these function
+    /// `outputs` (those added since the last response): an aside either asks for (the script
+    /// stays where it was), or the next scripted response.
+    pub fn response_for(
+        &mut self,
+        instructions: Option<&str>,
+        outputs: &[String],
+    ) -> ScriptedResponse {
+        let asks = |when: &str| {
+            instructions.is_some_and(|i| i.contains(when))
+                || outputs.iter().any(|o| o.contains(when))
+        };
+        match self.script.asides.iter().find(|a| asks(&a.when)) {
             Some(aside) => ScriptedResponse {
-                say: Some(aside.say.clone()),
-                calls: Vec::new(),
+                say: aside.say.clone(),
+                calls: aside.calls.clone(),
                 drop: None,
             },
             None => self.next_response(),

@@ -551,6 +551,62 @@ async fn a_scripted_call_produces_the_function_call_events() {
 }
 
 #[tokio::test]
+async fn a_function_output_can_ask_for_an_aside_and_the_script_waits() {
+    let double = Double::start(script(
+        r#"{"responses": [
+              {"calls": [{"name": "create_voice_appointment", "arguments": {}}]},
+              {"say": {"text": "Programarea este confirmată.", "ms": 200}}],
+            "asides": [{"when": "\"outcome_unknown\"",
+                        "calls": [{"name": "list_client_appointments", "arguments": {}}]}]}"#,
+    ))
+    .await
+    .unwrap();
+    let mut client = connect(&double).await;
+    client.start_pcmu_session(VAD()).await;
+    let answer = |call_id: &str, output: &str| {
+        json!({"type": "conversation.item.create", "item": {
+            "type": "function_call_output", "call_id": call_id, "output": output}})
+    };
+    let call_of = |events: &[Value]| -> (String, String) {
+        let done = events
+            .iter()
+            .find(|e| e["type"] == "response.function_call_arguments.done")
+            .expect("a function call");
+        (
+            done["name"].as_str().unwrap().to_owned(),
+            done["call_id"].as_str().unwrap().to_owned(),
+        )
+    };
+
+    client.send(json!({"type": "response.create"})).await;
+    let (name, id) = call_of(&client.until("response.done").await);
+    assert_eq!(name, "create_voice_appointment");
+    // Told the outcome is unknown, the "model" checks first; the script waits.
+    client
+        .send(answer(
+            &id,
+            r#"{"ok":false,"error":{"code":"outcome_unknown","message":"?"}}"#,
+        ))
+        .await;
+    client.until("conversation.item.done").await;
+    client.send(json!({"type": "response.create"})).await;
+    let (name, id) = call_of(&client.until("response.done").await);
+    assert_eq!(name, "list_client_appointments");
+    // Any other output: the script goes on where it was.
+    client
+        .send(answer(&id, r#"{"ok":true,"result":{"programari":[]}}"#))
+        .await;
+    client.until("conversation.item.done").await;
+    client.send(json!({"type": "response.create"})).await;
+    let events = client.until("response.done").await;
+    let transcript = events
+        .iter()
+        .find(|e| e["type"] == "response.output_audio_transcript.done")
+        .expect("speech");
+    assert_eq!(transcript["transcript"], "Programarea este confirmată.");
+}
+
+#[tokio::test]
 async fn response_create_during_a_response_is_refused_as_the_real_api_does() {
     let options = Options {
         speed: Some(1.0),

@@ -4,7 +4,8 @@
 //! The rules, exactly:
 //! - A call's booking was **confirmed to its caller** when the model was told the booking was
 //!   made (the double received a `function_call_output` with `ok: true` and
-//!   `result.confirmat: true` on one of the call's Realtime connections) and the caller then
+//!   `result.confirmat: true` on one of the call's Realtime connections, or, after an unknown
+//!   outcome, the caller's appointments looked up with one found) and the caller then
 //!   heard at least `CONFIRM_MS − 100` ms of agent audio played after that moment while still
 //!   on the line (the scripted confirmation is the only reply that long; audio queued when the
 //!   relay closed the stream does not count).

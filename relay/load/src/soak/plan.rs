@@ -285,11 +285,24 @@ fn say(text: &str, ms: u32) -> Option<Say> {
 fn hold() -> Aside {
     Aside {
         when: HOLD_LINE.into(),
-        say: Say {
+        say: Some(Say {
             text: HOLD_LINE.into(),
             audio: None,
             ms: Some(HOLD_MS),
-        },
+        }),
+        calls: Vec::new(),
+    }
+}
+
+/// Told a booking's outcome is unknown, the model does what the relay's message asks: it looks
+/// the caller's appointments up before saying anything (then the script goes on).
+fn check_unknown_outcome() -> Aside {
+    Aside {
+        // The code as the output carries it, quoted.
+        when: serde_json::to_string(&salon_wire::tools::ToolErrorCode::OutcomeUnknown)
+            .expect("a code serialises"),
+        say: None,
+        calls: vec![call("list_client_appointments", json!({}))],
     }
 }
 
@@ -380,12 +393,12 @@ impl CallPlan {
             Script {
                 caller_transcripts: vec![transcript],
                 responses: first,
-                asides: vec![hold()],
+                asides: vec![hold(), check_unknown_outcome()],
             },
             Script {
                 caller_transcripts: vec![],
                 responses: again,
-                asides: vec![hold()],
+                asides: vec![hold(), check_unknown_outcome()],
             },
         )
     }

@@ -23,7 +23,8 @@ pub(crate) fn tag(call_sid: &str) -> String {
 pub(crate) struct ModelSide {
     /// Realtime connections that served it.
     pub connections: u32,
-    /// When the model was first told the booking was made (`ok` with `confirmat`).
+    /// When the model was first told the booking was made (`ok` with `confirmat`, or the
+    /// caller's appointments looked up with one found).
     pub booked_at: Option<Instant>,
     /// Tool outputs that were errors, by code.
     pub errors: Vec<String>,
@@ -126,7 +127,12 @@ impl Tap for Calls {
         let mut side = lock(&side);
         if reply["ok"] == true {
             // Only the booking's answer says `confirmat` (end_call's does not).
-            if reply["result"]["confirmat"] == true && side.booked_at.is_none() {
+            // Or, after an unknown outcome, the caller's appointments looked up: each caller's
+            // number is their own and books once, so one found is the booking.
+            let found = reply["result"]["programari"]
+                .as_array()
+                .is_some_and(|list| !list.is_empty());
+            if (reply["result"]["confirmat"] == true || found) && side.booked_at.is_none() {
                 side.booked_at = Some(Instant::now());
             }
         } else {
