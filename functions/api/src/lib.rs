@@ -8,6 +8,7 @@ pub mod config;
 pub mod prompt;
 pub mod relay_api;
 pub mod serve;
+pub mod sms;
 pub mod speech;
 pub mod telemetry;
 pub mod tools;

@@ -17,6 +17,7 @@ pub mod name;
 pub mod person;
 pub mod phone;
 pub mod service;
+pub mod sms;
 pub mod text;
 
 pub use appointment::{Appointment, AppointmentStatus, Client, PhoneOrigin, Source};

@@ -104,3 +104,22 @@ pub const CALL_LAST: &str = TRANSCRIPT;
 pub fn call(sid: &CallSid) -> (String, String) {
     (format!("CALL#{sid}"), "CALL".to_owned())
 }
+
+/// A text owed to a client, kept under its appointment in the business's partition: one per
+/// appointment event (`booked#1`, `moved#3`, `reminder#{start}`), so an event owes one text.
+pub fn sms(appointment: &AppointmentId, event: &str) -> String {
+    format!("{SMS_PREFIX}{appointment}#{event}")
+}
+pub const SMS_PREFIX: &str = "SMS#";
+
+/// The partition of texts waiting to be sent: one pointer to each, read by the sender with
+/// one query.
+pub const OUTBOX: &str = "OUTBOX";
+
+/// A pointer's sort key: the business, then the text's own key.
+pub fn outbox(business: &BusinessId, sms_key: &str) -> String {
+    format!("{business}#{sms_key}")
+}
+
+/// The partition listing every business (the reminders go through them).
+pub const BUSINESSES: &str = "BUSINESSES";

@@ -6,6 +6,7 @@ mod calls;
 pub mod dynamo;
 pub mod embedded;
 mod keys;
+mod notices;
 pub mod seed;
 mod store;
 pub mod table;
@@ -15,6 +16,7 @@ pub mod testing;
 pub use calls::ClaimError;
 pub use dynamo::DynamoTable;
 pub use embedded::EmbeddedTable;
+pub use notices::{Claimed, SENDING_LEASE, SMS_ATTEMPTS, SmsOutcome, Waiting};
 pub use store::{
     ALTERNATIVES, Booking, BookingError, BookingRequest, CATALOG_TTL, Move, Recording, Store,
     StoreError,

@@ -39,6 +39,40 @@ fn hung_up_cleanly(report: &Report) -> bool {
     after.contains("<Hangup/>") && !after.contains("<Say")
 }
 
+/// The texts the functions' sender hands to Twilio (the loopback double of its Messages API)
+/// for what is in `store`, in two rounds as the schedule would run them.
+async fn texts_sent(store: &Store) -> Vec<salon_twilio_double::Message> {
+    use salon_functions::config::Secret;
+    use salon_functions::sms::{MessagesApi, Sender, SmsFrom, SmsSettings};
+    const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+    let twilio = salon_twilio_double::TwilioDouble::start(salon_twilio_double::Credentials {
+        account_sid: ACCOUNT.into(),
+        username: ACCOUNT.into(),
+        password: "0123456789abcdef0123456789abcdef".into(),
+    })
+    .await
+    .unwrap();
+    let settings = SmsSettings {
+        api_url: twilio.url(),
+        account_sid: ACCOUNT.into(),
+        username: ACCOUNT.into(),
+        password: Secret::new("0123456789abcdef0123456789abcdef"),
+        from: SmsFrom::Number(PhoneE164::parse("+40312345000").unwrap()),
+    };
+    let sender = Sender::new(store.clone(), MessagesApi::new(settings));
+    sender.round().await.unwrap();
+    sender.round().await.unwrap();
+    twilio.messages()
+}
+
+/// The demo salon, texting its clients.
+async fn texting(store: &Store) {
+    let number = PhoneE164::parse(demo::DEMO_NUMBER).unwrap();
+    salon_store::seed::demo_salon_texting(store, number, Some(true))
+        .await
+        .unwrap();
+}
+
 fn booking_script() -> Value {
     serde_json::from_str(include_str!("../scenarios/booking.json")).unwrap()
 }
@@ -355,6 +389,7 @@ async fn scenario_4_a_dropped_connection_still_books_once() {
         &[("date", &date.to_string())],
     )
     .await;
+    texting(&stack.store).await;
     let report = stack
         .call(
             &sid(4),
@@ -378,6 +413,10 @@ async fn scenario_4_a_dropped_connection_still_books_once() {
         .unwrap();
     assert_eq!(record.summary.unwrap().reconnects, 1);
     assert_eq!(record.appointments.len(), 1);
+    // Asked twice, booked once: one text.
+    let texts = texts_sent(&stack.store).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert_eq!(texts[0].to, CALLER);
 }
 
 /// Scenario 5: the model refuses the connection; the stream ends within seconds, and Twilio
@@ -551,8 +590,9 @@ async fn scenario_8_a_retried_booking_books_once() {
             {"say": {"text": "Perfect! Programarea este confirmată.", "audio": "04-confirmare"}, "calls": [{"name": "end_call", "arguments": {}}]}
         ]
     });
-    let stack = prepare(Backend::Embedded)
-        .await
+    let prepared = prepare(Backend::Embedded).await;
+    texting(&prepared.store).await;
+    let stack = prepared
         .run(
             AudioMode::Pcm24,
             script,
@@ -577,6 +617,15 @@ async fn scenario_8_a_retried_booking_books_once() {
     assert_eq!(booked.len(), 1, "and it was booked once");
     let reply = first_tool_output(&stack.double);
     assert_eq!(reply["result"]["confirmat"], true);
+    // And its caller gets one text.
+    let texts = texts_sent(&stack.store).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert_eq!(texts[0].to, CALLER);
+    assert!(
+        texts[0].body.contains("Programare confirmata: Tuns"),
+        "{}",
+        texts[0].body
+    );
 }
 
 /// A captured TwiML (its stream token) replayed for a second stream of the same call, through

@@ -6,8 +6,12 @@ use salon_domain::{PhoneE164, demo};
 use salon_functions::config::{
     Env, ProcessEnv, RelayApiSettings, StoreConfig, TwilioSettings, local_clock, retention_days,
 };
+use salon_functions::sms::{MessagesApi, Sender, SmsSettings, reminders};
 use salon_functions::{AppState, open_store, router, serve, telemetry};
-use salon_store::seed;
+use salon_store::{Store, seed};
+
+/// How often the local stack sends what is due (in AWS, a schedule every minute).
+const TEXT_ROUND: std::time::Duration = std::time::Duration::from_secs(15);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -21,7 +25,9 @@ async fn main() -> anyhow::Result<()> {
         .var("DEMO_NUMBER")
         .unwrap_or_else(|| demo::DEMO_NUMBER.into());
     let number = PhoneE164::parse(&number).with_context(|| format!("DEMO_NUMBER {number:?}"))?;
-    seed::demo_salon(&store, number.clone())
+    let sms = SmsSettings::from_env(&env)?;
+    // With texts configured, the demo salon sends them.
+    seed::demo_salon_texting(&store, number.clone(), Some(sms.is_some()))
         .await
         .context("seeding the demo salon")?;
     let twilio = TwilioSettings::from_env(&env)?;
@@ -59,6 +65,13 @@ async fn main() -> anyhow::Result<()> {
             "OFF (local only)"
         }
     );
+    match sms {
+        Some(settings) => {
+            println!("  texts               on, through {}", settings.api_url);
+            tokio::spawn(send_texts(store.clone(), MessagesApi::new(settings)));
+        }
+        None => println!("  texts               off (set SMS_FROM to send them)"),
+    }
     let state = AppState::new(store, Some(twilio), Some(relay));
     // Behind a public tunnel: a half-sent request is dropped after the header-read limit.
     serve::serve(listener, router(state), serve::HEADER_READ, async {
@@ -66,4 +79,19 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     Ok(())
+}
+
+/// The local stack's stand-in for the schedules: queue reminders, send what is due.
+async fn send_texts(store: Store, api: MessagesApi) {
+    let sender = Sender::new(store.clone(), api);
+    let mut every = tokio::time::interval(TEXT_ROUND);
+    loop {
+        every.tick().await;
+        if let Err(e) = reminders::queue_due(&store, store.clock().now()).await {
+            tracing::warn!(error = %e, "queueing reminders failed");
+        }
+        if let Err(e) = sender.round().await {
+            tracing::warn!(error = %e, "sending texts failed");
+        }
+    }
 }

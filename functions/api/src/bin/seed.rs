@@ -1,5 +1,6 @@
 //! Writes the demo salon into a store: `seed --store dynamodb --table NAME --number +40…`
-//! (or `--store embedded --data-dir DIR`). Running it again changes nothing.
+//! (or `--store embedded --data-dir DIR`), `--sms on` to text its clients (`off` to stop; left
+//! out, the salon keeps what it had). Running it again changes nothing.
 
 use anyhow::{Context, bail};
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use salon_functions::config::StoreConfig;
 use salon_functions::open_store;
 use salon_store::seed;
 
-const USAGE: &str = "usage: seed --number +40XXXXXXXXX (--store dynamodb --table NAME [--endpoint-url URL] | --store embedded [--data-dir DIR])";
+const USAGE: &str = "usage: seed --number +40XXXXXXXXX [--sms on|off] (--store dynamodb --table NAME [--endpoint-url URL] | --store embedded [--data-dir DIR])";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -36,8 +37,15 @@ async fn main() -> anyhow::Result<()> {
         },
         Some(other) => bail!("--store {other:?}: expected dynamodb or embedded\n{USAGE}"),
     };
+    let sms = match value("--sms").as_deref() {
+        Some("on") => Some(true),
+        Some("off") => Some(false),
+        None => None,
+        Some(other) => bail!("--sms {other:?}: expected on or off\n{USAGE}"),
+    };
     let store = open_store(&store, 30, Arc::new(SystemClock)).await?;
-    seed::demo_salon(&store, number.clone()).await?;
-    println!("Seeded the demo salon, answering {number}.");
+    let texts = seed::demo_salon_texting(&store, number.clone(), sms).await?;
+    let texts = if texts { "on" } else { "off" };
+    println!("Seeded the demo salon, answering {number}; texts to clients {texts}.");
     Ok(())
 }

@@ -220,3 +220,39 @@ async fn the_logs_carry_no_number_name_or_rejected_value() {
         );
     }
 }
+
+/// `seed --sms on|off` turns the demo salon's texts on or off; a run without it keeps them.
+#[test]
+fn seeding_keeps_or_sets_whether_the_demo_salon_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let seed = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_seed"))
+            .args([
+                "--number",
+                "+40312345678",
+                "--store",
+                "embedded",
+                "--data-dir",
+            ])
+            .arg(&data)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(seed(&[]).contains("texts to clients off"));
+    assert!(seed(&["--sms", "on"]).contains("texts to clients on"));
+    assert!(seed(&[]).contains("texts to clients on"), "kept");
+    assert!(seed(&["--sms", "off"]).contains("texts to clients off"));
+    let out = Command::new(env!("CARGO_BIN_EXE_seed"))
+        .args(["--number", "+40312345678", "--sms", "maybe"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

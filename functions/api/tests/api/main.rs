@@ -5,6 +5,7 @@ mod helpers;
 mod local;
 mod oracle;
 mod relay;
+mod sms;
 mod spans;
 mod trust;
 mod twilio;

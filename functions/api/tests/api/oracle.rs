@@ -8,7 +8,7 @@ use salon_functions::twilio::signature;
 use serde_json::{Value, json};
 
 /// The Python with the `twilio` package: `ORACLE_PYTHON`, else the test command's venv.
-fn python() -> std::path::PathBuf {
+pub(crate) fn python() -> std::path::PathBuf {
     if let Some(p) = std::env::var_os("ORACLE_PYTHON") {
         return p.into();
     }

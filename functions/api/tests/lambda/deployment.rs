@@ -1,4 +1,4 @@
-//! The two functions as deployed: their binaries (this build's, or `sam build`'s arm64
+//! The functions as deployed: their binaries (this build's, or `sam build`'s arm64
 //! bootstraps with `LAMBDA_BOOTSTRAP_DIR`, run through `LAMBDA_RUNNER`), template.yaml's
 //! settings and variables, and a DynamoDB table (moto) holding the demo salon.
 
@@ -41,6 +41,17 @@ pub const RELAY_API: Lambda = Lambda {
     native: env!("CARGO_BIN_EXE_relay-api"),
 };
 
+pub const SMS_SENDER: Lambda = Lambda {
+    logical_id: "SmsSender",
+    binary: "sms-sender",
+    native: env!("CARGO_BIN_EXE_sms-sender"),
+};
+
+pub const TWILIO_ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+pub const TWILIO_KEY_SID: &str = "SK0123456789abcdef0123456789abcdef";
+pub const TWILIO_KEY_SECRET: &str = "key-secret-0123456789abcdef";
+pub const SMS_FROM: &str = "+40312345000";
+
 /// A fresh table with the demo salon, and the variables the functions get in AWS.
 pub struct Deployment {
     pub store: Store,
@@ -71,7 +82,11 @@ impl Deployment {
 
     /// Starts `lambda` and waits for its init phase to end.
     pub async fn start(&self, lambda: Lambda) -> Function {
-        let spec = self.spec(lambda);
+        self.start_spec(self.spec(lambda)).await
+    }
+
+    /// Starts a function as `spec` says and waits for its init phase to end.
+    pub async fn start_spec(&self, spec: FunctionSpec) -> Function {
         let program = spec.program.display().to_string();
         let mut f = Function::start(spec)
             .await
@@ -117,6 +132,12 @@ pub fn spec(lambda: Lambda, table: &str, endpoint: &str) -> FunctionSpec {
             .var("TWILIO_SIGNATURE_CHECK", "on")
             .var("RELAY_PUBLIC_URL", RELAY_URL)
             .var("STREAM_TOKEN_SECRET", STREAM_SECRET),
+        "SmsSender" => spec
+            .var("SMS_FROM", SMS_FROM)
+            .var("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT)
+            .var("TWILIO_API_KEY_SID", TWILIO_KEY_SID)
+            .var("TWILIO_API_KEY_SECRET", TWILIO_KEY_SECRET)
+            .var("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
         _ => spec.var("RELAY_SECRET", RELAY_SECRET),
     }
 }

@@ -15,7 +15,7 @@ use salon_lambda_emulator::{Function, HttpApiRequest, HttpApiResponse, Invocatio
 use salon_wire::{auth, paths, token, tools};
 use serde_json::{Value, json};
 
-use deployment::{Deployment, RELAY_API, TWILIO_WEBHOOKS};
+use deployment::{Deployment, RELAY_API, SMS_SENDER, TWILIO_WEBHOOKS};
 
 const CALL: &str = "CA0123456789abcdef0123456789abcdef";
 const CALLER: &str = "+40722123456";
@@ -285,16 +285,18 @@ async fn a_function_that_cannot_start_in_lambda_fails_its_init_and_says_why() {
 }
 
 /// What the test gives a function beyond the template: Lambda's variable for the log format
-/// (from `LoggingConfig`), the SDK's endpoint for moto, and qemu's library prefix.
-const NOT_FROM_THE_TEMPLATE: [&str; 3] = [
+/// (from `LoggingConfig`), the SDK's endpoint for moto, qemu's library prefix, and Twilio's
+/// API as the loopback double.
+const NOT_FROM_THE_TEMPLATE: [&str; 4] = [
     "AWS_LAMBDA_LOG_FORMAT",
     "AWS_ENDPOINT_URL_DYNAMODB",
     "QEMU_LD_PREFIX",
+    "TWILIO_API_URL",
 ];
 
 #[test]
 fn each_function_gets_the_template_s_variables_and_no_others() {
-    for lambda in [TWILIO_WEBHOOKS, RELAY_API] {
+    for lambda in [TWILIO_WEBHOOKS, RELAY_API, SMS_SENDER] {
         let mut given: Vec<&str> = Vec::new();
         let spec = deployment::spec(lambda, "table", "http://127.0.0.1:1");
         given.extend(
@@ -308,4 +310,65 @@ fn each_function_gets_the_template_s_variables_and_no_others() {
         template.sort_unstable();
         assert_eq!(given, template, "{}", lambda.logical_id);
     }
+}
+
+#[tokio::test]
+async fn the_sms_sender_sends_what_a_booking_owes_when_its_schedule_invokes_it() {
+    use salon_domain::{ClientName, IdempotencyKey, PhoneE164, PhoneOrigin, ServiceId};
+    use salon_twilio_double::{Credentials, TwilioDouble};
+    let d = Deployment::new().await;
+    let mut b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
+    b.sms_confirmations = true;
+    d.store.put_business(&b).await.unwrap();
+    let twilio = TwilioDouble::start(Credentials {
+        account_sid: deployment::TWILIO_ACCOUNT.into(),
+        username: deployment::TWILIO_KEY_SID.into(),
+        password: deployment::TWILIO_KEY_SECRET.into(),
+    })
+    .await
+    .unwrap();
+    // A booking on the first free time from today on (the function runs on the real clock).
+    let now = jiff::Timestamp::now();
+    let today = now.to_zoned_datetime(b.time_zone.tz().clone()).date();
+    let tuns = ServiceId::parse("tuns").unwrap();
+    let horizon = today.checked_add(jiff::Span::new().days(14)).unwrap();
+    let slots = d
+        .store
+        .availability(&b.id, &tuns, today, horizon, None, now)
+        .await
+        .unwrap();
+    let request = salon_store::BookingRequest {
+        business: b.id.clone(),
+        service: tuns,
+        client: PhoneE164::parse(CALLER).unwrap(),
+        phone_origin: PhoneOrigin::CallerId,
+        client_name: Some(ClientName::parse("Ion Popescu").unwrap()),
+        start: slots[0].start.datetime(),
+        staff: None,
+        call_sid: None,
+        key: IdempotencyKey::parse("sms-lambda-1").unwrap(),
+        tool_call: None,
+    };
+    d.store.book(&request, now).await.unwrap();
+
+    let spec = d.spec(SMS_SENDER).var("TWILIO_API_URL", twilio.url());
+    let mut f = d.start_spec(spec).await;
+    // What EventBridge hands the function: the schedule's Input.
+    let sent = f.invoke(&json!({"job": "send"})).await.unwrap();
+    assert_eq!(sent["sent"], 1, "{sent}");
+    let messages = twilio.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        (messages[0].to.as_str(), messages[0].from.as_str()),
+        (CALLER, deployment::SMS_FROM)
+    );
+    assert!(
+        messages[0].body.contains("Programare confirmata"),
+        "{}",
+        messages[0].body
+    );
+    let again = f.invoke(&json!({"job": "send"})).await.unwrap();
+    assert_eq!(again["sent"], 0, "{again}");
+    let reminded = f.invoke(&json!({"job": "remind"})).await.unwrap();
+    assert!(reminded["queued"].is_u64(), "{reminded}");
 }

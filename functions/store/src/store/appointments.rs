@@ -3,12 +3,14 @@
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use salon_domain::availability::lock_steps;
+use salon_domain::sms::{Notice, NoticeKind};
 use salon_domain::{
     Appointment, AppointmentId, AppointmentStatus, BusinessId, PhoneE164, Planner, Service, StaffId,
 };
 
 use crate::calls::tool_call_write;
 use crate::keys;
+use crate::notices::notice_write;
 use crate::table::{Cond, SkRange, TransactError, Write};
 
 use super::person::PersonLocks;
@@ -128,6 +130,11 @@ impl Store {
         now: Timestamp,
         recording: Option<Recording<'_>>,
     ) -> Result<(Appointment, bool), BookingError> {
+        // Kept by the catalogue: no request on a warm instance.
+        let sms = self
+            .business(business)
+            .await?
+            .is_some_and(|b| b.sms_confirmations);
         for _ in 0..MAX_ATTEMPTS {
             let (mut stored, version) = self.owned(business, id, requester).await?;
             if !stored.appointment.is_booked() {
@@ -154,6 +161,16 @@ impl Store {
             );
             stored.appointment.status = AppointmentStatus::Cancelled { at: now };
             writes.extend(Self::appointment_writes(&stored, version));
+            if sms {
+                writes.push(notice_write(
+                    Notice {
+                        kind: NoticeKind::Cancelled,
+                        appointment: stored.appointment.clone(),
+                    },
+                    version + 1,
+                    now,
+                ));
+            }
             // Unconditional: it never fails the transaction.
             writes.extend(recording.map(|r| tool_call_write(r.call_sid, r.call, None)));
             match self.table.transact(writes).await {
@@ -293,6 +310,16 @@ impl Store {
             stored.appointment.moved = Some(now);
             let natural = stored.natural_key.take();
             writes.extend(Self::appointment_writes(&stored, version));
+            if b.sms_confirmations {
+                writes.push(notice_write(
+                    Notice {
+                        kind: NoticeKind::Moved,
+                        appointment: stored.appointment.clone(),
+                    },
+                    version + 1,
+                    now,
+                ));
+            }
             for sk in old_locks.iter().filter(|k| !new_locks.contains(k)) {
                 writes.push(Write::Delete {
                     pk: keys::slots(business),
@@ -307,6 +334,9 @@ impl Store {
                     cond: Cond::Any,
                 });
             }
+            // The tool call's record when it fits (an 8-hour service moved to another day
+            // fills the transaction: the caller records it alone then).
+            let recording = recording.filter(|_| writes.len() < MAX_TRANSACTION_WRITES);
             writes.extend(recording.map(|r| tool_call_write(r.call_sid, r.call, Some(id))));
             // The person's old steps are freed when they fit: otherwise they are left behind,
             // and count for nothing (`PersonLocks`).

@@ -2,11 +2,13 @@
 
 use jiff::Timestamp;
 use salon_domain::availability::lock_steps;
+use salon_domain::sms::{Notice, NoticeKind};
 use salon_domain::{
     Appointment, AppointmentId, AppointmentStatus, Client, ClientName, PhoneOrigin, Source,
 };
 
 use crate::keys;
+use crate::notices::notice_write;
 use crate::table::{Cond, Item, TransactError, Write};
 
 use super::person::PersonLocks;
@@ -211,6 +213,18 @@ impl Store {
                     }
                     _ => false,
                 };
+                // The text it owes, if the salon sends them (keyed by the new appointment:
+                // they never fail). A replay writes nothing, so a booking owes one text.
+                if b.sms_confirmations {
+                    writes.push(notice_write(
+                        Notice {
+                            kind: NoticeKind::Booked,
+                            appointment: appointment.clone(),
+                        },
+                        1,
+                        now,
+                    ));
+                }
                 let failed = match self.table.transact(writes).await {
                     Ok(()) => {
                         return Ok(Booking {

@@ -55,6 +55,16 @@ impl Store {
                 ));
             }
             writes.push(put(pk, keys::PROFILE.to_owned(), version, business, cond));
+            // Listed, for what goes through every salon (the reminders).
+            writes.push(put(
+                keys::BUSINESSES.to_owned(),
+                business.id.to_string(),
+                1,
+                &NumberRecord {
+                    business: business.id.clone(),
+                },
+                Cond::Any,
+            ));
             let written = self.table.transact(writes).await;
             self.catalog.forget(&business.id);
             match written {
@@ -65,6 +75,19 @@ impl Store {
             }
         }
         Err(StoreError::Contended)
+    }
+
+    /// Lists every business, with one query.
+    pub async fn business_ids(&self) -> Result<Vec<BusinessId>, StoreError> {
+        // Business ids are printable ASCII.
+        let items = self
+            .table
+            .query(keys::BUSINESSES, SkRange::Between("!", "~"))
+            .await?;
+        items
+            .iter()
+            .map(|i| decode::<NumberRecord>(i).map(|r| r.business))
+            .collect()
     }
 
     /// Reads a business (through the catalogue cache).

@@ -181,8 +181,8 @@ struct IdempotencyRecord {
 }
 
 #[derive(Serialize, Deserialize)]
-struct LockRecord {
-    appointment: AppointmentId,
+pub(crate) struct LockRecord {
+    pub(crate) appointment: AppointmentId,
 }
 
 #[derive(Serialize, Deserialize)]

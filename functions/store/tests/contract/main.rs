@@ -15,6 +15,9 @@ use salon_domain::{
 };
 use salon_store::{BookingError, BookingRequest, Store, seed};
 
+mod notices;
+use notices::*;
+
 // ---- fixtures ----
 
 /// Monday 14 December 2026, 08:00 in Bucharest (winter time, UTC+2).
@@ -820,7 +823,9 @@ async fn an_eight_hour_service_moves_to_another_day_and_leaves_its_time_to_its_p
     store: Store,
 ) {
     seeded(&store).await;
-    let (b, extensions) = long_day_salon();
+    let (mut b, extensions) = long_day_salon();
+    // Texts on: the move owes one in its transaction too.
+    b.sms_confirmations = true;
     store.put_business(&b).await.unwrap();
     store.put_service(&b.id, &extensions).await.unwrap();
     store
@@ -835,18 +840,35 @@ async fn an_eight_hour_service_moves_to_another_day_and_leaves_its_time_to_its_p
         r.call_sid = None;
         r
     };
-    let long = store
-        .book(&ask("2026-12-15T08:00", "k1", "extensii"), now)
-        .await
-        .unwrap()
-        .appointment;
-    // Another day, nothing in common: 32 locks out and 32 in for the stylist and the person,
-    // past DynamoDB's 100 actions if the person's old steps were freed in the same step.
-    let moved = store
-        .reschedule(&b.id, &long.id, None, dt("2026-12-16T08:00"), None, now)
+    // Booked in a call: its booking identity is one more item for the move to delete.
+    let mut first = ask("2026-12-15T08:00", "k1", "extensii");
+    first.call_sid = Some(sid(1));
+    let long = store.book(&first, now).await.unwrap().appointment;
+    // Another day, nothing in common: 32 locks out and 32 in for the stylist, 32 in for the
+    // person, the appointment, its booking identity and its text: 100 writes. The person's old
+    // steps and the tool call's record would pass DynamoDB's 100 actions.
+    let call = ToolCallRecord {
+        name: "reschedule_appointment".into(),
+        call_id: "call_9".into(),
+        error: None,
+        at: now,
+        millis: 5,
+    };
+    let to = salon_store::Move {
+        start: dt("2026-12-16T08:00"),
+        staff: None,
+    };
+    let recording = salon_store::Recording {
+        call_sid: &sid(1),
+        call: &call,
+    };
+    let (moved, recorded) = store
+        .reschedule_recorded(&b.id, &long.id, None, to, now, Some(recording))
         .await
         .unwrap();
     assert_eq!(moved.start, ts("2026-12-16T08:00:00+02:00"));
+    assert!(!recorded, "the tool call is left to its caller to record");
+    assert_eq!(store.waiting_sms().await.unwrap().len(), 2, "booked, moved");
     // The time it left is the person's again, and the time it holds is not.
     let tuesday = store
         .book(&ask("2026-12-15T09:00", "k2", "tuns"), now)
@@ -1524,6 +1546,9 @@ macro_rules! contract {
                 tool_calls_are_recorded_alone_and_read_with_the_call,
                 a_salons_catalogue_is_kept_a_minute_and_an_edit_here_shows_at_once,
                 an_eight_hour_service_moves_to_another_day_and_leaves_its_time_to_its_person,
+                each_change_owes_one_text_and_a_replay_none,
+                a_text_is_handed_over_at_most_once,
+                a_reminder_is_queued_once_and_never_for_a_cancelled_appointment,
             );
         }
     };
