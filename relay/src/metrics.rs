@@ -8,13 +8,14 @@ use salon_wire::CallOutcome;
 /// Upper bounds of the tool-latency histogram, in seconds.
 const BUCKETS: [f64; 8] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
-const OUTCOMES: [(CallOutcome, &str); 6] = [
+const OUTCOMES: [(CallOutcome, &str); 7] = [
     (CallOutcome::EndedByAgent, "ended_by_agent"),
     (CallOutcome::Silence, "silence"),
     (CallOutcome::MaxLength, "max_length"),
     (CallOutcome::CallerHungUp, "caller_hung_up"),
     (CallOutcome::UpstreamFailed, "upstream_failed"),
     (CallOutcome::Shutdown, "shutdown"),
+    (CallOutcome::Transferred, "transferred"),
 ];
 
 /// The relay's counters; shared by every call.
@@ -24,7 +25,7 @@ pub struct Metrics {
     active_calls: AtomicU64,
     /// Streams upgraded and waiting for an admitted `start`.
     pub pending_streams: AtomicU64,
-    calls: [AtomicU64; 6],
+    calls: [AtomicU64; 7],
     /// Streams refused before a call began (bad token, wrong format, full, draining).
     pub streams_refused: AtomicU64,
     pub frames_in: AtomicU64,

@@ -209,7 +209,7 @@ pub fn instructions(
     );
     let _ = writeln!(
         s,
-        "- Dacă cineva cere un om de la salon sau are o problemă pe care nu o poți rezolva: spune că acum nu îl poți transfera la cineva de la salon, spune-i programul salonului ca să revină și întreabă dacă îl mai poți ajuta cu ceva. Nu promite că îl sună cineva."
+        "- Dacă cineva cere un om de la salon (sau apasă tasta 0) ori are o problemă pe care nu o poți rezolva: apelează transfer_to_human. Dacă răspunsul e „transfer”, spune doar „Vă fac legătura cu salonul, vă rog să rămâneți la telefon.” Dacă nu se poate, oferă-te să notezi un mesaj (numele și ce dorește), citește-l înapoi, apelează take_message și spune „Am notat, salonul vă sună înapoi.” Nu promite nimic altceva."
     );
     let _ = writeln!(
         s,
@@ -318,9 +318,20 @@ mod tests {
             text.contains("[stilistul"),
             "the read-back names the stylist"
         );
+        // A call back is promised only once a message is taken, a transfer only when the
+        // functions allow it.
         assert!(
-            !text.contains("suna înapoi") && !text.contains("vă sună"),
-            "no call back is promised"
+            text.contains("apelează take_message și spune „Am notat, salonul vă sună înapoi.”"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Dacă răspunsul e „transfer”, spune doar „Vă fac legătura"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("vă sună").count(),
+            1,
+            "no other call back is promised"
         );
         assert!(
             text.contains("Programul salonului: luni–vineri 09:00–19:00"),

@@ -17,9 +17,9 @@ use salon_domain::{
 use salon_store::{BookingError, BookingRequest, Move, Recording, Store};
 use salon_wire::tool_args::{
     self, CancelAppointment, CheckAvailability, CreateAppointment, EndCall, FindClient,
-    ListAppointments, NoArguments, RescheduleAppointment,
+    ListAppointments, NoArguments, RescheduleAppointment, TakeMessage, TransferToHuman,
 };
-use salon_wire::tools::{self as names, Alternative, ToolError, ToolErrorCode};
+use salon_wire::tools::{self as names, Alternative, TRANSFER_FIELD, ToolError, ToolErrorCode};
 use salon_wire::{ToolDefinition, ToolReply};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -84,6 +84,14 @@ pub fn definitions() -> Vec<ToolDefinition> {
         tool::<RescheduleAppointment>(
             names::RESCHEDULE_APPOINTMENT,
             "Moves one of the caller's appointments to a new time, after checking it is free and the caller confirmed it.",
+        ),
+        tool::<TransferToHuman>(
+            names::TRANSFER_TO_HUMAN,
+            "Puts the caller through to a person at the salon. Call it when the caller asks for a person (or pressed 0), or when you cannot help them. If it answers transfer_unavailable, take a message instead.",
+        ),
+        tool::<TakeMessage>(
+            names::TAKE_MESSAGE,
+            "Leaves a message for the salon, which calls back: the caller's name and what they want. Call it when nobody at the salon can take the call, after reading the message back.",
         ),
         tool::<EndCall>(
             names::END_CALL,
@@ -427,6 +435,10 @@ pub async fn run(
         names::LIST_CLIENT_APPOINTMENTS => list(store, ctx, arguments).await.map(Outcome::from),
         names::CANCEL_APPOINTMENT => cancel(store, ctx, call_id, arguments).await,
         names::RESCHEDULE_APPOINTMENT => reschedule(store, ctx, call_id, arguments).await,
+        names::TRANSFER_TO_HUMAN => transfer(ctx, arguments).map(Outcome::from),
+        names::TAKE_MESSAGE => take_message(store, ctx, call_id, arguments)
+            .await
+            .map(Outcome::from),
         _ => Err(fail(ToolErrorCode::UnknownTool, "Nu pot face asta.")),
     };
     result.unwrap_or_else(Outcome::from)
@@ -768,6 +780,74 @@ async fn reschedule(
     })
 }
 
+/// Whether a person can take the call now: the salon has a phone for it and is open.
+fn transfer(ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> {
+    let _: TransferToHuman = parse(arguments)?;
+    let b = &ctx.business;
+    if b.person_phone.is_some() && salon_domain::availability::open_at(b, ctx.now) {
+        return Ok(ToolReply::Ok(json!({
+            TRANSFER_FIELD: true,
+            "spune": "Vă fac legătura cu salonul, vă rog să rămâneți la telefon.",
+        })));
+    }
+    let why = match b.person_phone {
+        Some(_) => "Salonul este închis acum și nu are cine să răspundă.",
+        None => "La salon nu poate prelua nimeni apelul acum.",
+    };
+    Err(fail(
+        ToolErrorCode::TransferUnavailable,
+        format!(
+            "{why} Spune-i apelantului că nu îl poți face legătura și oferă-te să notezi un mesaj: numele și ce dorește; salonul îl sună înapoi. Citește-i mesajul înapoi, apoi apelează take_message."
+        ),
+    ))
+}
+
+/// Keeps a message for the salon, once per tool call.
+async fn take_message(
+    store: &Store,
+    ctx: &CallContext,
+    call_id: &str,
+    arguments: &str,
+) -> Result<ToolReply, ToolReply> {
+    let args: TakeMessage = parse(arguments)?;
+    let name = ClientName::parse(args.name.as_str()).map_err(|e| {
+        tracing::info!(error = %e, "a name in a message was refused");
+        fail(
+            ToolErrorCode::InvalidName,
+            "Nu am înțeles bine numele. Mi-l puteți spune din nou?",
+        )
+    })?;
+    let (phone, _) = booking_phone(ctx, text(&args.phone)).map_err(|_| {
+        fail(
+            ToolErrorCode::InvalidPhone,
+            "Numărul dumneavoastră nu este afișat. La ce număr să vă sune salonul?",
+        )
+    })?;
+    let key = IdempotencyKey::parse(salon_wire::idempotency_key(ctx.call_sid.as_str(), call_id))
+        .map_err(|_| {
+            fail(
+                ToolErrorCode::InvalidArguments,
+                "Nu am putut înregistra mesajul.",
+            )
+        })?;
+    let message = salon_domain::message::Message {
+        id: key.to_string(),
+        business: ctx.business.id.clone(),
+        call_sid: ctx.call_sid.clone(),
+        phone: Some(phone),
+        name: Some(name.as_str().to_owned()),
+        text: Some(args.message.as_str().to_owned()),
+        recording: None,
+        at: ctx.now,
+        read: false,
+    };
+    store.leave_message(&message).await.map_err(store_down)?;
+    Ok(ToolReply::Ok(json!({
+        "notat": true,
+        "spune": "Am notat mesajul. Salonul vă sună înapoi cât de curând.",
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -775,7 +855,7 @@ mod tests {
     #[test]
     fn tool_schemas_are_plain_inlined_objects() {
         let defs = definitions();
-        assert_eq!(defs.len(), 8);
+        assert_eq!(defs.len(), 10);
         for d in &defs {
             let text = d.parameters.to_string();
             assert_eq!(d.parameters["type"], "object", "{}", d.name);

@@ -81,6 +81,18 @@ pub fn day_status(business: &Business, date: Date) -> DayStatus {
     Calendar::new(business, date, date).status(date)
 }
 
+/// Returns whether the salon is open at `now`: an open day, inside its hours and not in its
+/// break (a person is there to answer the phone).
+pub fn open_at(business: &Business, now: Timestamp) -> bool {
+    let local = now.to_zoned_datetime(business.time_zone.tz().clone());
+    let DayStatus::Open(hours) = day_status(business, local.date()) else {
+        return false;
+    };
+    let t = local.time();
+    let in_break = hours.pause().is_some_and(|b| b.start <= t && t < b.end);
+    hours.open() <= t && t < hours.close() && !in_break
+}
+
 /// Answers whether the salon opens on local dates, with the public holidays of the years
 /// asked about computed once.
 #[derive(Debug, Clone)]
@@ -702,5 +714,21 @@ mod tests {
             p.check("2019-03-31T03:30".parse().unwrap()),
             Err(Unavailable::InPast)
         );
+    }
+
+    #[test]
+    fn the_salon_is_open_inside_its_hours_and_outside_its_break() {
+        let b = salon();
+        for (at, open) in [
+            ("2026-12-15T10:00:00+02:00", true),
+            ("2026-12-15T08:59:00+02:00", false),
+            ("2026-12-15T13:30:00+02:00", false),
+            ("2026-12-15T18:59:00+02:00", true),
+            ("2026-12-15T19:00:00+02:00", false),
+            ("2026-12-13T11:00:00+02:00", false),
+            ("2026-12-25T11:00:00+02:00", false),
+        ] {
+            assert_eq!(open_at(&b, ts(at)), open, "{at}");
+        }
     }
 }

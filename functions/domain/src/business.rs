@@ -38,6 +38,10 @@ pub enum ConfigError {
     /// Booking must be allowed at least one day ahead and at most two years.
     #[error("the booking horizon must be 1 to 730 days, got {0}")]
     Horizon(u16),
+    /// The phone a person answers must not be a number the agent answers: a transfer would
+    /// ring the agent again.
+    #[error("the salon's own phone must not be one of the numbers the agent answers")]
+    PersonPhone,
 }
 
 /// An IANA time zone, kept with its name so it can be stored and shown.
@@ -291,6 +295,10 @@ pub struct Business {
     /// Send an SMS confirmation after a booking.
     #[serde(default)]
     pub sms_confirmations: bool,
+    /// The salon's own phone, where a person answers (not a number the agent answers): a
+    /// caller who asks for a person is put through to it during opening hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_phone: Option<PhoneE164>,
     /// The salon's own greeting; the default one is used when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub greeting: Option<String>,
@@ -318,6 +326,13 @@ impl Business {
         }
         if !(1..=730).contains(&self.rules.max_days_ahead) {
             return Err(ConfigError::Horizon(self.rules.max_days_ahead));
+        }
+        if self
+            .person_phone
+            .as_ref()
+            .is_some_and(|p| self.numbers.contains(p))
+        {
+            return Err(ConfigError::PersonPhone);
         }
         Ok(())
     }

@@ -60,6 +60,7 @@ pub fn business(number: PhoneE164) -> Business {
             dates: BTreeSet::new(),
         },
         sms_confirmations: false,
+        person_phone: None,
         greeting: None,
     }
 }

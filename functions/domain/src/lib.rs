@@ -13,6 +13,7 @@ pub mod clock;
 pub mod demo;
 pub mod holidays;
 pub mod ids;
+pub mod message;
 pub mod name;
 pub mod person;
 pub mod phone;

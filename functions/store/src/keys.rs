@@ -123,3 +123,9 @@ pub fn outbox(business: &BusinessId, sms_key: &str) -> String {
 
 /// The partition listing every business (the reminders go through them).
 pub const BUSINESSES: &str = "BUSINESSES";
+
+/// A message for the salon, in its partition.
+pub fn message(id: &str) -> String {
+    format!("{MESSAGE_PREFIX}{id}")
+}
+pub const MESSAGE_PREFIX: &str = "MSG#";

@@ -6,6 +6,7 @@ mod calls;
 pub mod dynamo;
 pub mod embedded;
 mod keys;
+mod messages;
 mod notices;
 pub mod seed;
 mod store;

@@ -54,12 +54,17 @@ pub enum CallOutcome {
     UpstreamFailed,
     /// The relay was shutting down.
     Shutdown,
+    /// The agent put the caller through to a person at the salon (`transfer_to_human`).
+    Transferred,
 }
 
 impl CallOutcome {
     /// Returns whether the relay closed the stream on purpose, so no apology is due.
     pub fn is_deliberate(self) -> bool {
-        matches!(self, Self::EndedByAgent | Self::Silence | Self::MaxLength)
+        matches!(
+            self,
+            Self::EndedByAgent | Self::Silence | Self::MaxLength | Self::Transferred
+        )
     }
 }
 

@@ -177,6 +177,26 @@ pub struct EndCall {
     pub reason: Option<Text>,
 }
 
+/// Puts the caller through to a person at the salon.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TransferToHuman {
+    /// Why, e.g. "asked for a person", "a question the agent cannot answer".
+    #[serde(default)]
+    pub reason: Option<Text>,
+}
+
+/// Takes a message for the salon, which calls the caller back.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TakeMessage {
+    /// The caller's name, as they said it.
+    pub name: Text,
+    /// What they want, in one short sentence.
+    pub message: Text,
+    /// Only when the caller's number is hidden: the number to call back.
+    #[serde(default)]
+    pub phone: Option<Text>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,11 +9,15 @@ pub const CREATE_VOICE_APPOINTMENT: &str = "create_voice_appointment";
 pub const LIST_CLIENT_APPOINTMENTS: &str = "list_client_appointments";
 pub const CANCEL_APPOINTMENT: &str = "cancel_appointment";
 pub const RESCHEDULE_APPOINTMENT: &str = "reschedule_appointment";
+/// Asks the functions whether a person can take the call now; when they answer yes, the
+/// relay ends the stream with a transfer once the agent has said so.
+pub const TRANSFER_TO_HUMAN: &str = "transfer_to_human";
+pub const TAKE_MESSAGE: &str = "take_message";
 /// Declared to the model like the others, but acted on by the relay itself.
 pub const END_CALL: &str = "end_call";
 
 /// Every tool the model may call.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 10] = [
     GET_AVAILABLE_SERVICES,
     CHECK_APPOINTMENT_AVAILABILITY,
     FIND_EXISTING_CLIENT,
@@ -21,8 +25,13 @@ pub const ALL: [&str; 8] = [
     LIST_CLIENT_APPOINTMENTS,
     CANCEL_APPOINTMENT,
     RESCHEDULE_APPOINTMENT,
+    TRANSFER_TO_HUMAN,
+    TAKE_MESSAGE,
     END_CALL,
 ];
+
+/// The answer field of `transfer_to_human` that puts the call through (`"transfer": true`).
+pub const TRANSFER_FIELD: &str = "transfer";
 
 /// Whether the tool changes the salon's book (a booking, a move, a cancellation): when its
 /// answer is lost, whether it happened is unknown.
@@ -82,6 +91,8 @@ pub enum ToolErrorCode {
     /// A change to the book was sent but no answer came back: it may or may not have been
     /// made.
     OutcomeUnknown,
+    /// Nobody at the salon can take the call now (closed, or no phone for it): take a message.
+    TransferUnavailable,
     /// Anything else.
     Internal,
 }

@@ -746,3 +746,159 @@ async fn the_whole_stack_rehearses_a_given_day_on_one_clock() {
     assert_eq!(local.date(), date);
     assert_eq!(local.date().year(), 2027);
 }
+
+/// The demo salon with a phone a person answers, on a clock at `at`; a call from `CALLER`.
+async fn handover_stack(at: &str, script: Value) -> Stack {
+    use std::sync::Arc;
+
+    use salon_domain::{Clock, OffsetClock};
+    let at: Timestamp = at.parse().unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(OffsetClock::starting_at(at));
+    let prepared = prepare(Backend::Embedded).await.on_clock(clock);
+    let mut b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
+    b.person_phone = Some(PhoneE164::parse(SALON_PHONE).unwrap());
+    prepared.store.put_business(&b).await.unwrap();
+    prepared.run(AudioMode::Pcmu, script, &[], false).await
+}
+
+const SALON_PHONE: &str = "+40722999888";
+
+/// The script of a caller who asks for a person: the model asks the functions, then says what
+/// their answer says (put through; or, refused, it takes a message and says goodbye).
+fn asks_for_a_person() -> Value {
+    json!({
+        "caller_transcripts": ["Aș vrea să vorbesc cu cineva de la salon."],
+        "responses": [
+            {"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 1200}},
+            {"calls": [{"name": "transfer_to_human", "arguments": {"reason": "a cerut un om"}}]},
+            {"say": {"text": "Vă fac legătura cu salonul, vă rog să rămâneți la telefon.", "ms": 1200}}
+        ],
+        "asides": [
+            {"when": "transfer_unavailable",
+             "say": {"text": "Salonul este închis acum. Vă notez un mesaj: Ion Popescu, vreți să aflați dacă faceți extensii.", "ms": 1200},
+             "calls": [{"name": "take_message", "arguments": {"name": "Ion Popescu", "message": "Vrea să afle dacă faceți extensii."}}]},
+            {"when": "\"notat\":true",
+             "say": {"text": "Am notat, salonul vă sună înapoi. La revedere!", "ms": 1200},
+             "calls": [{"name": "end_call", "arguments": {}}]},
+            {"when": "tasta 0",
+             "calls": [{"name": "transfer_to_human", "arguments": {"reason": "a apăsat 0"}}]}
+        ]
+    })
+}
+
+fn tool_names(record: &salon_domain::CallRecord) -> Vec<&str> {
+    record.tool_calls.iter().map(|t| t.name.as_str()).collect()
+}
+
+/// In opening hours, a caller who asks for a person is put through: the stream ends with a
+/// transfer and Twilio is told to ring the salon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_asks_for_a_person_in_hours_is_put_through() {
+    // Tuesday 15 December 2026, 11:00.
+    let stack = handover_stack("2026-12-15T11:00:00+02:00", asks_for_a_person()).await;
+    let report = stack
+        .call(
+            &sid(40),
+            CALLER,
+            vec![say("01-cerere-tuns"), Step::Wait(Duration::from_secs(4))],
+        )
+        .await;
+    assert!(report.closed_by_relay, "the relay ended the stream");
+    let after = report
+        .after_stream
+        .as_deref()
+        .expect("stream-ended was asked");
+    assert!(after.contains("<Dial"), "{after}");
+    assert!(after.contains(SALON_PHONE), "{after}");
+    assert!(!after.contains("<Say"), "no apology: {after}");
+    let record = stack
+        .store
+        .call(&CallSid::parse(sid(40)).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.summary.as_ref().unwrap().outcome,
+        CallOutcome::Transferred
+    );
+    assert_eq!(tool_names(&record), ["transfer_to_human"]);
+}
+
+/// Outside opening hours nobody can take the call: the agent takes a message, kept once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_asks_for_a_person_after_hours_leaves_a_message() {
+    // Tuesday 15 December 2026, 20:30: closed since 19:00.
+    let stack = handover_stack("2026-12-15T20:30:00+02:00", asks_for_a_person()).await;
+    let report = stack
+        .call(
+            &sid(41),
+            CALLER,
+            vec![say("01-cerere-tuns"), Step::Wait(Duration::from_secs(6))],
+        )
+        .await;
+    assert!(
+        report.closed_by_relay && hung_up_cleanly(&report),
+        "{:?}",
+        report.after_stream
+    );
+    let messages = stack.store.messages(&demo_id()).await.unwrap();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].name.as_deref(), Some("Ion Popescu"));
+    assert_eq!(
+        messages[0].phone.as_ref().map(PhoneE164::as_str),
+        Some(CALLER)
+    );
+    let record = stack
+        .store
+        .call(&CallSid::parse(sid(41)).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tool_names(&record), ["transfer_to_human", "take_message"]);
+    assert_eq!(
+        record.summary.as_ref().unwrap().outcome,
+        CallOutcome::EndedByAgent
+    );
+}
+
+/// Pressing 0 asks for a person the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_presses_zero_is_put_through() {
+    let mut script = asks_for_a_person();
+    // The caller says nothing: the key is the request.
+    script["caller_transcripts"] = json!([]);
+    script["responses"] = json!([
+        {"say": {"text": "Bună ziua! Cu ce vă pot ajuta?", "ms": 1200}},
+        {"say": {"text": "Vă fac legătura cu salonul, vă rog să rămâneți la telefon.", "ms": 1200}}
+    ]);
+    let stack = handover_stack("2026-12-15T11:00:00+02:00", script).await;
+    let report = stack
+        .call(
+            &sid(42),
+            CALLER,
+            vec![
+                Step::Wait(Duration::from_secs(2)),
+                Step::Dtmf('0'),
+                Step::Wait(Duration::from_secs(4)),
+            ],
+        )
+        .await;
+    let after = report
+        .after_stream
+        .as_deref()
+        .expect("stream-ended was asked");
+    assert!(
+        after.contains("<Dial") && after.contains(SALON_PHONE),
+        "{after}"
+    );
+    let record = stack
+        .store
+        .call(&CallSid::parse(sid(42)).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record.summary.as_ref().unwrap().outcome,
+        CallOutcome::Transferred
+    );
+}

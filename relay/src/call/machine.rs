@@ -48,6 +48,8 @@ pub(crate) const RESUME: &str = "Conexiunea s-a întrerupt o clipă. Spune foart
 pub const HOLD: &str = "Căutarea durează puțin. Spune doar: „Un moment, vă rog, verific.” Nu apela nicio unealtă și nu spune nimic despre rezultat.";
 /// How long a tool may run in silence before the hold line is asked for: the caller has then
 /// waited the turn's end (the VAD's silence) and this, about two seconds in all.
+/// The turn asked for when the caller presses 0: a person, as if they had asked for one.
+pub(crate) const KEYPAD_PERSON: &str = "Apelantul a apăsat tasta 0: vrea să vorbească cu cineva de la salon. Apelează transfer_to_human și urmează-i răspunsul.";
 pub(crate) const HOLD_AFTER: Duration = Duration::from_millis(1_500);
 
 /// How long the goodbye may take to play before the stream is closed anyway.
@@ -244,6 +246,12 @@ pub(crate) struct Call {
     connection: u64,
     /// After the current response: end the call with this outcome.
     end_after_response: Option<CallOutcome>,
+    /// The call id of a `transfer_to_human` at the functions, whose answer says whether a
+    /// person can take the call.
+    transfer_call: Option<String>,
+    /// A person can take the call: once the agent has said so, the stream ends with a
+    /// transfer (`stream-ended` then rings the salon).
+    transferring: bool,
     /// A goodbye to ask for once no response is active.
     goodbye_pending: Option<(CallOutcome, &'static str)>,
     ending: Option<Ending>,
@@ -297,6 +305,8 @@ impl Call {
             history: Vec::new(),
             connection: 0,
             end_after_response: None,
+            transfer_call: None,
+            transferring: false,
             goodbye_pending: None,
             ending: None,
             last_activity: now,
@@ -676,9 +686,14 @@ impl Call {
                 flow
             }
             Inbound::Stop { .. } => Flow::Done(CallOutcome::CallerHungUp),
-            Inbound::Dtmf { .. } => {
+            Inbound::Dtmf { dtmf } => {
                 // The digit is the caller's (it may be part of a number): log only what it did.
-                tracing::info!(action = "none", "a key was pressed");
+                if dtmf.digit == "0" && self.ending.is_none() && self.end_after_response.is_none() {
+                    tracing::info!(action = "asks_for_a_person", "a key was pressed");
+                    self.respond(out, Some(KEYPAD_PERSON.to_owned()));
+                } else {
+                    tracing::info!(action = "none", "a key was pressed");
+                }
                 Flow::Continue
             }
             Inbound::Connected { .. } | Inbound::Start { .. } => Flow::Continue,
@@ -876,6 +891,9 @@ impl Call {
                     if self.tools_in_flight == 0 {
                         self.hold_at = Some(now + HOLD_AFTER);
                     }
+                    if name == tools::TRANSFER_TO_HUMAN {
+                        self.transfer_call = Some(call_id.clone());
+                    }
                     self.tools_in_flight += 1;
                     self.history.push(Said::Call {
                         call_id: call_id.clone(),
@@ -904,6 +922,12 @@ impl Call {
                 }
                 if let Some(outcome) = self.end_after_response.take() {
                     return self.begin_ending(outcome, now, out);
+                }
+                // The agent has said it puts the caller through, and nothing else is due.
+                if self.transferring && self.tools_in_flight == 0 && !self.outputs_pending_response
+                {
+                    self.transferring = false;
+                    return self.begin_ending(CallOutcome::Transferred, now, out);
                 }
                 // Tool answers that came in during the response are spoken before a goodbye.
                 self.maybe_respond(out);
@@ -953,6 +977,11 @@ impl Call {
             self.hold_at = None;
         }
         self.last_activity = now;
+        if self.transfer_call.as_deref() == Some(done.call_id.as_str()) {
+            self.transfer_call = None;
+            self.transferring =
+                matches!(&done.reply, ToolReply::Ok(v) if v[tools::TRANSFER_FIELD] == true);
+        }
         let output = serde_json::to_string(&done.reply).expect("tool replies serialise");
         self.history.push(Said::Output {
             call_id: done.call_id.clone(),

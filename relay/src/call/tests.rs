@@ -185,6 +185,7 @@ fn setup(metrics: &Arc<Metrics>) -> Setup {
             tools: [
                 "check_appointment_availability",
                 "create_voice_appointment",
+                "transfer_to_human",
                 "end_call",
             ]
             .map(|name| salon_wire::ToolDefinition {
@@ -534,6 +535,86 @@ fn end_call_ends_the_call_only_after_the_goodbyes_last_mark() {
         (f.outcome, f.summary.outcome, f.close_twilio),
         (CallOutcome::EndedByAgent, CallOutcome::EndedByAgent, true)
     );
+}
+
+/// A person can take the call: the agent says so, then the stream ends with a transfer (the
+/// functions' `stream-ended` rings the salon). Refused, the call goes on.
+#[test]
+fn a_transfer_the_functions_allow_ends_the_stream_after_the_agent_says_so() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    let asked = h.event(&function_call("transfer_to_human", "call_5"));
+    assert!(
+        matches!(&asked[..], [Seen::Tool(t)] if t.name == "transfer_to_human"),
+        "asked of the functions: {asked:?}"
+    );
+    h.event(r#"{"type": "response.done"}"#);
+    let answered = h.feed(Input::Tool(ToolDone {
+        connection: 1,
+        call_id: "call_5".into(),
+        reply: ToolReply::Ok(json!({"transfer": true})),
+    }));
+    assert_eq!(
+        creates(&answered),
+        [None],
+        "the agent says it puts them through"
+    );
+    h.event(r#"{"type": "response.created"}"#);
+    let mut names = marks(&h.event(&delta("through", 40)));
+    h.event(r#"{"type": "response.output_audio.done", "item_id": "through"}"#);
+    let done = h.event(r#"{"type": "response.done"}"#);
+    assert!(finish(&done).is_none(), "not before its words have played");
+    names.extend(marks(&done));
+    let mut end = Vec::new();
+    for name in &names {
+        end.extend(h.echo(name));
+    }
+    let f = finish(&end).expect("ended once the line played");
+    assert_eq!(
+        (f.outcome, f.summary.outcome, f.close_twilio),
+        (CallOutcome::Transferred, CallOutcome::Transferred, true)
+    );
+}
+
+#[test]
+fn a_transfer_the_functions_refuse_leaves_the_call_going() {
+    let mut h = Harness::quiet(|_| {});
+    h.event(r#"{"type": "response.created"}"#);
+    h.event(&function_call("transfer_to_human", "call_5"));
+    h.event(r#"{"type": "response.done"}"#);
+    let refused = ToolReply::error(
+        salon_wire::tools::ToolErrorCode::TransferUnavailable,
+        "Salonul este închis acum.",
+    );
+    h.feed(Input::Tool(ToolDone {
+        connection: 1,
+        call_id: "call_5".into(),
+        reply: refused,
+    }));
+    h.event(r#"{"type": "response.created"}"#);
+    let done = h.event(r#"{"type": "response.done"}"#);
+    assert!(finish(&done).is_none(), "{done:?}");
+    h.advance(Duration::from_secs(1));
+    assert!(
+        finish(&h.wake()).is_none(),
+        "the agent takes a message instead"
+    );
+}
+
+/// Pressing 0 asks for a person as saying so does: the model is told, and calls the tool.
+#[test]
+fn pressing_zero_asks_the_model_for_a_person_and_other_keys_do_nothing() {
+    let mut h = Harness::quiet(|_| {});
+    let press = |h: &mut Harness, digit: &str| {
+        h.feed(Input::Twilio(Inbound::Dtmf {
+            dtmf: crate::twilio::Dtmf {
+                digit: digit.into(),
+                track: "inbound_track".into(),
+            },
+        }))
+    };
+    assert!(creates(&press(&mut h, "5")).is_empty());
+    assert_eq!(creates(&press(&mut h, "0")), [Some(ruled(KEYPAD_PERSON))]);
 }
 
 #[test]

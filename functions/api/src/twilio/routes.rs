@@ -18,7 +18,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::config::TwilioSettings;
 
 use crate::app::AppState;
-use crate::twilio::{signature, twiml};
+use crate::twilio::{handover, signature, twiml};
 
 /// The webhooks' routes. A handler that panics (a bug, wherever it is) still answers Twilio
 /// with the Romanian apology: an error status or a dropped connection would make Twilio play
@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/twilio/voice", post(voice))
         .route("/api/twilio/status", post(status))
         .route("/api/twilio/stream-ended", post(stream_ended))
+        .route(handover::DIAL_ENDED, post(handover::dial_ended))
+        .route(handover::RECORDED, post(handover::recorded))
         .layer(CatchPanicLayer::custom(apologise_for_panic))
 }
 
@@ -42,7 +44,7 @@ fn apologise_for_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub struct TwilioForm(Vec<(String, String)>);
 
 impl TwilioForm {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -90,7 +92,7 @@ impl FromRequest<AppState> for TwilioForm {
     }
 }
 
-fn xml(body: String) -> Response {
+pub(crate) fn xml(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
 }
 
@@ -208,6 +210,13 @@ async fn stream_ended(State(state): State<AppState>, form: TwilioForm) -> Respon
         return xml(twiml::say_and_hang_up(twiml::APOLOGY));
     };
     match state.store.call(&call_sid).await {
+        Ok(Some(r))
+            if r.summary
+                .as_ref()
+                .is_some_and(|s| s.outcome == salon_wire::CallOutcome::Transferred) =>
+        {
+            handover::put_through(&state, &r).await
+        }
         Ok(Some(r))
             if r.summary
                 .as_ref()

@@ -120,3 +120,53 @@ pub fn hang_up() -> String {
     t.empty("Hangup", &[]);
     t.finish()
 }
+
+/// How long the salon's phone rings before the caller is offered to leave a message.
+pub const DIAL_TIMEOUT_SECS: &str = "20";
+
+/// The longest message a caller can leave after a transfer nobody answered.
+pub const MESSAGE_MAX_SECS: &str = "60";
+
+/// Said when nobody at the salon answered a transfer.
+pub const NOBODY_ANSWERED: &str = "Ne pare rău, nu a răspuns nimeni de la salon. \
+După semnal, vă rugăm să lăsați un mesaj cu numele dumneavoastră și ce doriți, apoi închideți. \
+Salonul vă sună înapoi.";
+
+/// Said after the message was recorded.
+pub const MESSAGE_TAKEN: &str =
+    "Mulțumim, am înregistrat mesajul. Salonul vă sună înapoi. La revedere!";
+
+/// Said when the caller left no message.
+pub const NO_MESSAGE: &str =
+    "Nu am primit niciun mesaj. Vă rugăm să sunați din nou mai târziu. La revedere!";
+
+/// Puts the caller through to the salon's phone; `action` hears how it went.
+pub fn dial(number: &str, action: &str) -> String {
+    let mut t = Twiml::new();
+    t.open(
+        "Dial",
+        &[("timeout", DIAL_TIMEOUT_SECS), ("action", action)],
+    );
+    t.0.write_event(Event::Text(BytesText::new(number)))
+        .expect("writing to a Vec");
+    t.close("Dial");
+    t.finish()
+}
+
+/// After a transfer nobody answered: a short recorded message, sent to `action`.
+pub fn record_message(action: &str) -> String {
+    let mut t = Twiml::new();
+    t.say(NOBODY_ANSWERED);
+    t.empty(
+        "Record",
+        &[
+            ("maxLength", MESSAGE_MAX_SECS),
+            ("playBeep", "true"),
+            ("action", action),
+        ],
+    );
+    // Reached only when the caller recorded nothing.
+    t.say(NO_MESSAGE);
+    t.empty("Hangup", &[]);
+    t.finish()
+}

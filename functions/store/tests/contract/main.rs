@@ -15,7 +15,9 @@ use salon_domain::{
 };
 use salon_store::{BookingError, BookingRequest, Store, seed};
 
+mod messages;
 mod notices;
+use messages::*;
 use notices::*;
 
 // ---- fixtures ----
@@ -1549,6 +1551,7 @@ macro_rules! contract {
                 each_change_owes_one_text_and_a_replay_none,
                 a_text_is_handed_over_at_most_once,
                 a_reminder_is_queued_once_and_never_for_a_cancelled_appointment,
+                a_message_is_kept_once_listed_newest_first_and_marked_read,
             );
         }
     };
