@@ -10,7 +10,8 @@ use salon_domain::Clock;
 use salon_store::{DynamoTable, EmbeddedTable, Store, Table};
 
 use crate::config::{RelayApiSettings, StoreConfig, TwilioSettings};
-use crate::{relay_api, twilio};
+use crate::owner::OwnerSettings;
+use crate::{owner, relay_api, twilio};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -22,6 +23,8 @@ pub struct AppState {
     pub twilio: Option<Arc<TwilioSettings>>,
     /// Present when this deployment serves the relay's API.
     pub relay_api: Option<Arc<RelayApiSettings>>,
+    /// Present when this deployment serves the owner's API.
+    pub owner: Option<Arc<OwnerSettings>>,
 }
 
 impl AppState {
@@ -36,7 +39,14 @@ impl AppState {
             store,
             twilio: twilio.map(Arc::new),
             relay_api: relay_api.map(Arc::new),
+            owner: None,
         }
+    }
+
+    /// Serves the owner's API with these tokens.
+    pub fn with_owner(mut self, owner: Option<OwnerSettings>) -> Self {
+        self.owner = owner.map(Arc::new);
+        self
     }
 
     /// Replaces the clock of the handlers and the store alike (tests).
@@ -88,6 +98,9 @@ pub fn router(state: AppState) -> Router {
     }
     if state.relay_api.is_some() {
         app = app.merge(relay_api::router());
+    }
+    if state.owner.is_some() {
+        app = app.merge(owner::router());
     }
     // Twilio's forms and the relay's bodies are kilobytes (a summary's transcript tens of
     // them): a megabyte is room enough, and a bound on what a stranger can make us read.

@@ -6,6 +6,7 @@ use salon_domain::{PhoneE164, demo};
 use salon_functions::config::{
     Env, ProcessEnv, RelayApiSettings, StoreConfig, TwilioSettings, local_clock, retention_days,
 };
+use salon_functions::owner::OwnerSettings;
 use salon_functions::sms::{MessagesApi, Sender, SmsSettings, reminders};
 use salon_functions::{AppState, open_store, router, serve, telemetry};
 use salon_store::{Store, seed};
@@ -72,7 +73,14 @@ async fn main() -> anyhow::Result<()> {
         }
         None => println!("  texts               off (set SMS_FROM to send them)"),
     }
-    let state = AppState::new(store, Some(twilio), Some(relay));
+    let owner = OwnerSettings::from_env(&env)?;
+    if owner.is_some() {
+        println!(
+            "  owner API           {}/api/owner/messages",
+            twilio.public_base_url
+        );
+    }
+    let state = AppState::new(store, Some(twilio), Some(relay)).with_owner(owner);
     // Behind a public tunnel: a half-sent request is dropped after the header-read limit.
     serve::serve(listener, router(state), serve::HEADER_READ, async {
         let _ = tokio::signal::ctrl_c().await;

@@ -3,6 +3,7 @@
 use salon_functions::config::{
     ProcessEnv, RelayApiSettings, StoreConfig, deployed_clock, retention_days,
 };
+use salon_functions::owner::OwnerSettings;
 use salon_functions::{AppState, open_store, router, telemetry};
 
 #[tokio::main]
@@ -15,7 +16,8 @@ async fn main() -> anyhow::Result<()> {
         deployed_clock(&env)?,
     )
     .await?;
-    let state = AppState::new(store, None, Some(RelayApiSettings::from_env(&env)?));
+    let state = AppState::new(store, None, Some(RelayApiSettings::from_env(&env)?))
+        .with_owner(OwnerSettings::from_env(&env)?);
     // anyhow: a start-up failure prints as words in the function's log ("TABLE_NAME is not
     // set"), where lambda_http's boxed error would print its Debug form.
     lambda_http::run(router(state))

@@ -215,3 +215,80 @@ async fn after_a_transfer_the_salon_rings_and_nobody_answering_leaves_a_recorded
         crate::helpers::assert_romanian(text);
     }
 }
+
+/// The owner reads the salon's messages with the salon's token, and only them.
+#[tokio::test]
+async fn the_owner_reads_the_salons_messages_with_its_token_and_marks_them_read() {
+    use crate::helpers::{OTHER_OWNER_TOKEN, OWNER_TOKEN};
+    let app = spawn_app().await;
+    for (i, what) in ["Vrea extensii.", "Întreabă de prețuri."]
+        .iter()
+        .enumerate()
+    {
+        app.clock.advance(SignedDuration::from_mins(1));
+        let args = json!({"name": "Ion Popescu", "message": what});
+        let r = app
+            .tool_as(CALLER, TAKE_MESSAGE, &format!("call_{i}"), args)
+            .await;
+        assert_eq!(r["ok"], true, "{r}");
+    }
+    let get = |token: Option<&'static str>, query: &'static str| {
+        let req = app
+            .http
+            .get(format!("{}/api/owner/messages{query}", app.base));
+        let req = match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        async move { req.send().await.unwrap() }
+    };
+    assert_eq!(get(None, "").await.status(), 401);
+    assert_eq!(
+        get(Some("not-a-token-0123456789abcdef0123456789"), "")
+            .await
+            .status(),
+        401
+    );
+    let other: serde_json::Value = get(Some(OTHER_OWNER_TOKEN), "").await.json().await.unwrap();
+    assert_eq!(
+        other["messages"],
+        json!([]),
+        "another salon sees none of them"
+    );
+
+    let listed: serde_json::Value = get(Some(OWNER_TOKEN), "").await.json().await.unwrap();
+    let texts: Vec<&str> = listed["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["Întreabă de prețuri.", "Vrea extensii."],
+        "newest first"
+    );
+    assert_eq!(listed["messages"][0]["phone"], CALLER);
+    let id = listed["messages"][1]["id"].as_str().unwrap().to_owned();
+    let read = |token: &'static str, id: String| {
+        let req = app
+            .http
+            .post(format!("{}/api/owner/messages/{id}/read", app.base))
+            .bearer_auth(token);
+        async move { req.send().await.unwrap().status() }
+    };
+    assert_eq!(
+        read(OTHER_OWNER_TOKEN, id.clone()).await,
+        404,
+        "not another salon's to mark"
+    );
+    assert_eq!(read(OWNER_TOKEN, id.clone()).await, 204);
+    assert_eq!(read(OWNER_TOKEN, "nope".into()).await, 404);
+    let unread: serde_json::Value = get(Some(OWNER_TOKEN), "?unread=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unread["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(unread["messages"][0]["text"], "Întreabă de prețuri.");
+}

@@ -16,6 +16,9 @@ pub const AUTH_TOKEN: &str = "0123456789abcdef0123456789abcdef";
 pub const RELAY_SECRET: &str = "relay-secret-0123456789abcdef0123";
 pub const STREAM_SECRET: &str = "stream-secret-0123456789abcdef012";
 pub const PUBLIC_BASE: &str = "https://voice.example.com";
+/// The demo salon's owner token, and another salon's.
+pub const OWNER_TOKEN: &str = "owner-token-0123456789abcdef0123456789";
+pub const OTHER_OWNER_TOKEN: &str = "other-owner-0123456789abcdef012345678";
 pub const CALL: &str = "CA0123456789abcdef0123456789abcdef";
 pub const CALLER: &str = "+40722123456";
 
@@ -56,7 +59,19 @@ pub async fn spawn_app_on(table: Arc<BreakableTable>, dir: Option<tempfile::Temp
         relay_secret: Secret::new(RELAY_SECRET),
         transcription_model: "gpt-4o-transcribe".into(),
     };
-    let state = AppState::new(store.clone(), Some(twilio), Some(relay)).with_clock(clock.clone());
+    let owner = salon_functions::owner::OwnerSettings::new(vec![
+        (
+            salon_domain::BusinessId::parse(demo::BUSINESS_ID).unwrap(),
+            Secret::new(OWNER_TOKEN),
+        ),
+        (
+            salon_domain::BusinessId::parse("alt-salon").unwrap(),
+            Secret::new(OTHER_OWNER_TOKEN),
+        ),
+    ]);
+    let state = AppState::new(store.clone(), Some(twilio), Some(relay))
+        .with_owner(Some(owner))
+        .with_clock(clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });

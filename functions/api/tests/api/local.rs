@@ -250,6 +250,9 @@ fn seeding_keeps_or_sets_whether_the_demo_salon_texts() {
     assert!(seed(&["--sms", "on"]).contains("texts to clients on"));
     assert!(seed(&[]).contains("texts to clients on"), "kept");
     assert!(seed(&["--sms", "off"]).contains("texts to clients off"));
+    assert!(seed(&["--person-phone", "0722 999 888"]).contains("own phone +40722999888"));
+    assert!(seed(&[]).contains("own phone +40722999888"), "kept");
+    assert!(seed(&["--person-phone", "none"]).contains("own phone none"));
     let out = Command::new(env!("CARGO_BIN_EXE_seed"))
         .args(["--number", "+40312345678", "--sms", "maybe"])
         .output()

@@ -51,6 +51,7 @@ pub const TWILIO_ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 pub const TWILIO_KEY_SID: &str = "SK0123456789abcdef0123456789abcdef";
 pub const TWILIO_KEY_SECRET: &str = "key-secret-0123456789abcdef";
 pub const SMS_FROM: &str = "+40312345000";
+pub const OWNER_TOKENS: &str = "salon-demo=owner-token-0123456789abcdef0123456789";
 
 /// A fresh table with the demo salon, and the variables the functions get in AWS.
 pub struct Deployment {
@@ -138,7 +139,9 @@ pub fn spec(lambda: Lambda, table: &str, endpoint: &str) -> FunctionSpec {
             .var("TWILIO_API_KEY_SID", TWILIO_KEY_SID)
             .var("TWILIO_API_KEY_SECRET", TWILIO_KEY_SECRET)
             .var("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        _ => spec.var("RELAY_SECRET", RELAY_SECRET),
+        _ => spec
+            .var("RELAY_SECRET", RELAY_SECRET)
+            .var("OWNER_TOKENS", OWNER_TOKENS),
     }
 }
 

@@ -262,6 +262,17 @@ async fn the_relay_s_session_and_tool_calls_are_answered_through_the_lambda_runt
     );
     let recorded: Vec<&str> = record.tool_calls.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(recorded, [tools::GET_AVAILABLE_SERVICES]);
+
+    // The owner's API, routed to the same function, under the salon's token.
+    let owner = |token: &str| {
+        deployment::request(RELAY_API, "GET", "/api/owner/messages")
+            .header("authorization", &format!("Bearer {token}"))
+    };
+    let r = send(&mut f, &owner("owner-token-0123456789abcdef0123456789")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json().unwrap(), json!({"messages": []}));
+    let r = send(&mut f, &owner("a-wrong-token-0123456789abcdef0123456789")).await;
+    assert_eq!(r.status, 401);
 }
 
 #[tokio::test]
