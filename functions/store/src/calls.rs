@@ -17,6 +17,12 @@ struct ToolCallItem {
     appointment: Option<AppointmentId>,
 }
 
+/// A call in its salon's list.
+#[derive(Serialize, Deserialize)]
+struct CallListing {
+    call_sid: CallSid,
+}
+
 /// Why a stream could not claim a call.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -169,6 +175,28 @@ impl Store {
         Err(StoreError::Contended)
     }
 
+    /// The salon's calls that began at or after `since`, newest first, at most `limit`.
+    pub async fn recent_calls(
+        &self,
+        business: &salon_domain::BusinessId,
+        since: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let from = keys::instant(since);
+        let listed = self
+            .table
+            .query(&keys::calls_of(business), SkRange::Between(&from, "~"))
+            .await?;
+        let mut out = Vec::new();
+        for item in listed.iter().rev().take(limit) {
+            let l: CallListing = decode(item)?;
+            if let Some(record) = self.call(&l.call_sid).await? {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+
     /// Records the call's start and claims it for `stream_sid`, atomically: of two streams
     /// racing for one call (one token replayed to several relay instances), one wins.
     pub async fn claim_call(
@@ -182,11 +210,20 @@ impl Store {
             let (mut record, version, cond) = self.record_for_update(sid).await?;
             record.claim(stream_sid)?;
             record.apply(started);
-            match self
-                .table
-                .transact(vec![put(pk.clone(), sk.clone(), version, &record, cond)])
-                .await
-            {
+            let mut writes = vec![put(pk.clone(), sk.clone(), version, &record, cond)];
+            // Listed under its salon by when it began, in the same write, for the owner.
+            if let CallEvent::Started { business, at, .. } = started {
+                writes.push(put(
+                    keys::calls_of(business),
+                    format!("{}#{sid}", keys::instant(*at)),
+                    1,
+                    &CallListing {
+                        call_sid: sid.clone(),
+                    },
+                    Cond::Any,
+                ));
+            }
+            match self.table.transact(writes).await {
                 Ok(()) => return Ok(record),
                 Err(TransactError::Backend(e)) => return Err(StoreError::from(e).into()),
                 Err(_) => jittered_pause(attempt).await,

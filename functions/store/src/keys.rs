@@ -129,3 +129,8 @@ pub fn message(id: &str) -> String {
     format!("{MESSAGE_PREFIX}{id}")
 }
 pub const MESSAGE_PREFIX: &str = "MSG#";
+
+/// The partition listing a salon's calls by when they began (the owner's view of recent calls).
+pub fn calls_of(b: &BusinessId) -> String {
+    format!("BIZ#{b}#CALLS")
+}

@@ -17,7 +17,7 @@ use salon_domain::{AppointmentId, Business, BusinessId};
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
-use crate::store::{LockRecord, Store, StoreError, decode, put};
+use crate::store::{Store, StoreError, decode, put};
 use crate::table::{Cond, SkRange, TransactError, Write};
 
 /// How many times a text refused by the provider for a passing reason is tried.
@@ -299,31 +299,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<usize, StoreError> {
         let tz = business.time_zone.tz().clone();
-        let (Ok(from), Ok(to)) = (
-            day.to_zoned_datetime(tz.clone()),
-            day.tomorrow().and_then(|d| d.to_zoned_datetime(tz.clone())),
-        ) else {
-            return Ok(0);
-        };
-        let (a, b) = (
-            keys::instant(from.timestamp()),
-            keys::instant(to.timestamp()),
-        );
-        let locks = self
-            .table
-            .query(&keys::slots(&business.id), SkRange::Between(&a, &b))
-            .await?;
-        let mut ids: Vec<AppointmentId> = locks
-            .iter()
-            .map(|l| decode::<LockRecord>(l).map(|r| r.appointment))
-            .collect::<Result<_, _>>()?;
-        ids.sort();
-        ids.dedup();
+        let appointments = self.appointments_on(business, day).await?;
         let mut queued = 0;
-        for id in ids {
-            let Some(appointment) = self.appointment(&business.id, &id).await? else {
-                continue;
-            };
+        for appointment in appointments {
             let starts_that_day = appointment.start.to_zoned_datetime(tz.clone()).date() == day;
             if !starts_that_day || !wants_reminder(&appointment, now) {
                 continue;

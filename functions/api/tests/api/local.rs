@@ -259,3 +259,96 @@ fn seeding_keeps_or_sets_whether_the_demo_salon_texts() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// `scripts/owner.sh` (the `owner` binary) prints the day's book, the recent calls and the
+/// unread messages from a store.
+#[tokio::test]
+async fn the_owners_terminal_view_shows_the_book_the_calls_and_the_messages() {
+    use salon_domain::message::Message;
+    use salon_domain::{BusinessId, CallEvent, CallSid, ClientName, IdempotencyKey, PhoneE164};
+    let dir = tempfile::tempdir().unwrap();
+    let now = jiff::Timestamp::now();
+    let day = {
+        let store = salon_store::Store::new(std::sync::Arc::new(
+            salon_store::EmbeddedTable::open(dir.path()).unwrap(),
+        ));
+        salon_store::seed::demo_salon(
+            &store,
+            PhoneE164::parse(salon_domain::demo::DEMO_NUMBER).unwrap(),
+        )
+        .await
+        .unwrap();
+        let b = store
+            .business(&BusinessId::parse("salon-demo").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let today = now.to_zoned_datetime(b.time_zone.tz().clone()).date();
+        let horizon = today.checked_add(jiff::Span::new().days(14)).unwrap();
+        let tuns = salon_domain::ServiceId::parse("tuns").unwrap();
+        let slot = store
+            .availability(&b.id, &tuns, today, horizon, None, now)
+            .await
+            .unwrap()[0]
+            .clone();
+        let request = salon_store::BookingRequest {
+            business: b.id.clone(),
+            service: tuns,
+            client: PhoneE164::parse("0722123456").unwrap(),
+            phone_origin: salon_domain::PhoneOrigin::CallerId,
+            client_name: Some(ClientName::parse("Ion Popescu").unwrap()),
+            start: slot.start.datetime(),
+            staff: None,
+            call_sid: None,
+            key: IdempotencyKey::parse("owner-view-1").unwrap(),
+            tool_call: None,
+        };
+        store.book(&request, now).await.unwrap();
+        let sid = CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap();
+        let started = CallEvent::Started {
+            business: b.id.clone(),
+            from: "+40722123456".into(),
+            to: salon_domain::demo::DEMO_NUMBER.into(),
+            at: now,
+        };
+        store.claim_call(&sid, &started, "MZ1").await.unwrap();
+        store
+            .leave_message(&Message {
+                id: "m1".into(),
+                business: b.id.clone(),
+                call_sid: sid,
+                phone: Some(PhoneE164::parse("0733000111").unwrap()),
+                name: Some("Maria Ionescu".into()),
+                text: Some("Vrea să afle dacă faceți extensii.".into()),
+                recording: None,
+                at: now,
+                read: false,
+            })
+            .await
+            .unwrap();
+        slot.start.date()
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_owner"))
+        .args(["--store", "embedded", "--data-dir"])
+        .arg(dir.path())
+        .args(["--date", &day.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "Ion Popescu",
+        "0722 123 456",
+        "Tuns",
+        "+40722123456",
+        "Maria Ionescu",
+        "Vrea să afle dacă faceți extensii.",
+        "0733 000 111",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+}

@@ -78,6 +78,41 @@ impl Store {
             .collect())
     }
 
+    /// The appointments booked on a local date of the salon (those whose time holds one of
+    /// the day's slot locks), by start.
+    pub async fn appointments_on(
+        &self,
+        business: &Business,
+        day: Date,
+    ) -> Result<Vec<salon_domain::Appointment>, StoreError> {
+        let tz = business.time_zone.tz().clone();
+        let (Ok(from), Ok(to)) = (
+            day.to_zoned_datetime(tz.clone()),
+            day.tomorrow().and_then(|d| d.to_zoned_datetime(tz)),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let mut ids: Vec<AppointmentId> = self
+            .busy(&business.id, from.timestamp(), to.timestamp())
+            .await?
+            .into_iter()
+            .filter(|(b, _)| b.start < to.timestamp())
+            .map(|(_, id)| id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(a) = self.appointment(&business.id, &id).await?
+                && a.is_booked()
+            {
+                out.push(a);
+            }
+        }
+        out.sort_by_key(|a| a.start);
+        Ok(out)
+    }
+
     /// Lists the free starts for a service on local dates `from..=to`.
     pub async fn availability(
         &self,

@@ -181,8 +181,8 @@ struct IdempotencyRecord {
 }
 
 #[derive(Serialize, Deserialize)]
-pub(crate) struct LockRecord {
-    pub(crate) appointment: AppointmentId,
+struct LockRecord {
+    appointment: AppointmentId,
 }
 
 #[derive(Serialize, Deserialize)]
