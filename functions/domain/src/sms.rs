@@ -1,4 +1,5 @@
-//! Text messages to clients: what an appointment event tells them, and what a text costs.
+//! Text messages: what an appointment event tells a client, what a message left for the salon
+//! tells it, and what a text costs.
 //!
 //! A text is billed per segment. GSM-7 (the SMS default alphabet) has no ă, â, î, ș or ț: one
 //! of them makes the whole text UCS-2, 70 characters a segment instead of 160 (67 instead of
@@ -9,12 +10,15 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::appointment::Appointment;
+use crate::ids::BusinessId;
+use crate::message::Message;
+use crate::phone::PhoneE164;
 
-/// What happened to an appointment, as a client is told by text.
+/// What a text tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
-    /// Booked.
+    /// An appointment was booked.
     Booked,
     /// Moved to another time (or stylist).
     Moved,
@@ -22,14 +26,59 @@ pub enum NoticeKind {
     Cancelled,
     /// Tomorrow: the day-before reminder.
     Reminder,
+    /// A caller left a message for the salon.
+    Message,
 }
 
-/// One text owed to a client: the event and the appointment as it was right after it, so a
-/// later change does not rewrite what this text says.
+/// One text owed: to a client about their appointment (as it was right after the event, so a
+/// later change does not rewrite what this text says), or to the salon about a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notice {
-    pub kind: NoticeKind,
-    pub appointment: Appointment,
+#[serde(tag = "about", rename_all = "snake_case")]
+pub enum Notice {
+    /// To the appointment's client.
+    Appointment {
+        kind: NoticeKind,
+        appointment: Appointment,
+    },
+    /// To the salon's own phone (`to`).
+    Message { message: Message, to: PhoneE164 },
+}
+
+impl Notice {
+    /// An appointment event, to its client.
+    pub fn appointment(kind: NoticeKind, appointment: Appointment) -> Self {
+        Self::Appointment { kind, appointment }
+    }
+
+    pub fn kind(&self) -> NoticeKind {
+        match self {
+            Self::Appointment { kind, .. } => *kind,
+            Self::Message { .. } => NoticeKind::Message,
+        }
+    }
+
+    /// Who gets the text.
+    pub fn to(&self) -> &PhoneE164 {
+        match self {
+            Self::Appointment { appointment, .. } => &appointment.client,
+            Self::Message { to, .. } => to,
+        }
+    }
+
+    pub fn business(&self) -> &BusinessId {
+        match self {
+            Self::Appointment { appointment, .. } => &appointment.business,
+            Self::Message { message, .. } => &message.business,
+        }
+    }
+
+    /// The appointment it tells of, if it is about one.
+    pub fn about_appointment(&self) -> Option<&Appointment> {
+        match self {
+            Self::Appointment { appointment, .. } => Some(appointment),
+            Self::Message { .. } => None,
+        }
+    }
 }
 
 /// A text owed to a client and what became of it, kept under its appointment.

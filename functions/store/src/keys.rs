@@ -112,6 +112,11 @@ pub fn sms(appointment: &AppointmentId, event: &str) -> String {
 }
 pub const SMS_PREFIX: &str = "SMS#";
 
+/// The text that tells the salon of a message left for it.
+pub fn sms_for_message(message: &str) -> String {
+    format!("{SMS_PREFIX}MSG#{message}")
+}
+
 /// The partition of texts waiting to be sent: one pointer to each, read by the sender with
 /// one query.
 pub const OUTBOX: &str = "OUTBOX";

@@ -1,19 +1,24 @@
-//! Messages for the salon, in its partition (`MSG#{id}`): each kept once, whatever repeats
+//! Messages for the salon, in its partition (`MSG#{id}`), each texted to the salon's own phone
+//! when it texts (`Notice::Message`): each kept once, whatever repeats
 //! it (a retried tool call, Twilio repeating a webhook), and gone after the retention period
 //! (they hold a name, a number and what a caller said).
 
 use salon_domain::BusinessId;
 use salon_domain::message::Message;
+use salon_domain::sms::Notice;
 
 use crate::keys;
+use crate::notices::notice_write;
 use crate::store::{Store, StoreError, decode, encode};
 use crate::table::{Cond, Item, SkRange, TransactError, Write};
 
 impl Store {
-    /// Keeps a message; returns whether it is new (the same id again keeps the first).
+    /// Keeps a message, and owes the salon a text about it when it texts and has a phone of
+    /// its own, in the same write; returns whether it is new (the same id again keeps the
+    /// first, and owes nothing more).
     pub async fn leave_message(&self, message: &Message) -> Result<bool, StoreError> {
         let expires = message.at.as_second() + i64::from(self.retention_days) * 86_400;
-        let write = Write::Put {
+        let mut writes = vec![Write::Put {
             item: Item {
                 pk: keys::business(&message.business),
                 sk: keys::message(&message.id),
@@ -22,8 +27,20 @@ impl Store {
                 expires_at: Some(expires),
             },
             cond: Cond::Absent,
-        };
-        match self.table.transact(vec![write]).await {
+        }];
+        // Kept by the catalogue: no request on a warm instance.
+        let salon = self.business(&message.business).await?;
+        if let Some(to) = salon
+            .filter(|b| b.sms_confirmations)
+            .and_then(|b| b.person_phone)
+        {
+            let notice = Notice::Message {
+                message: message.clone(),
+                to,
+            };
+            writes.push(notice_write(notice, 0, message.at));
+        }
+        match self.table.transact(writes).await {
             Ok(()) => Ok(true),
             Err(TransactError::Backend(e)) => Err(e.into()),
             Err(_) => Ok(false),

@@ -78,18 +78,21 @@ pub enum SmsOutcome {
     Unknown,
 }
 
-/// The event key of a text: the kind, and what makes the event one of its kind (the version
-/// the change wrote, or the reminded start).
-fn event_key(notice: &Notice, version: u64) -> String {
-    let kind = match notice.kind {
-        NoticeKind::Booked => "booked",
-        NoticeKind::Moved => "moved",
-        NoticeKind::Cancelled => "cancelled",
-        NoticeKind::Reminder => {
-            return format!("reminder#{}", keys::instant(notice.appointment.start));
-        }
+/// The key of a text's record: what it is about (an appointment, a message), and what makes
+/// the event one of its kind (the version the change wrote, the reminded start).
+fn sms_key(notice: &Notice, version: u64) -> String {
+    let appointment = match notice {
+        Notice::Appointment { appointment, .. } => appointment,
+        Notice::Message { message, .. } => return keys::sms_for_message(&message.id),
     };
-    format!("{kind}#{version}")
+    let event = match notice.kind() {
+        NoticeKind::Booked => format!("booked#{version}"),
+        NoticeKind::Moved => format!("moved#{version}"),
+        NoticeKind::Cancelled => format!("cancelled#{version}"),
+        NoticeKind::Reminder => format!("reminder#{}", keys::instant(appointment.start)),
+        NoticeKind::Message => "message".to_owned(),
+    };
+    keys::sms(&appointment.id, &event)
 }
 
 /// The write that owes a text for a change: its pointer, on condition it does not exist.
@@ -121,8 +124,8 @@ pub(crate) fn reminder_writes(notice: Notice, now: Timestamp) -> [Write; 2] {
 }
 
 fn pointer_of(notice: Notice, version: u64, now: Timestamp) -> (OutboxItem, Write) {
-    let sms = keys::sms(&notice.appointment.id, &event_key(&notice, version));
-    let business = notice.appointment.business.clone();
+    let sms = sms_key(&notice, version);
+    let business = notice.business().clone();
     let outbox_key = keys::outbox(&business, &sms);
     let item = OutboxItem {
         business,
@@ -306,10 +309,7 @@ impl Store {
             if !starts_that_day || !wants_reminder(&appointment, now) {
                 continue;
             }
-            let notice = Notice {
-                kind: NoticeKind::Reminder,
-                appointment,
-            };
+            let notice = Notice::appointment(NoticeKind::Reminder, appointment);
             match self
                 .table
                 .transact(reminder_writes(notice, now).into())

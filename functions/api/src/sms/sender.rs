@@ -49,7 +49,7 @@ impl Sender {
             let outcome = match business {
                 Some(b) => {
                     let text = render(&b, notice);
-                    self.api.send(&notice.appointment.client, &text).await
+                    self.api.send(notice.to(), &text).await
                 }
                 None => SmsOutcome::Refused {
                     code: None,

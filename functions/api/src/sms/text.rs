@@ -1,21 +1,27 @@
 //! The texts a client gets, written without diacritics so each stays in the GSM alphabet
 //! (`salon_domain::sms`): what a caller hears keeps them, a text would cost twice as much.
 
+use salon_domain::message::Message;
 use salon_domain::sms::{Notice, NoticeKind, plain};
-use salon_domain::{Appointment, Business};
+use salon_domain::{Appointment, Business, PhoneE164};
 
 use crate::speech;
 
 /// The text for `notice`, as sent.
 pub(crate) fn render(business: &Business, notice: &Notice) -> String {
-    let a = &notice.appointment;
-    let what = match notice.kind {
+    let (kind, a) = match notice {
+        Notice::Appointment { kind, appointment } => (*kind, appointment),
+        Notice::Message { message, .. } => return plain(&message_text(business, message)),
+    };
+    let what = match kind {
         NoticeKind::Booked => format!("Programare confirmata: {}.", when(business, a)),
         NoticeKind::Moved => format!("Programare mutata: {}.", when(business, a)),
         NoticeKind::Cancelled => format!("Programare anulata: {}.", when(business, a)),
         NoticeKind::Reminder => format!("Va asteptam maine: {}.", when(business, a)),
+        // Not about an appointment (handled above).
+        NoticeKind::Message => String::new(),
     };
-    let contact = match (notice.kind, business.numbers.first()) {
+    let contact = match (kind, business.numbers.first()) {
         (NoticeKind::Cancelled, Some(n)) => {
             format!(" Pentru o noua programare sunati la {}.", n.national())
         }
@@ -23,6 +29,24 @@ pub(crate) fn render(business: &Business, notice: &Notice) -> String {
         (_, None) => String::new(),
     };
     plain(&format!("{}: {what}{contact}", business.name))
+}
+
+/// The salon's text about a message: who, where to call back, what they want.
+fn message_text(business: &Business, m: &Message) -> String {
+    let who = m.name.as_deref().unwrap_or("Un apelant");
+    let back = m
+        .phone
+        .as_ref()
+        .map_or_else(|| "numar ascuns".to_owned(), PhoneE164::national);
+    let what = match (&m.text, &m.recording) {
+        (Some(t), _) => format!("„{t}”"),
+        (None, Some(r)) => format!("un mesaj vocal de {} s, in contul Twilio", r.seconds),
+        (None, None) => "un mesaj".to_owned(),
+    };
+    format!(
+        "{}: mesaj nou. {who} ({back}) a lasat {what}. Sunati inapoi.",
+        business.name
+    )
 }
 
 /// "Tuns cu Ana, marți, 15 decembrie, ora 10:00".
@@ -67,7 +91,7 @@ mod tests {
             created: "2026-12-14T08:00:00Z".parse().unwrap(),
             moved: None,
         };
-        (b, Notice { kind, appointment })
+        (b, Notice::appointment(kind, appointment))
     }
 
     #[test]
@@ -105,5 +129,32 @@ mod tests {
             // With the diacritics kept it would be UCS-2: three segments instead of one.
             assert!(segments(&text.replace('a', "ă")) >= 2);
         }
+    }
+
+    #[test]
+    fn the_salons_text_about_a_message_says_who_where_and_what_in_gsm7() {
+        let b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
+        let message = Message {
+            id: "m1".into(),
+            business: b.id.clone(),
+            call_sid: salon_domain::CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap(),
+            phone: Some(PhoneE164::parse("0722123456").unwrap()),
+            name: Some("Ștefania Țăranu".into()),
+            // The longest a tool argument may be.
+            text: Some("ă".repeat(120)),
+            recording: None,
+            at: "2026-12-14T08:00:00Z".parse().unwrap(),
+            read: false,
+        };
+        let to = PhoneE164::parse("0722999888").unwrap();
+        let text = render(&b, &Notice::Message { message, to });
+        assert!(
+            text.starts_with(
+                "Salon Voice Booking: mesaj nou. Stefania Taranu (0722 123 456) a lasat \""
+            ),
+            "{text}"
+        );
+        assert_eq!(encoding(&text), Encoding::Gsm7, "{text}");
+        assert_eq!(segments(&text), 2, "{text}");
     }
 }

@@ -378,3 +378,29 @@ async fn the_double_and_the_twilio_package_agree_and_our_client_sends_what_it_se
         [SmsState::Sent { .. }]
     ));
 }
+
+/// A message left for a salon that texts and has its own phone is texted to that phone, once.
+#[tokio::test]
+async fn a_message_left_for_the_salon_is_texted_to_its_own_phone_once() {
+    let t = texting(Duration::from_secs(5)).await;
+    let mut b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
+    b.sms_confirmations = true;
+    b.person_phone = Some(PhoneE164::parse("+40722999888").unwrap());
+    t.app.store.put_business(&b).await.unwrap();
+    let args = json!({"name": "Maria Ionescu", "message": "Vrea să afle dacă faceți extensii."});
+    for _ in 0..2 {
+        let r = t
+            .app
+            .tool_as(CALLER, TAKE_MESSAGE, "call_1", args.clone())
+            .await;
+        assert_eq!(r["ok"], true, "{r}");
+    }
+    assert_eq!(t.sender.round().await.unwrap().sent, 1);
+    let messages = t.twilio.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].to, "+40722999888");
+    assert_eq!(
+        messages[0].body,
+        "Salon Voice Booking: mesaj nou. Maria Ionescu (0722 123 456) a lasat \"Vrea sa afle daca faceti extensii.\". Sunati inapoi."
+    );
+}

@@ -163,10 +163,7 @@ impl Store {
             writes.extend(Self::appointment_writes(&stored, version));
             if sms {
                 writes.push(notice_write(
-                    Notice {
-                        kind: NoticeKind::Cancelled,
-                        appointment: stored.appointment.clone(),
-                    },
+                    Notice::appointment(NoticeKind::Cancelled, stored.appointment.clone()),
                     version + 1,
                     now,
                 ));
@@ -312,10 +309,7 @@ impl Store {
             writes.extend(Self::appointment_writes(&stored, version));
             if b.sms_confirmations {
                 writes.push(notice_write(
-                    Notice {
-                        kind: NoticeKind::Moved,
-                        appointment: stored.appointment.clone(),
-                    },
+                    Notice::appointment(NoticeKind::Moved, stored.appointment.clone()),
                     version + 1,
                     now,
                 ));

@@ -217,10 +217,7 @@ impl Store {
                 // they never fail). A replay writes nothing, so a booking owes one text.
                 if b.sms_confirmations {
                     writes.push(notice_write(
-                        Notice {
-                            kind: NoticeKind::Booked,
-                            appointment: appointment.clone(),
-                        },
+                        Notice::appointment(NoticeKind::Booked, appointment.clone()),
                         1,
                         now,
                     ));

@@ -21,7 +21,10 @@ async fn kinds_waiting(store: &Store) -> Vec<(NoticeKind, AppointmentId)> {
         .await
         .unwrap()
         .iter()
-        .map(|w| (w.notice().kind, w.notice().appointment.id.clone()))
+        .map(|w| {
+            let n = w.notice();
+            (n.kind(), n.about_appointment().unwrap().id.clone())
+        })
         .collect()
 }
 
@@ -63,7 +66,11 @@ pub(crate) async fn each_change_owes_one_text_and_a_replay_none(store: Store) {
         [(NoticeKind::Booked, booked.id.clone())]
     );
     let waiting = &store.waiting_sms().await.unwrap()[0];
-    assert_eq!(waiting.notice().appointment, booked, "what it tells");
+    assert_eq!(
+        waiting.notice().about_appointment(),
+        Some(&booked),
+        "what it tells"
+    );
 
     let moved = store
         .reschedule(
@@ -102,9 +109,12 @@ pub(crate) async fn each_change_owes_one_text_and_a_replay_none(store: Store) {
     );
     let told_moved = records
         .iter()
-        .find(|r| r.notice.kind == NoticeKind::Moved)
+        .find(|r| r.notice.kind() == NoticeKind::Moved)
         .unwrap();
-    assert_eq!(told_moved.notice.appointment.start, moved.start);
+    assert_eq!(
+        told_moved.notice.about_appointment().unwrap().start,
+        moved.start
+    );
 
     // A salon that does not send texts owes none.
     seeded(&store).await;
@@ -261,7 +271,7 @@ pub(crate) async fn a_reminder_is_queued_once_and_never_for_a_cancelled_appointm
             .await
             .unwrap()
             .into_iter()
-            .filter(|r| r.notice.kind == NoticeKind::Reminder)
+            .filter(|r| r.notice.kind() == NoticeKind::Reminder)
             .count();
         assert_eq!(reminders, usize::from(reminded), "{id}");
     }
