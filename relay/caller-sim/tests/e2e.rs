@@ -42,6 +42,15 @@ fn hung_up_cleanly(report: &Report) -> bool {
 /// The texts the functions' sender hands to Twilio (the loopback double of its Messages API)
 /// for what is in `store`, in two rounds as the schedule would run them.
 async fn texts_sent(store: &Store) -> Vec<salon_twilio_double::Message> {
+    texts_sent_failing(store, 0).await.0
+}
+
+/// The same, Twilio refusing the first `failures` requests with a 503; rounds a minute apart
+/// (on a clock of their own) until nothing is left. Returns the texts taken and the requests.
+async fn texts_sent_failing(
+    store: &Store,
+    failures: usize,
+) -> (Vec<salon_twilio_double::Message>, usize) {
     use salon_functions::config::Secret;
     use salon_functions::sms::{MessagesApi, Sender, SmsFrom, SmsSettings};
     const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
@@ -59,10 +68,19 @@ async fn texts_sent(store: &Store) -> Vec<salon_twilio_double::Message> {
         password: Secret::new("0123456789abcdef0123456789abcdef"),
         from: SmsFrom::Number(PhoneE164::parse("+40312345000").unwrap()),
     };
-    let sender = Sender::new(store.clone(), MessagesApi::new(settings));
-    sender.round().await.unwrap();
-    sender.round().await.unwrap();
-    twilio.messages()
+    for _ in 0..failures {
+        twilio.fail_next(salon_twilio_double::Fault::Status(503));
+    }
+    // Hours on, as the evening's schedule would run: reminders queued for then are due.
+    let start = Timestamp::now() + jiff::SignedDuration::from_hours(8);
+    let clock = std::sync::Arc::new(salon_domain::ManualClock::new(start));
+    let store = store.clone().with_clock(clock.clone());
+    let sender = Sender::new(store, MessagesApi::new(settings));
+    for _ in 0..5 {
+        sender.round().await.unwrap();
+        clock.advance(jiff::SignedDuration::from_mins(2));
+    }
+    (twilio.messages(), twilio.requests())
 }
 
 /// The demo salon, texting its clients.
@@ -413,10 +431,24 @@ async fn scenario_4_a_dropped_connection_still_books_once() {
         .unwrap();
     assert_eq!(record.summary.unwrap().reconnects, 1);
     assert_eq!(record.appointments.len(), 1);
-    // Asked twice, booked once: one text.
-    let texts = texts_sent(&stack.store).await;
-    assert_eq!(texts.len(), 1, "{texts:?}");
-    assert_eq!(texts[0].to, CALLER);
+    // Asked twice, booked once: one text owed. Twilio refusing it every time: three attempts,
+    // recorded as failed, and the booking stands.
+    let (texts, requests) = texts_sent_failing(&stack.store, 3).await;
+    assert!(texts.is_empty(), "{texts:?}");
+    assert_eq!(requests, 3, "bounded");
+    let records = stack.store.sms_of(&demo_id(), &booked[0].id).await.unwrap();
+    assert_eq!(records.len(), 1);
+    assert!(matches!(
+        records[0].state,
+        salon_domain::sms::SmsState::Failed { .. }
+    ));
+    let still = stack
+        .store
+        .appointment(&demo_id(), &booked[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(still.is_booked());
 }
 
 /// Scenario 5: the model refuses the connection; the stream ends within seconds, and Twilio
@@ -517,6 +549,7 @@ async fn scenario_7_cancel_and_reschedule() {
     let date = next_open_day();
     let later = open_day_after(date);
     let prepared = prepare(Backend::Embedded).await;
+    texting(&prepared.store).await;
     let (ana, bogdan) = ("+40744000001", "+40744000002");
     let to_cancel = take_chair(&prepared.store, date, ana, "a").await;
     let to_move = take_chair(&prepared.store, date, bogdan, "b").await;
@@ -576,6 +609,45 @@ async fn scenario_7_cancel_and_reschedule() {
         (start.date(), start.strftime("%H:%M").to_string()),
         (later, "10:00".to_owned())
     );
+    // The reminders, queued as the evening job would (hours after the bookings): none for
+    // the cancelled appointment or the day the other left, one for the day it moved to.
+    let b = stack.store.business(&demo_id()).await.unwrap().unwrap();
+    let evening = Timestamp::now() + jiff::SignedDuration::from_hours(7);
+    assert_eq!(
+        stack
+            .store
+            .queue_reminders(&b, date, evening)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        stack
+            .store
+            .queue_reminders(&b, later, evening)
+            .await
+            .unwrap(),
+        1
+    );
+    let texts = texts_sent(&stack.store).await;
+    let to = |who: &str| -> Vec<String> {
+        texts
+            .iter()
+            .filter(|m| m.to == who)
+            .map(|m| m.body.clone())
+            .collect()
+    };
+    let (ana_texts, bogdan_texts) = (to(ana), to(bogdan));
+    // Each: the confirmation of the chair taken before the call, then what the call did.
+    assert_eq!(ana_texts.len(), 2, "{ana_texts:?}");
+    assert!(ana_texts[1].contains("Programare anulata"), "{ana_texts:?}");
+    assert!(
+        !ana_texts.iter().any(|t| t.contains("Va asteptam maine")),
+        "no reminder"
+    );
+    assert_eq!(bogdan_texts.len(), 3, "{bogdan_texts:?}");
+    assert!(bogdan_texts.iter().any(|t| t.contains("Programare mutata")));
+    assert!(bogdan_texts.iter().any(|t| t.contains("Va asteptam maine")));
 }
 
 /// Scenario 8: the relay retries a booking whose answer was lost; it books once.
