@@ -81,6 +81,26 @@ impl StoreConfig {
     }
 }
 
+impl StoreConfig {
+    /// The store a command-line tool names (`seed`, `owner`): `--store embedded [--data-dir
+    /// DIR]` (the default, `./data`) or `--store dynamodb --table NAME [--endpoint-url URL]`.
+    pub fn from_flags(flag: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match flag("--store").as_deref() {
+            Some("dynamodb") => Ok(Self::Dynamo {
+                table: flag("--table").ok_or(ConfigError::Missing("--table"))?,
+                endpoint: flag("--endpoint-url"),
+            }),
+            Some("embedded") | None => Ok(Self::Embedded {
+                dir: flag("--data-dir").unwrap_or_else(|| "data".into()).into(),
+            }),
+            Some(other) => Err(ConfigError::Invalid {
+                name: "--store",
+                why: format!("expected dynamodb or embedded, got {other:?}"),
+            }),
+        }
+    }
+}
+
 /// What the Twilio webhooks need.
 #[derive(Debug, Clone)]
 pub struct TwilioSettings {

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use jiff::SignedDuration;
 use salon_domain::{BusinessId, SystemClock, demo};
 use salon_functions::config::StoreConfig;
@@ -31,16 +31,7 @@ async fn main() -> anyhow::Result<()> {
         println!("{USAGE}");
         return Ok(());
     }
-    let store = match value("--store").as_deref() {
-        Some("dynamodb") => StoreConfig::Dynamo {
-            table: value("--table").context("--table is required with --store dynamodb")?,
-            endpoint: value("--endpoint-url"),
-        },
-        Some("embedded") | None => StoreConfig::Embedded {
-            dir: value("--data-dir").unwrap_or_else(|| "data".into()).into(),
-        },
-        Some(other) => bail!("--store {other:?}: expected dynamodb or embedded\n{USAGE}"),
-    };
+    let store = StoreConfig::from_flags(value).context(USAGE)?;
     let id = value("--business").unwrap_or_else(|| demo::BUSINESS_ID.into());
     let id = BusinessId::parse(&id).map_err(|_| anyhow::anyhow!("--business {id:?}"))?;
     let clock = Arc::new(SystemClock);

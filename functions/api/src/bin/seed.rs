@@ -29,16 +29,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let number = value("--number").context(USAGE)?;
     let number = PhoneE164::parse(&number).with_context(|| format!("--number {number:?}"))?;
-    let store = match value("--store").as_deref() {
-        Some("dynamodb") => StoreConfig::Dynamo {
-            table: value("--table").context("--table is required with --store dynamodb")?,
-            endpoint: value("--endpoint-url"),
-        },
-        Some("embedded") | None => StoreConfig::Embedded {
-            dir: value("--data-dir").unwrap_or_else(|| "data".into()).into(),
-        },
-        Some(other) => bail!("--store {other:?}: expected dynamodb or embedded\n{USAGE}"),
-    };
+    let store = StoreConfig::from_flags(value).context(USAGE)?;
     let sms = match value("--sms").as_deref() {
         Some("on") => Some(true),
         Some("off") => Some(false),
