@@ -13,6 +13,11 @@ struct Local {
 
 impl Local {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Started with these variables set beside `.env.example`'s.
+    fn start_with(vars: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.env.example");
         std::fs::copy(example, dir.path().join(".env")).unwrap();
@@ -20,6 +25,7 @@ impl Local {
             .current_dir(dir.path())
             .env("PORT", "0")
             .env_remove("RUST_LOG")
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -351,4 +357,79 @@ async fn the_owners_terminal_view_shows_the_book_the_calls_and_the_messages() {
     ] {
         assert!(text.contains(expected), "{expected:?} in:\n{text}");
     }
+}
+
+/// With `SMS_FROM` set, the local stack's timer sends what a booking owes, to Twilio's API as
+/// configured (here the loopback double).
+#[tokio::test]
+async fn the_local_stack_texts_a_booking_from_its_timer() {
+    use salon_wire::{paths, tools as names};
+    use serde_json::json;
+    const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+    let twilio = salon_twilio_double::TwilioDouble::start(salon_twilio_double::Credentials {
+        account_sid: ACCOUNT.into(),
+        username: ACCOUNT.into(),
+        password: example("TWILIO_AUTH_TOKEN"),
+    })
+    .await
+    .unwrap();
+    let url = twilio.url();
+    let local = Local::start_with(&[
+        ("SMS_FROM", "+40312345000"),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT),
+        ("TWILIO_API_URL", &url),
+    ]);
+    let base = format!("http://127.0.0.1:{}", local.port);
+    let http = reqwest::Client::new();
+    let secret = example("RELAY_SECRET");
+    let call = "CA0123456789abcdef0123456789abcdef";
+    let relay = |path: String, body: serde_json::Value| {
+        let (http, secret, base) = (http.clone(), secret.clone(), base.clone());
+        async move {
+            let ts = jiff::Timestamp::now().as_second();
+            crate::helpers::signed_post(&http, &base, &path, &path, &body, &secret, ts)
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    relay(
+        paths::session(call),
+        json!({"business": "salon-demo", "caller": "+40722123456", "dialled": "+40312345678", "stream_sid": "MZ1"}),
+    )
+    .await;
+    // The first open day from three days on (the stack runs on the real clock).
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Bucharest").unwrap())
+        .date();
+    let mut booked = String::new();
+    for days in 3..14 {
+        let date = today.checked_add(jiff::Span::new().days(days)).unwrap();
+        let args = json!({"service": "tuns", "date": date.to_string(), "time": "10:00", "client_name": "Ion Popescu"});
+        booked = relay(
+            paths::tool(call, names::CREATE_VOICE_APPOINTMENT),
+            json!({"call_id": format!("c{days}"), "arguments": args.to_string(), "business": "salon-demo", "caller": "+40722123456"}),
+        )
+        .await;
+        if booked.contains("\"ok\":true") {
+            break;
+        }
+    }
+    assert!(booked.contains("\"ok\":true"), "{booked}");
+    // The timer's next round, within its 15 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(25);
+    while twilio.messages().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (out, _dir) = local.stop();
+    let messages = twilio.messages();
+    assert_eq!(messages.len(), 1, "{out}");
+    assert_eq!(messages[0].to, "+40722123456");
+    assert!(
+        messages[0].body.contains("Programare confirmata"),
+        "{}",
+        messages[0].body
+    );
+    assert!(out.contains("texts               on"), "{out}");
 }
