@@ -4,7 +4,7 @@
 //! [`Call::handle`] takes one [`Input`] and the time it happened and pushes [`Output`]s for the
 //! driver (`driver.rs`) to perform in order; [`Call::next_wake`] says when the driver must feed
 //! [`Input::Timer`]. Nothing here awaits, reads a clock or touches a socket, so every behaviour
-//! of a call can be tested on virtual time (`tests.rs`), as the Realtime double's `Connection`
+//! of a call can be tested on virtual time (`tests/`), as the Realtime double's `Connection`
 //! is. Time is `tokio::time::Instant` used as a plain value: it is what the driver sleeps on, so
 //! a driver on paused tokio time and the machine agree on what "now" is.
 //!
