@@ -797,7 +797,7 @@ fn transfer(ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> 
     Err(fail(
         ToolErrorCode::TransferUnavailable,
         format!(
-            "{why} Spune-i apelantului că nu îl poți face legătura și oferă-te să notezi un mesaj: numele și ce dorește; salonul îl sună înapoi. Citește-i mesajul înapoi, apoi apelează take_message."
+            "{why} Spune-i apelantului că nu îi poți face legătura și oferă-te să notezi un mesaj: numele și ce dorește; salonul îl sună înapoi. Citește-i mesajul înapoi, apoi apelează take_message."
         ),
     ))
 }

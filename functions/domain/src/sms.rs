@@ -113,6 +113,9 @@ pub enum SmsState {
     },
     /// Sent and never answered: it may have gone out, so it is not sent again.
     Unknown { at: Timestamp },
+    /// Not sent because it no longer holds (a reminder of an appointment since cancelled or
+    /// moved) or is too old to be of use.
+    Withdrawn { reason: String, at: Timestamp },
 }
 
 impl SmsState {
@@ -120,7 +123,7 @@ impl SmsState {
     pub fn is_settled(&self) -> bool {
         matches!(
             self,
-            Self::Sent { .. } | Self::Failed { .. } | Self::Unknown { .. }
+            Self::Sent { .. } | Self::Failed { .. } | Self::Unknown { .. } | Self::Withdrawn { .. }
         )
     }
 }

@@ -213,9 +213,12 @@ impl Store {
             let mut writes = vec![put(pk.clone(), sk.clone(), version, &record, cond)];
             // Listed under its salon by when it began, in the same write, for the owner.
             if let CallEvent::Started { business, at, .. } = started {
+                // Keyed by when the call began as recorded, so a repeated claim (the relay
+                // asking again) lists it once.
+                let began = record.started.unwrap_or(*at);
                 writes.push(put(
                     keys::calls_of(business),
-                    format!("{}#{sid}", keys::instant(*at)),
+                    format!("{}#{sid}", keys::instant(began)),
                     1,
                     &CallListing {
                         call_sid: sid.clone(),

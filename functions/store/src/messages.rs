@@ -38,13 +38,19 @@ impl Store {
                 message: message.clone(),
                 to,
             };
-            writes.push(notice_write(notice, 0, message.at));
+            writes.push(notice_write(notice, 0, message.at, Some(expires)));
         }
-        match self.table.transact(writes).await {
-            Ok(()) => Ok(true),
-            Err(TransactError::Backend(e)) => Err(e.into()),
-            Err(_) => Ok(false),
+        for attempt in 0..crate::store::MAX_ATTEMPTS {
+            match self.table.transact(writes.clone()).await {
+                Ok(()) => return Ok(true),
+                Err(TransactError::Backend(e)) => return Err(e.into()),
+                // Kept before (a retried tool call, a repeated webhook).
+                Err(TransactError::Conflict(_)) => return Ok(false),
+                // Another write held the item a moment: try again, or the message is lost.
+                Err(TransactError::Contended) => crate::store::jittered_pause(attempt).await,
+            }
         }
+        Err(StoreError::Contended)
     }
 
     /// The salon's messages still kept, newest first.

@@ -76,6 +76,8 @@ pub enum SmsOutcome {
     },
     /// Handed over and never answered: it may have gone out.
     Unknown,
+    /// Not handed over: it no longer holds, or is too old to be of use.
+    Withdrawn { reason: String },
 }
 
 /// The key of a text's record: what it is about (an appointment, a message), and what makes
@@ -95,10 +97,24 @@ fn sms_key(notice: &Notice, version: u64) -> String {
     keys::sms(&appointment.id, &event)
 }
 
-/// The write that owes a text for a change: its pointer, on condition it does not exist.
-pub(crate) fn notice_write(notice: Notice, version: u64, now: Timestamp) -> Write {
+/// The write that owes a text for a change: its pointer, on condition it does not exist,
+/// gone at `expires_at` when what it tells is personal data kept for a while only.
+pub(crate) fn notice_write(
+    notice: Notice,
+    version: u64,
+    now: Timestamp,
+    expires_at: Option<i64>,
+) -> Write {
     let (_, pointer) = pointer_of(notice, version, now);
-    pointer
+    expiring(pointer, expires_at)
+}
+
+/// Sets when a written item expires (DynamoDB TTL, the embedded store's purge).
+fn expiring(mut write: Write, at: Option<i64>) -> Write {
+    if let Write::Put { item, .. } = &mut write {
+        item.expires_at = at;
+    }
+    write
 }
 
 /// The writes that queue a reminder: its record too, each on condition it does not exist, so
@@ -145,7 +161,7 @@ impl Store {
             .table
             .query(keys::OUTBOX, SkRange::Between("!", "~"))
             .await?;
-        items
+        let mut waiting = items
             .iter()
             .map(|item| {
                 let p: OutboxItem = decode(item)?;
@@ -157,7 +173,11 @@ impl Store {
                     created: p.created,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // In the order the events happened: a move then a cancellation must not reach the
+        // client as "cancelled", then "moved".
+        waiting.sort_by(|a, b| (a.created, &a.outbox_key).cmp(&(b.created, &b.outbox_key)));
+        Ok(waiting)
     }
 
     /// Claims a waiting text that is due, so that no other sender hands it over. `None`: not
@@ -205,7 +225,11 @@ impl Store {
             }
         }
         record.state = SmsState::Sending { since: now };
-        let claim = put(pk, waiting.sms_key.clone(), version + 1, &record, cond);
+        let expires = self.sms_expiry(&record.notice);
+        let claim = expiring(
+            put(pk, waiting.sms_key.clone(), version + 1, &record, cond),
+            expires,
+        );
         match self.table.transact(vec![claim]).await {
             Ok(()) => Ok(Some(Claimed {
                 waiting: waiting.clone(),
@@ -238,6 +262,7 @@ impl Store {
                 at: now,
             },
             SmsOutcome::Unknown => SmsState::Unknown { at: now },
+            SmsOutcome::Withdrawn { reason } => SmsState::Withdrawn { reason, at: now },
             SmsOutcome::Retry { reason, after } => {
                 record.attempts += 1;
                 if record.attempts >= SMS_ATTEMPTS {
@@ -251,12 +276,15 @@ impl Store {
                 }
             }
         };
-        let mut writes = vec![put(
-            keys::business(&waiting.business),
-            waiting.sms_key.clone(),
-            version + 1,
-            &record,
-            Cond::Version(version),
+        let mut writes = vec![expiring(
+            put(
+                keys::business(&waiting.business),
+                waiting.sms_key.clone(),
+                version + 1,
+                &record,
+                Cond::Version(version),
+            ),
+            self.sms_expiry(&record.notice),
         )];
         if record.state.is_settled() {
             writes.push(Write::Delete {
@@ -322,6 +350,18 @@ impl Store {
             }
         }
         Ok(queued)
+    }
+
+    /// When a text's items expire: a text about a message holds the message (a name, a
+    /// number, what a caller said), kept as long as the message; one about an appointment
+    /// stays with the appointment's history.
+    fn sms_expiry(&self, notice: &Notice) -> Option<i64> {
+        match notice {
+            Notice::Message { message, .. } => {
+                Some(message.at.as_second() + i64::from(self.retention_days) * 86_400)
+            }
+            Notice::Appointment { .. } => None,
+        }
     }
 
     async fn drop_pointer(&self, waiting: &Waiting) -> Result<(), StoreError> {

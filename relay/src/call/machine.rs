@@ -48,10 +48,10 @@ pub(crate) const RESUME: &str = "Conexiunea s-a întrerupt o clipă. Spune foart
 /// Asks the agent for a short hold line while a tool takes long: the caller hears the line is
 /// alive instead of silence (older callers on bad lines hang up on silence).
 pub const HOLD: &str = "Căutarea durează puțin. Spune doar: „Un moment, vă rog, verific.” Nu apela nicio unealtă și nu spune nimic despre rezultat.";
-/// How long a tool may run in silence before the hold line is asked for: the caller has then
-/// waited the turn's end (the VAD's silence) and this, about two seconds in all.
 /// The turn asked for when the caller presses 0: a person, as if they had asked for one.
 pub(crate) const KEYPAD_PERSON: &str = "Apelantul a apăsat tasta 0: vrea să vorbească cu cineva de la salon. Apelează transfer_to_human și urmează-i răspunsul.";
+/// How long a tool may run in silence before the hold line is asked for: the caller has then
+/// waited the turn's end (the VAD's silence) and this, about two seconds in all.
 pub(crate) const HOLD_AFTER: Duration = Duration::from_millis(1_500);
 
 /// How long the goodbye may take to play before the stream is closed anyway.
@@ -690,7 +690,11 @@ impl Call {
             Inbound::Stop { .. } => Flow::Done(CallOutcome::CallerHungUp),
             Inbound::Dtmf { dtmf } => {
                 // The digit is the caller's (it may be part of a number): log only what it did.
-                if dtmf.digit == "0" && self.ending.is_none() && self.end_after_response.is_none() {
+                if dtmf.digit == "0"
+                    && self.live()
+                    && self.ending.is_none()
+                    && self.end_after_response.is_none()
+                {
                     tracing::info!(action = "asks_for_a_person", "a key was pressed");
                     self.respond(out, Some(KEYPAD_PERSON.to_owned()));
                 } else {

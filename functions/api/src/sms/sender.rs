@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use salon_domain::Clock;
+use salon_domain::sms::{Notice, NoticeKind};
 use salon_store::{SmsOutcome, Store, StoreError};
 
 use super::text::render;
@@ -20,7 +21,13 @@ pub struct Round {
     pub retried: usize,
     /// Texts whose outcome is unknown (never sent again).
     pub unknown: usize,
+    /// Texts that no longer held, or were too old, and were not sent.
+    pub withdrawn: usize,
 }
+
+/// A text not sent within this long after its event is of no use any more (texts switched on
+/// after a while off, a long outage): it is withdrawn, not sent late.
+pub const MAX_AGE: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
 /// Sends what is owed.
 #[derive(Clone)]
@@ -31,6 +38,33 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// Why a claimed text should not be sent after all, if it should not: too old, or a
+    /// reminder of an appointment since cancelled or moved.
+    async fn stale(
+        &self,
+        record: &salon_domain::sms::SmsRecord,
+        now: jiff::Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        if now.duration_since(record.created) > MAX_AGE {
+            return Ok(Some("too old to be of use".into()));
+        }
+        let Notice::Appointment {
+            kind: NoticeKind::Reminder,
+            appointment: reminded,
+        } = &record.notice
+        else {
+            return Ok(None);
+        };
+        let now_stored = self
+            .store
+            .appointment(&reminded.business, &reminded.id)
+            .await?;
+        Ok(match now_stored {
+            Some(a) if a.is_booked() && a.start == reminded.start => None,
+            _ => Some("the appointment was cancelled or moved".into()),
+        })
+    }
+
     pub fn new(store: Store, api: MessagesApi) -> Self {
         let clock = store.clock().clone();
         Self { store, api, clock }
@@ -46,12 +80,13 @@ impl Sender {
             };
             let business = self.store.business(&waiting.business).await?;
             let notice = &claimed.record.notice;
-            let outcome = match business {
-                Some(b) => {
+            let outcome = match (business, self.stale(&claimed.record, now).await?) {
+                (_, Some(reason)) => SmsOutcome::Withdrawn { reason },
+                (Some(b), None) => {
                     let text = render(&b, notice);
                     self.api.send(notice.to(), &text).await
                 }
-                None => SmsOutcome::Refused {
+                (None, None) => SmsOutcome::Refused {
                     code: None,
                     reason: "the salon no longer exists".into(),
                 },
@@ -74,6 +109,7 @@ impl Sender {
                     tracing::warn!("a text's outcome is unknown; it is not sent again");
                     round.unknown += 1;
                 }
+                Withdrawn { .. } => round.withdrawn += 1,
                 Sending { .. } => {}
             }
         }

@@ -165,11 +165,14 @@ impl MessagesApi {
                 .unwrap_or_else(|| "no message".into())
         );
         match status.as_u16() {
-            // Its outage, a rate limit, or credentials an operator can fix: not taken yet.
-            429 | 401 | 403 | 500.. => SmsOutcome::Retry {
+            // A rate limit, Twilio unavailable, or credentials an operator can fix: refused
+            // before it was taken, so safe to try again.
+            429 | 503 | 401 | 403 => SmsOutcome::Retry {
                 reason,
                 after: RETRY_AFTER,
             },
+            // Any other server error may come after the text was taken: never sent twice.
+            500.. => SmsOutcome::Unknown,
             // A number that replied STOP (21610), one that cannot take texts: for good.
             _ => SmsOutcome::Refused { code, reason },
         }

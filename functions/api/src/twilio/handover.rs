@@ -42,7 +42,10 @@ pub(crate) async fn put_through(state: &AppState, record: &CallRecord) -> Respon
             tracing::info!(call_sid = %record.call_sid, "putting the caller through to the salon");
             xml(twiml::dial(p.as_str(), &url(state, DIAL_ENDED)))
         }
-        None => xml(twiml::record_message(&url(state, RECORDED))),
+        None => xml(twiml::record_message(
+            twiml::NO_PERSON,
+            &url(state, RECORDED),
+        )),
     }
 }
 
@@ -50,7 +53,10 @@ pub(crate) async fn put_through(state: &AppState, record: &CallRecord) -> Respon
 pub(crate) async fn dial_ended(State(state): State<AppState>, form: TwilioForm) -> Response {
     match form.get("DialCallStatus") {
         Some("completed") | Some("answered") => xml(twiml::hang_up()),
-        _ => xml(twiml::record_message(&url(&state, RECORDED))),
+        _ => xml(twiml::record_message(
+            twiml::NOBODY_ANSWERED,
+            &url(&state, RECORDED),
+        )),
     }
 }
 

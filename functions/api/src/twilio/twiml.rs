@@ -132,6 +132,11 @@ pub const NOBODY_ANSWERED: &str = "Ne pare rău, nu a răspuns nimeni de la salo
 După semnal, vă rugăm să lăsați un mesaj cu numele dumneavoastră și ce doriți, apoi închideți. \
 Salonul vă sună înapoi.";
 
+/// Said when the salon has no phone for a transfer any more (removed since the agent offered).
+pub const NO_PERSON: &str = "Ne pare rău, acum nu vă pot face legătura cu salonul. \
+După semnal, vă rugăm să lăsați un mesaj cu numele dumneavoastră și ce doriți, apoi închideți. \
+Salonul vă sună înapoi.";
+
 /// Said after the message was recorded.
 pub const MESSAGE_TAKEN: &str =
     "Mulțumim, am înregistrat mesajul. Salonul vă sună înapoi. La revedere!";
@@ -153,10 +158,11 @@ pub fn dial(number: &str, action: &str) -> String {
     t.finish()
 }
 
-/// After a transfer nobody answered: a short recorded message, sent to `action`.
-pub fn record_message(action: &str) -> String {
+/// A short recorded message after `intro` (nobody answered, or no phone to ring), sent to
+/// `action`.
+pub fn record_message(intro: &str, action: &str) -> String {
     let mut t = Twiml::new();
-    t.say(NOBODY_ANSWERED);
+    t.say(intro);
     t.empty(
         "Record",
         &[

@@ -399,8 +399,125 @@ async fn a_message_left_for_the_salon_is_texted_to_its_own_phone_once() {
     let messages = t.twilio.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].to, "+40722999888");
+    // It holds the message (personal data): its record goes when the message goes.
+    use salon_store::Table as _;
+    let pointer_and_record = t
+        .app
+        .table
+        .query(
+            &format!("BIZ#{}", demo::BUSINESS_ID),
+            salon_store::table::SkRange::Prefix("SMS#MSG#"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(pointer_and_record.len(), 1);
+    assert!(
+        pointer_and_record[0].expires_at.is_some(),
+        "the text's record expires"
+    );
     assert_eq!(
         messages[0].body,
         "Salon Voice Booking: mesaj nou. Maria Ionescu (0722 123 456) a lasat \"Vrea sa afle daca faceti extensii.\". Sunati inapoi."
     );
+}
+
+/// A reminder queued before its appointment was cancelled is withdrawn, not sent.
+#[tokio::test]
+async fn a_reminder_of_an_appointment_cancelled_since_it_was_queued_is_not_sent() {
+    let t = texting(Duration::from_secs(5)).await;
+    let id = booked_id(&book(&t.app, CALLER, "call_1", "10:00").await);
+    assert_eq!(t.sender.round().await.unwrap().sent, 1);
+    // Monday 18:30: the reminder is queued; the client cancels before the round.
+    t.app.clock.advance(SignedDuration::from_mins(10 * 60 + 30));
+    assert_eq!(
+        reminders::queue_due(&t.app.store, t.app.clock_now())
+            .await
+            .unwrap(),
+        1
+    );
+    let cancelled = t
+        .app
+        .tool_as(
+            CALLER,
+            CANCEL_APPOINTMENT,
+            "call_2",
+            json!({"appointment_id": id.as_str()}),
+        )
+        .await;
+    assert_eq!(cancelled["ok"], true, "{cancelled}");
+    let round = t.sender.round().await.unwrap();
+    assert_eq!((round.sent, round.withdrawn), (1, 1), "{round:?}");
+    let bodies: Vec<String> = t.twilio.messages().into_iter().map(|m| m.body).collect();
+    assert!(
+        bodies.iter().all(|b| !b.contains("Va asteptam maine")),
+        "{bodies:?}"
+    );
+    assert!(bodies[1].contains("Programare anulata"), "{bodies:?}");
+}
+
+/// Texts reach the client in the order their events happened.
+#[tokio::test]
+async fn a_move_then_a_cancellation_are_texted_in_that_order() {
+    let t = texting(Duration::from_secs(5)).await;
+    let id = booked_id(&book(&t.app, CALLER, "call_1", "10:00").await);
+    t.app.clock.advance(SignedDuration::from_secs(30));
+    let moved = t
+        .app
+        .tool_as(
+            CALLER,
+            RESCHEDULE_APPOINTMENT,
+            "call_2",
+            json!({"appointment_id": id.as_str(), "date": "2026-12-16", "time": "11:00"}),
+        )
+        .await;
+    assert_eq!(moved["ok"], true, "{moved}");
+    t.app.clock.advance(SignedDuration::from_secs(30));
+    t.app
+        .tool_as(
+            CALLER,
+            CANCEL_APPOINTMENT,
+            "call_3",
+            json!({"appointment_id": id.as_str()}),
+        )
+        .await;
+    assert_eq!(t.sender.round().await.unwrap().sent, 3);
+    let order: Vec<&str> = t
+        .twilio
+        .messages()
+        .iter()
+        .map(|m| {
+            ["confirmata", "mutata", "anulata"]
+                .into_iter()
+                .find(|w| m.body.contains(w))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(order, ["confirmata", "mutata", "anulata"]);
+}
+
+/// A server error other than "unavailable" may come after Twilio took the text: never sent
+/// twice. A text not sent within a day is withdrawn, not sent late.
+#[tokio::test]
+async fn a_twilio_error_after_the_text_may_have_gone_is_not_retried_and_old_texts_are_withdrawn() {
+    let t = texting(Duration::from_secs(5)).await;
+    t.twilio.fail_next(Fault::Status(500));
+    let id = booked_id(&book(&t.app, CALLER, "call_1", "10:00").await);
+    assert_eq!(t.sender.round().await.unwrap().unknown, 1);
+    t.app.clock.advance(SignedDuration::from_mins(10));
+    t.sender.round().await.unwrap();
+    assert_eq!(t.twilio.requests(), 1);
+    assert!(matches!(
+        &sms_states(&t, &id).await[..],
+        [SmsState::Unknown { .. }]
+    ));
+
+    let late = booked_id(&book(&t.app, "+40733000111", "call_2", "11:00").await);
+    t.app.clock.advance(SignedDuration::from_hours(25));
+    let round = t.sender.round().await.unwrap();
+    assert_eq!(round.withdrawn, 1, "{round:?}");
+    assert_eq!(t.twilio.requests(), 1, "not sent a day late");
+    assert!(matches!(
+        &sms_states(&t, &late).await[..],
+        [SmsState::Withdrawn { .. }]
+    ));
 }

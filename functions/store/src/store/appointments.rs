@@ -166,6 +166,7 @@ impl Store {
                     Notice::appointment(NoticeKind::Cancelled, stored.appointment.clone()),
                     version + 1,
                     now,
+                    None,
                 ));
             }
             // Unconditional: it never fails the transaction.
@@ -312,6 +313,7 @@ impl Store {
                     Notice::appointment(NoticeKind::Moved, stored.appointment.clone()),
                     version + 1,
                     now,
+                    None,
                 ));
             }
             for sk in old_locks.iter().filter(|k| !new_locks.contains(k)) {

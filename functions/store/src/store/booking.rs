@@ -220,6 +220,7 @@ impl Store {
                         Notice::appointment(NoticeKind::Booked, appointment.clone()),
                         1,
                         now,
+                        None,
                     ));
                 }
                 let failed = match self.table.transact(writes).await {

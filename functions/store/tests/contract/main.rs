@@ -1327,8 +1327,18 @@ async fn a_call_is_claimed_by_one_stream(store: Store) {
     let record = store.claim_call(&sid(1), &started, "MZ1").await.unwrap();
     assert_eq!(record.stream_sid.as_deref(), Some("MZ1"));
     assert_eq!(record.to.as_deref(), Some("+40312345678"));
-    // The relay retrying its request is the same claim.
+    // The relay retrying its request is the same claim, and the call is listed once.
     store.claim_call(&sid(1), &started, "MZ1").await.unwrap();
+    let retried = CallEvent::Started {
+        business: demo_id(),
+        from: "+40722123456".into(),
+        to: "+40312345678".into(),
+        at: monday_morning() + jiff::SignedDuration::from_secs(5),
+    };
+    store.claim_call(&sid(1), &retried, "MZ1").await.unwrap();
+    let since = monday_morning() - jiff::SignedDuration::from_hours(1);
+    let listed = store.recent_calls(&demo_id(), since, 10).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
     assert!(matches!(
         store.claim_call(&sid(1), &started, "MZ2").await,
         Err(salon_store::ClaimError::AlreadyStreaming(_))

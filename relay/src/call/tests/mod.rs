@@ -328,6 +328,15 @@ fn nothing_reaches_the_model_before_its_session_is_confirmed() {
     };
     call.handle(Input::Twilio(media), now, &mut out);
     assert!(out.is_empty(), "{out:?}");
+    // Nor does key 0: the greeting comes first.
+    let zero = Inbound::Dtmf {
+        dtmf: crate::twilio::Dtmf {
+            digit: "0".into(),
+            track: "inbound_track".into(),
+        },
+    };
+    call.handle(Input::Twilio(zero), now, &mut out);
+    assert!(out.is_empty(), "{out:?}");
     // A session that comes back in another format ends the call: Twilio apologises.
     let wrong = session_updated("audio/pcm");
     call.handle(
