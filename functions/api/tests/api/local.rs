@@ -135,6 +135,27 @@ async fn the_local_stack_starts_from_the_example_configuration() {
     );
 }
 
+/// Posts `body` to the local stack's relay API at `path`, signed as the relay signs it with
+/// `.env.example`'s secret; returns the answer's text.
+async fn relay_post(local: &Local, path: String, body: serde_json::Value) -> String {
+    let base = format!("http://127.0.0.1:{}", local.port);
+    let ts = jiff::Timestamp::now().as_second();
+    let secret = example("RELAY_SECRET");
+    crate::helpers::signed_post(
+        &reqwest::Client::new(),
+        &base,
+        &path,
+        &path,
+        &body,
+        &secret,
+        ts,
+    )
+    .await
+    .text()
+    .await
+    .unwrap()
+}
+
 /// Reads a variable's value from `.env.example`.
 fn example(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.env.example");
@@ -152,19 +173,8 @@ async fn the_logs_carry_no_number_name_or_rejected_value() {
     let local = Local::start();
     let base = format!("http://127.0.0.1:{}", local.port);
     let http = reqwest::Client::new();
-    let secret = example("RELAY_SECRET");
     let call = "CA0123456789abcdef0123456789abcdef";
-    let relay = |path: String, body: serde_json::Value| {
-        let (http, secret, base) = (http.clone(), secret.clone(), base.clone());
-        async move {
-            let ts = jiff::Timestamp::now().as_second();
-            crate::helpers::signed_post(&http, &base, &path, &path, &body, &secret, ts)
-                .await
-                .text()
-                .await
-                .unwrap()
-        }
-    };
+    let relay = |path: String, body: serde_json::Value| relay_post(&local, path, body);
     let twiml = http
         .post(format!("{base}/api/twilio/voice"))
         .form(&[
@@ -379,21 +389,8 @@ async fn the_local_stack_texts_a_booking_from_its_timer() {
         ("TWILIO_ACCOUNT_SID", ACCOUNT),
         ("TWILIO_API_URL", &url),
     ]);
-    let base = format!("http://127.0.0.1:{}", local.port);
-    let http = reqwest::Client::new();
-    let secret = example("RELAY_SECRET");
     let call = "CA0123456789abcdef0123456789abcdef";
-    let relay = |path: String, body: serde_json::Value| {
-        let (http, secret, base) = (http.clone(), secret.clone(), base.clone());
-        async move {
-            let ts = jiff::Timestamp::now().as_second();
-            crate::helpers::signed_post(&http, &base, &path, &path, &body, &secret, ts)
-                .await
-                .text()
-                .await
-                .unwrap()
-        }
-    };
+    let relay = |path: String, body: serde_json::Value| relay_post(&local, path, body);
     relay(
         paths::session(call),
         json!({"business": "salon-demo", "caller": "+40722123456", "dialled": "+40312345678", "stream_sid": "MZ1"}),
