@@ -1,5 +1,6 @@
 //! The owner's API, until the console exists (and for integrations after it): the salon's
-//! messages, under a per-salon token from configuration (`OWNER_TOKENS`).
+//! messages and the stylists' absences, under a per-salon token from configuration
+//! (`OWNER_TOKENS`).
 
 use std::sync::Arc;
 
@@ -8,7 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use salon_domain::BusinessId;
+use salon_domain::{Absence, BusinessId, StaffId};
+use salon_store::AbsenceError;
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -78,6 +80,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/owner/messages", get(messages))
         .route("/api/owner/messages/{id}/read", post(read))
+        .route("/api/owner/staff/{id}/absences", post(add_absence))
 }
 
 #[derive(Deserialize)]
@@ -144,6 +147,50 @@ async fn read(
         Ok(false) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not mark a message read");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// Adds an absence to a stylist (`{"from": "2026-12-21", "to": "2026-12-23", "reason":
+/// "concediu"}`): 201 with the appointments already booked with them on those days, which
+/// stay booked for the salon to move or cancel.
+async fn add_absence(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<axum::Json<Absence>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let business = match salon(&state, &headers) {
+        Ok(b) => b,
+        Err(status) => return refused(status),
+    };
+    let Ok(staff) = StaffId::parse(&id) else {
+        return refused(StatusCode::NOT_FOUND);
+    };
+    let absence = match body {
+        Ok(axum::Json(a)) => a,
+        Err(e) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(json!({"error": e.body_text()})),
+            )
+                .into_response();
+        }
+    };
+    match state
+        .store
+        .add_absence(&business, &staff, absence.clone())
+        .await
+    {
+        Ok(booked) => (
+            StatusCode::CREATED,
+            axum::Json(json!({ "absence": absence, "booked": booked })),
+        )
+            .into_response(),
+        Err(AbsenceError::UnknownStaff) => refused(StatusCode::NOT_FOUND),
+        Err(e) => {
+            tracing::error!(error = %e, "could not add an absence");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }

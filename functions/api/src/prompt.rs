@@ -9,7 +9,7 @@ use std::fmt::Write;
 use jiff::{Span, Timestamp};
 use salon_domain::availability::{DayStatus, day_status};
 use salon_domain::text::fold;
-use salon_domain::{Business, Client, ClientName, Service};
+use salon_domain::{Business, Client, ClientName, Service, Staff};
 
 use crate::speech;
 
@@ -141,8 +141,10 @@ pub fn instructions(
             svc.price
         );
     }
-    let names: Vec<String> = business.active_staff().map(|s| s.name.clone()).collect();
-    let _ = writeln!(s, "- Stiliști: {}.", speech::list(&names, "și"));
+    let _ = writeln!(s, "- Stiliști:");
+    for member in business.active_staff() {
+        let _ = writeln!(s, "  - {}", stylist_line(services, member, today));
+    }
     match client {
         Some(c) => {
             // The name is what a caller once said: it goes in as quoted, escaped data (a line
@@ -177,6 +179,23 @@ pub fn instructions(
         s,
         "- Dacă o oră e ocupată, oferă una sau două dintre alternativele primite."
     );
+    let _ = writeln!(
+        s,
+        "- Stilistul: dacă clientul cere pe cineva anume, trimite numele în argumentul stylist. Dacă nu contează, lasă-l deoparte și spune-i clientului cu cine este programat, din câmpul „stilist” al răspunsului."
+    );
+    let _ = writeln!(
+        s,
+        "- La mutare păstrezi același stilist: trimite stylist doar dacă clientul cere pe altcineva, sau „oricine” dacă nu contează."
+    );
+    if business.rules.cancel_cutoff_minutes > 0 {
+        let _ = writeln!(
+            s,
+            "- Anulările și mutările prin telefon se fac cu cel puțin {} înainte de programare; mai târziu, oferă legătura cu salonul (transfer_to_human).",
+            speech::duration(
+                u16::try_from(business.rules.cancel_cutoff_minutes).unwrap_or(u16::MAX)
+            )
+        );
+    }
     let _ = writeln!(
         s,
         "- Dacă o unealtă dă eroare, spune mesajul ei pe scurt și continuă conversația."
@@ -217,6 +236,45 @@ pub fn instructions(
         speech::opening_hours(&business.hours)
     );
     s
+}
+
+/// One stylist as the agent should know them: the services they do (when not all), their
+/// own days and hours (when not the salon's) and an absence in the coming week.
+fn stylist_line(services: &[Service], member: &Staff, today: jiff::civil::Date) -> String {
+    let mut line = member.name.clone();
+    let mut notes = Vec::new();
+    if member.services.is_some() {
+        let does: Vec<String> = services
+            .iter()
+            .filter(|svc| svc.active && member.does(&svc.id))
+            .map(|svc| svc.name.clone())
+            .collect();
+        notes.push(format!("face doar: {}", speech::list(&does, "și")));
+    }
+    if let Some(own) = &member.hours {
+        notes.push(format!("program: {}", speech::opening_hours(own)));
+    }
+    let week = today.checked_add(Span::new().days(7)).unwrap_or(today);
+    if let Some(a) = member
+        .absences
+        .iter()
+        .find(|a| a.to() >= today && a.from() <= week)
+    {
+        let (from, to) = (a.from().max(today), a.to());
+        let days = match from == to {
+            true => speech::date(from),
+            false => format!("de {} până {}", speech::date(from), speech::date(to)),
+        };
+        let back = to.tomorrow().unwrap_or(to);
+        notes.push(format!(
+            "nu este la salon {days}, revine {}",
+            speech::date(back)
+        ));
+    }
+    if !notes.is_empty() {
+        let _ = write!(line, " ({})", notes.join("; "));
+    }
+    line
 }
 
 #[cfg(test)]

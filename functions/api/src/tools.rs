@@ -14,7 +14,7 @@ use salon_domain::{
     Appointment, AppointmentId, Business, CallSid, ClientName, ClosedReason, IdempotencyKey,
     PhoneE164, PhoneOrigin, Service, Slot, StaffId, Unavailable,
 };
-use salon_store::{BookingError, BookingRequest, Move, Recording, Store};
+use salon_store::{BookingError, BookingRequest, Move, Recording, Store, Stylist};
 use salon_wire::tool_args::{
     self, CancelAppointment, CheckAvailability, CreateAppointment, EndCall, FindClient,
     ListAppointments, NoArguments, RescheduleAppointment, TakeMessage, TransferToHuman,
@@ -200,13 +200,46 @@ fn service_of<'a>(services: &'a [Service], name: &str) -> Result<&'a Service, To
     })
 }
 
-fn stylist_of(business: &Business, name: Option<&str>) -> Result<Option<StaffId>, ToolReply> {
+/// What a caller said about the stylist.
+enum Asked {
+    /// Nothing.
+    Unsaid,
+    /// Anyone will do ("oricine", "nu contează").
+    Anyone,
+    /// This stylist.
+    Named(StaffId),
+}
+
+impl Asked {
+    /// The stylist a booking or a check is limited to: none for anyone.
+    fn named(&self) -> Option<&StaffId> {
+        match self {
+            Asked::Named(id) => Some(id),
+            Asked::Unsaid | Asked::Anyone => None,
+        }
+    }
+}
+
+/// How callers (and the model for them) say that anyone will do, folded.
+const ANYONE: &[&str] = &[
+    "oricine",
+    "orice stilist",
+    "oricare",
+    "nu conteaza",
+    "indiferent",
+    "anyone",
+];
+
+fn stylist_of(business: &Business, name: Option<&str>) -> Result<Asked, ToolReply> {
     let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(None);
+        return Ok(Asked::Unsaid);
     };
+    if ANYONE.contains(&salon_domain::text::fold(name).as_str()) {
+        return Ok(Asked::Anyone);
+    }
     let staff: Vec<_> = business.active_staff().collect();
     match best_match(name, &staff, |s| [s.name.as_str(), s.id.as_str()]) {
-        Match::Exact(s) | Match::Unique(s) => Ok(Some(s.id.clone())),
+        Match::Exact(s) | Match::Unique(s) => Ok(Asked::Named(s.id.clone())),
         _ => {
             let names: Vec<String> = staff.iter().map(|s| s.name.clone()).collect();
             Err(fail(
@@ -326,6 +359,38 @@ fn unavailable(
             None => "Ora aceasta este deja ocupată.".to_owned(),
         },
         Unavailable::UnknownStaff(_) => "Stilistul acesta nu mai primește programări.".to_owned(),
+        Unavailable::NotQualified { staff, qualified } if qualified.is_empty() => format!(
+            "{} nu face acest serviciu, și momentan nu îl face nimeni la noi.",
+            staff_name(business, staff)
+        ),
+        Unavailable::NotQualified { staff, qualified } => {
+            let names: Vec<String> = qualified.iter().map(|s| staff_name(business, s)).collect();
+            format!(
+                "{} nu face acest serviciu. Îl face {}.",
+                staff_name(business, staff),
+                speech::list(&names, "sau")
+            )
+        }
+        Unavailable::NobodyQualified => {
+            "Momentan nu avem pe nimeni care să facă acest serviciu.".to_owned()
+        }
+        Unavailable::StaffAway { staff, back } => format!(
+            "{} nu este la salon în ziua aceea; revine {}.",
+            staff_name(business, staff),
+            speech::date(*back)
+        ),
+        Unavailable::StaffOff { staff } => {
+            format!("{} nu lucrează în ziua aceea.", staff_name(business, staff))
+        }
+        Unavailable::StaffHours { staff, open, close } => format!(
+            "În ziua aceea {} lucrează între ora {} și ora {}, iar serviciul trebuie să se termine până atunci.",
+            staff_name(business, staff),
+            speech::time(*open),
+            speech::time(*close)
+        ),
+        Unavailable::NobodyWorks => {
+            "În ziua aceea nu lucrează nimeni care face acest serviciu.".to_owned()
+        }
         _ => "Ora aceasta nu este disponibilă.".to_owned(),
     };
     let offers: Vec<String> = alternatives
@@ -397,6 +462,13 @@ fn booking_error(business: &Business, at: Option<DateTime>, e: BookingError) -> 
                 ),
             )
         }
+        BookingError::TooLate { cutoff_minutes } => fail(
+            ToolErrorCode::TooLate,
+            format!(
+                "Programările se pot anula sau muta prin telefon cu cel puțin {} înainte, așa că nu o pot schimba eu. Vă pot face legătura cu cineva de la salon, dacă doriți.",
+                speech::duration(u16::try_from(cutoff_minutes).unwrap_or(u16::MAX))
+            ),
+        ),
         BookingError::UnknownBusiness(_) => fail(
             ToolErrorCode::Internal,
             "Ne pare rău, a apărut o problemă la salon.",
@@ -464,7 +536,8 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
     let date = parse_date(args.date.as_str())?;
     let all = store.services(&ctx.business.id).await.map_err(store_down)?;
     let service = service_of(&all, args.service.as_str())?;
-    let stylist = stylist_of(&ctx.business, text(&args.stylist))?;
+    let asked = stylist_of(&ctx.business, text(&args.stylist))?;
+    let stylist = asked.named().cloned();
     let b = &ctx.business;
     if let Some(time) = text(&args.time) {
         let at = date.to_datetime(parse_time(time)?);
@@ -503,7 +576,12 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
         };
         let reply = match (&reason, day_status(b, date)) {
             (
-                Unavailable::Closed { .. } | Unavailable::InPast | Unavailable::TooFarAhead { .. },
+                Unavailable::Closed { .. }
+                | Unavailable::InPast
+                | Unavailable::TooFarAhead { .. }
+                | Unavailable::StaffAway { .. }
+                | Unavailable::StaffOff { .. }
+                | Unavailable::NobodyWorks,
                 _,
             ) => unavailable(b, None, &reason, &alternatives),
             (_, DayStatus::Open(_)) => {
@@ -615,7 +693,9 @@ async fn create(
     let at = parse_date(args.date.as_str())?.to_datetime(parse_time(args.time.as_str())?);
     let all = store.services(&ctx.business.id).await.map_err(store_down)?;
     let service = service_of(&all, args.service.as_str())?;
-    let stylist = stylist_of(&ctx.business, text(&args.stylist))?;
+    let stylist = stylist_of(&ctx.business, text(&args.stylist))?
+        .named()
+        .cloned();
     let (phone, phone_origin) = booking_phone(ctx, text(&args.phone))?;
     let client_name = text(&args.client_name)
         .filter(|n| !n.trim().is_empty())
@@ -747,7 +827,7 @@ async fn reschedule(
     let args: RescheduleAppointment = parse(arguments)?;
     let id = appointment_id(args.appointment_id.as_str())?;
     let at = parse_date(args.date.as_str())?.to_datetime(parse_time(args.time.as_str())?);
-    let stylist = stylist_of(&ctx.business, text(&args.stylist))?;
+    let asked = stylist_of(&ctx.business, text(&args.stylist))?;
     let phone = caller(ctx)?;
     let record = succeeded(ctx, names::RESCHEDULE_APPOINTMENT, call_id);
     let recording = Recording {
@@ -756,7 +836,11 @@ async fn reschedule(
     };
     let to = Move {
         start: at,
-        staff: stylist.as_ref(),
+        stylist: match &asked {
+            Asked::Unsaid => Stylist::Same,
+            Asked::Anyone => Stylist::Anyone,
+            Asked::Named(id) => Stylist::Named(id),
+        },
     };
     let (a, recorded) = store
         .reschedule_recorded(

@@ -16,7 +16,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::civil::{Date, DateTime, date};
 use jiff::{SignedDuration, Span, Timestamp};
 use salon_domain::availability::{DayStatus, LOCK_STEP, day_status, lock_steps};
-use salon_domain::{Business, Busy, Calendar, PhoneE164, Planner, Service, Staff, StaffId, demo};
+use salon_domain::{
+    AppointmentId, Business, Busy, Calendar, PhoneE164, Planner, Service, Staff, StaffId, demo,
+};
 
 /// The busy day.
 const DAY: Date = date(2026, 12, 15);
@@ -31,11 +33,7 @@ fn salon() -> Business {
         "ana", "maria", "ion", "elena", "andrei", "ioana", "mihai", "cristina",
     ]
     .into_iter()
-    .map(|id| Staff {
-        id: StaffId::parse(id).expect("bench ids are valid"),
-        name: id.to_owned(),
-        active: true,
-    })
+    .map(|id| Staff::new(StaffId::parse(id).expect("bench ids are valid"), id))
     .collect();
     Business {
         staff,
@@ -97,10 +95,12 @@ fn book(b: &Business) -> Vec<Busy> {
             .checked_add(SignedDuration::from_mins(minutes))
             .expect("a bench instant");
         let staff = b.staff[who].id.clone();
+        let appointment = AppointmentId::parse(format!("a{}", busy.len())).expect("a bench id");
         busy.extend(lock_steps(from, to).map(|step| Busy {
             staff: staff.clone(),
             start: step,
             end: step.checked_add(LOCK_STEP).expect("a bench instant"),
+            appointment: Some(appointment.clone()),
         }));
         // The next booking starts on the grid after this one ends.
         next[who] = (day, (start + minutes + grid - 1) / grid * grid);

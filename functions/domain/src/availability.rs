@@ -12,10 +12,10 @@ use jiff::tz::AmbiguousOffset;
 use jiff::{SignedDuration, Timestamp, ZonedDateTime};
 use serde::Serialize;
 
-use crate::business::{Break, Business, OpenHours};
+use crate::business::{Break, Business, OpenHours, Staff};
 use crate::holidays::Holidays;
-use crate::ids::StaffId;
-use crate::service::Minutes;
+use crate::ids::{AppointmentId, ServiceId, StaffId};
+use crate::service::{Minutes, Service};
 
 mod timeline;
 
@@ -51,6 +51,9 @@ pub struct Busy {
     pub start: Timestamp,
     /// To (exclusive).
     pub end: Timestamp,
+    /// The appointment holding it (`None` for time held by something else): a stylist's
+    /// appointments on a day are counted by it.
+    pub appointment: Option<AppointmentId>,
 }
 
 /// Why the salon is closed on a date.
@@ -136,8 +139,19 @@ pub struct Slot {
     pub start: ZonedDateTime,
     /// When the service would end.
     pub end: ZonedDateTime,
-    /// Who is free, in the salon's order of staff.
+    /// Who is free, in the order "anyone" picks them: the fewest appointments that day first,
+    /// the salon's order of staff on a tie (a known client's last stylist goes first: see
+    /// [`prefer`]).
     pub staff: Vec<StaffId>,
+}
+
+/// Puts a client's last stylist first among those free, if they are: the one-sentence rule
+/// for "anyone" is "your last stylist if free, otherwise whoever has the fewest appointments
+/// that day".
+pub fn prefer(staff: &mut [StaffId], last: Option<&StaffId>) {
+    if let Some(i) = last.and_then(|last| staff.iter().position(|s| s == last)) {
+        staff[..=i].rotate_right(1);
+    }
 }
 
 impl Slot {
@@ -181,11 +195,47 @@ pub enum Unavailable {
     /// The staff member asked for does not exist or no longer takes bookings.
     #[error("no staff member {0} takes bookings")]
     UnknownStaff(StaffId),
+    /// The stylist asked for does not do this service; `qualified` do.
+    #[error("{staff} does not do this service")]
+    NotQualified {
+        staff: StaffId,
+        qualified: Vec<StaffId>,
+    },
+    /// No stylist who takes bookings does this service.
+    #[error("nobody does this service")]
+    NobodyQualified,
+    /// The stylist asked for is away that day (a holiday, a sick day), back on `back`.
+    #[error("{staff} is away until {back}")]
+    StaffAway { staff: StaffId, back: Date },
+    /// The stylist asked for does not work on that weekday.
+    #[error("{staff} does not work that day")]
+    StaffOff { staff: StaffId },
+    /// Outside the hours of the stylist asked for, or the service would run past them.
+    #[error("outside {staff}'s hours ({open} to {close})")]
+    StaffHours {
+        staff: StaffId,
+        open: Time,
+        close: Time,
+    },
+    /// Nobody who does the service works that day (away or off).
+    #[error("nobody who does it works that day")]
+    NobodyWorks,
 }
 
-/// An open day's hours with their boundaries resolved to instants in the salon's zone.
+/// How a stylist stands on an open day, worked out once per day.
 #[derive(Debug, Clone, Copy)]
-struct OpenDay {
+enum Shift {
+    /// Away (a holiday, a sick day), back the day after `until`.
+    Away { until: Date },
+    /// Not working this weekday.
+    Off,
+    /// Working, with the day's boundaries resolved to instants.
+    On(Hours),
+}
+
+/// A working day's hours with their boundaries resolved to instants in the salon's zone.
+#[derive(Debug, Clone, Copy)]
+struct Hours {
     hours: OpenHours,
     /// When the day opens.
     open: Timestamp,
@@ -195,14 +245,35 @@ struct OpenDay {
     pause: Option<(Break, Timestamp, Timestamp)>,
 }
 
+/// An open day: the salon's hours, and each stylist's shift (in the planner's order of staff).
+#[derive(Debug, Clone)]
+struct OpenDay {
+    salon: Hours,
+    shifts: Vec<Shift>,
+}
+
+/// How telling a stylist's refusal is, when nobody works at a time: a break or the stylist's
+/// hours say what to change (the hour), an absence or a day off only that the day is wrong.
+fn rank(why: &Unavailable) -> u8 {
+    match why {
+        Unavailable::DuringBreak { .. } => 3,
+        Unavailable::StaffHours { .. } => 2,
+        Unavailable::StaffOff { .. } => 1,
+        _ => 0,
+    }
+}
+
 /// Answers availability questions for one service against a snapshot of the salon's book.
 #[derive(Debug)]
 pub struct Planner<'a> {
     business: &'a Business,
     duration: SignedDuration,
-    /// The staff who may be offered, in the salon's order, each with their busy time: grouped
-    /// once here, since every slot time weighed asks who is free.
+    /// The staff who may be offered (those who do the service, or the one asked for), in the
+    /// salon's order, each with their busy time: grouped once here, since every slot time
+    /// weighed asks who is free.
     staff: Vec<StaffBusy<'a>>,
+    /// Whether the caller asked for one stylist: refusals then speak of them.
+    named: bool,
     now: Timestamp,
     /// The first instant that can be booked: `now` plus the salon's notice.
     earliest: Timestamp,
@@ -215,8 +286,9 @@ pub struct Planner<'a> {
 }
 
 impl<'a> Planner<'a> {
-    /// Prepares to plan a service of `duration`, with one staff member if the caller asked
-    /// for one, given what is already `busy` and the current instant.
+    /// Prepares to plan a time of `duration` that every stylist can fill, with one staff
+    /// member if the caller asked for one, given what is already `busy` and the current
+    /// instant.
     pub fn new(
         business: &'a Business,
         duration: Minutes,
@@ -224,16 +296,60 @@ impl<'a> Planner<'a> {
         busy: &'a [Busy],
         now: Timestamp,
     ) -> Result<Self, Unavailable> {
-        let staff: Vec<&StaffId> = match staff {
+        Self::plan(business, None, duration, staff, busy, now)
+    }
+
+    /// Prepares to plan a service: only the stylists who do it are offered.
+    pub fn for_service(
+        business: &'a Business,
+        service: &Service,
+        staff: Option<&StaffId>,
+        busy: &'a [Busy],
+        now: Timestamp,
+    ) -> Result<Self, Unavailable> {
+        Self::plan(
+            business,
+            Some(&service.id),
+            service.duration,
+            staff,
+            busy,
+            now,
+        )
+    }
+
+    fn plan(
+        business: &'a Business,
+        service: Option<&ServiceId>,
+        duration: Minutes,
+        staff: Option<&StaffId>,
+        busy: &'a [Busy],
+        now: Timestamp,
+    ) -> Result<Self, Unavailable> {
+        let does = |s: &Staff| service.is_none_or(|id| s.does(id));
+        let named = staff.is_some();
+        let staff: Vec<&Staff> = match staff {
             Some(id) => {
                 let s = business
                     .active_staff()
                     .find(|s| &s.id == id)
                     .ok_or_else(|| Unavailable::UnknownStaff(id.clone()))?;
-                vec![&s.id]
+                if !does(s) {
+                    return Err(Unavailable::NotQualified {
+                        staff: s.id.clone(),
+                        qualified: business
+                            .active_staff()
+                            .filter(|s| does(s))
+                            .map(|s| s.id.clone())
+                            .collect(),
+                    });
+                }
+                vec![s]
             }
-            None => business.active_staff().map(|s| &s.id).collect(),
+            None => business.active_staff().filter(|s| does(s)).collect(),
         };
+        if staff.is_empty() {
+            return Err(Unavailable::NobodyQualified);
+        }
         let today = now
             .to_zoned_datetime(business.time_zone.tz().clone())
             .date();
@@ -246,6 +362,7 @@ impl<'a> Planner<'a> {
             business,
             duration: duration.duration(),
             staff: timeline::by_staff(staff, busy),
+            named,
             now,
             earliest: now.checked_add(lead).unwrap_or(now),
             today,
@@ -275,12 +392,74 @@ impl<'a> Planner<'a> {
         ambiguous.compatible().ok()
     }
 
-    fn free_staff(&self, start: Timestamp, end: Timestamp) -> Vec<StaffId> {
-        self.staff
+    /// The stylists free from `start` to `end`, in the order "anyone" picks them (see
+    /// [`Slot::staff`]), among those working then (`working`, indices into `self.staff`).
+    fn free_staff(
+        &self,
+        day: &OpenDay,
+        working: &[usize],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Vec<StaffId> {
+        let mut free: Vec<(usize, &StaffBusy<'a>)> = working
             .iter()
+            .map(|&i| &self.staff[i])
             .filter(|s| !s.busy.overlaps(start, end))
-            .map(|s| s.id.clone())
-            .collect()
+            .map(|s| (s.appointments_between(day.salon.open, day.salon.close), s))
+            .collect();
+        // Stable: the salon's order on a tie.
+        free.sort_by_key(|(count, _)| *count);
+        free.into_iter().map(|(_, s)| s.id().clone()).collect()
+    }
+
+    /// The stylists working for the whole of `start..end` (indices into `self.staff`), or why
+    /// nobody is.
+    fn working(
+        &self,
+        day: &OpenDay,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<usize>, Unavailable> {
+        let mut working = Vec::with_capacity(self.staff.len());
+        // The most telling refusal among the stylists': a break over an absence, say.
+        let mut refusal: Option<Unavailable> = None;
+        for (i, (member, shift)) in self.staff.iter().zip(&day.shifts).enumerate() {
+            let id = member.id().clone();
+            let why = match *shift {
+                Shift::Away { until } => Unavailable::StaffAway {
+                    staff: id,
+                    back: until.tomorrow().unwrap_or(until),
+                },
+                Shift::Off => Unavailable::StaffOff { staff: id },
+                Shift::On(h) if start < h.open || end > h.close => Unavailable::StaffHours {
+                    staff: id,
+                    open: h.hours.open(),
+                    close: h.hours.close(),
+                },
+                Shift::On(Hours {
+                    pause: Some((pause, b0, b1)),
+                    ..
+                }) if start < b1 && b0 < end => Unavailable::DuringBreak { pause },
+                Shift::On(_) => {
+                    working.push(i);
+                    continue;
+                }
+            };
+            if refusal.as_ref().is_none_or(|r| rank(&why) > rank(r)) {
+                refusal = Some(why);
+            }
+        }
+        match refusal {
+            _ if !working.is_empty() => Ok(working),
+            Some(why) if self.named => Err(why),
+            // Anyone: a stylist's own name is not the reason.
+            Some(Unavailable::StaffHours { .. }) => Err(Unavailable::OutsideHours {
+                open: day.salon.hours.open(),
+                close: day.salon.hours.close(),
+            }),
+            Some(Unavailable::DuringBreak { pause }) => Err(Unavailable::DuringBreak { pause }),
+            _ => Err(Unavailable::NobodyWorks),
+        }
     }
 
     /// Checks every rule for a start at `at`, returning the slot with its free staff.
@@ -321,12 +500,12 @@ impl<'a> Planner<'a> {
         at: DateTime,
         start: ZonedDateTime,
     ) -> Result<Slot, Unavailable> {
-        let hours = day.hours;
+        let hours = day.salon.hours;
         let end = start
             .timestamp()
             .checked_add(self.duration)
             .map_err(|_| Unavailable::NoSuchTime)?;
-        if at.time() < hours.open() || start.timestamp() < day.open || end > day.close {
+        if at.time() < hours.open() || start.timestamp() < day.salon.open || end > day.salon.close {
             return Err(Unavailable::OutsideHours {
                 open: hours.open(),
                 close: hours.close(),
@@ -337,18 +516,15 @@ impl<'a> Planner<'a> {
         if minute_of_day % i32::from(grid) != 0 || at.second() != 0 || at.subsec_nanosecond() != 0 {
             return Err(Unavailable::OffGrid { grid });
         }
-        if let Some((pause, b0, b1)) = day.pause
-            && start.timestamp() < b1
-            && b0 < end
-        {
-            return Err(Unavailable::DuringBreak { pause });
-        }
+        // Who works then (hours, breaks, absences) before the notice, as the salon's break
+        // always was: "that is the break" says more than "too soon".
+        let working = self.working(day, start.timestamp(), end)?;
         if start.timestamp() < self.earliest {
             return Err(Unavailable::TooSoon {
                 earliest: self.earliest,
             });
         }
-        let staff = self.free_staff(start.timestamp(), end);
+        let staff = self.free_staff(day, &working, start.timestamp(), end);
         if staff.is_empty() {
             return Err(Unavailable::Taken);
         }
@@ -359,7 +535,28 @@ impl<'a> Planner<'a> {
     /// Resolves the boundaries of an open day to instants, once for all its slot times: done
     /// per slot time, these conversions in the salon's zone were an eighth of listing a day.
     fn open_day(&self, date: Date, hours: OpenHours) -> OpenDay {
-        OpenDay {
+        let salon = self.hours(date, hours);
+        let shifts = self
+            .staff
+            .iter()
+            .map(|s| {
+                let member = s.member;
+                if let Some(a) = member.absent_on(date) {
+                    return Shift::Away { until: a.to() };
+                }
+                match member.hours_on(&self.business.hours, date.weekday()) {
+                    None => Shift::Off,
+                    // Most stylists work the salon's hours: resolved once for all of them.
+                    Some(own) if own == hours => Shift::On(salon),
+                    Some(own) => Shift::On(self.hours(date, own)),
+                }
+            })
+            .collect();
+        OpenDay { salon, shifts }
+    }
+
+    fn hours(&self, date: Date, hours: OpenHours) -> Hours {
+        Hours {
             hours,
             open: self.instant(date, hours.open()),
             close: self.instant(date, hours.close()),
@@ -501,6 +698,7 @@ mod tests {
             staff: staff("ana"),
             start: ts("2026-12-15T10:00:00+02:00"),
             end: ts("2026-12-15T10:30:00+02:00"),
+            appointment: None,
         }];
         let now = ts("2026-12-14T08:00:00+02:00");
         let p = Planner::new(&b, Minutes::new(30).unwrap(), None, &busy, now).unwrap();
@@ -604,6 +802,7 @@ mod tests {
             staff: staff(who),
             start: ts(from),
             end: ts(to),
+            appointment: None,
         };
         let busy = [
             lock(

@@ -7,7 +7,7 @@ use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{BusinessId, StaffId};
+use crate::ids::{BusinessId, ServiceId, StaffId};
 use crate::phone::PhoneE164;
 
 /// Why a business configuration was refused.
@@ -42,6 +42,18 @@ pub enum ConfigError {
     /// ring the agent again.
     #[error("the salon's own phone must not be one of the numbers the agent answers")]
     PersonPhone,
+    /// A stylist's own hours must lie inside the salon's on that weekday: nobody works
+    /// behind closed doors.
+    #[error("{staff}'s hours on {day:?} must lie inside the salon's hours that day")]
+    StaffHours { staff: StaffId, day: Weekday },
+    /// A stylist listed as doing no service at all: leave the list out for "every service".
+    #[error("{0} is listed as doing no service")]
+    NoServices(StaffId),
+    /// An absence that ends before it begins, or a reason too long to keep.
+    #[error(
+        "an absence must end on or after the day it begins ({from} to {to}), with a reason of at most 200 characters"
+    )]
+    Absence { from: Date, to: Date },
 }
 
 /// An IANA time zone, kept with its name so it can be stored and shown.
@@ -120,6 +132,104 @@ pub struct Staff {
     /// Inactive staff keep their history but take no new bookings.
     #[serde(default = "yes")]
     pub active: bool,
+    /// The services they do (not every stylist colours hair); `None` means every service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<BTreeSet<ServiceId>>,
+    /// Their own weekly hours, each day inside the salon's (with their own break, if any);
+    /// `None` means they work the salon's hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<WeeklyHours>,
+    /// Days away (a holiday, a sick day), whole days, in order.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub absences: BTreeSet<Absence>,
+}
+
+impl Staff {
+    /// A stylist who works the salon's hours, does every service and is never away.
+    pub fn new(id: StaffId, name: impl Into<String>) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            active: true,
+            services: None,
+            hours: None,
+            absences: BTreeSet::new(),
+        }
+    }
+
+    /// Returns whether they do a service.
+    pub fn does(&self, service: &ServiceId) -> bool {
+        self.services.as_ref().is_none_or(|s| s.contains(service))
+    }
+
+    /// Returns their hours on a weekday, given the salon's (`None`: they do not work then).
+    pub fn hours_on(&self, salon: &WeeklyHours, day: Weekday) -> Option<OpenHours> {
+        self.hours.as_ref().unwrap_or(salon).on(day)
+    }
+
+    /// Returns the absence covering a date, if they are away that day.
+    pub fn absent_on(&self, date: Date) -> Option<&Absence> {
+        self.absences.iter().find(|a| a.covers(date))
+    }
+}
+
+/// Whole days a stylist is away, from one date to another, both included; built only through
+/// [`Absence::new`], so it never ends before it begins.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "AbsenceRaw")]
+pub struct Absence {
+    from: Date,
+    to: Date,
+    /// For the owner only ("concediu", "medical"): a caller hears that the stylist is away,
+    /// never why.
+    reason: String,
+}
+
+#[derive(Deserialize)]
+struct AbsenceRaw {
+    from: Date,
+    to: Date,
+    #[serde(default)]
+    reason: String,
+}
+
+impl TryFrom<AbsenceRaw> for Absence {
+    type Error = ConfigError;
+    fn try_from(raw: AbsenceRaw) -> Result<Self, Self::Error> {
+        Self::new(raw.from, raw.to, raw.reason)
+    }
+}
+
+impl Absence {
+    /// Builds an absence, refusing one that ends before it begins or a reason over 200
+    /// characters.
+    pub fn new(from: Date, to: Date, reason: impl Into<String>) -> Result<Self, ConfigError> {
+        let reason = reason.into().trim().to_owned();
+        if to < from || reason.chars().count() > 200 {
+            return Err(ConfigError::Absence { from, to });
+        }
+        Ok(Self { from, to, reason })
+    }
+
+    /// Returns the first day away.
+    pub fn from(&self) -> Date {
+        self.from
+    }
+
+    /// Returns the last day away.
+    pub fn to(&self) -> Date {
+        self.to
+    }
+
+    /// Returns why, for the owner.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// Returns whether the stylist is away on a date.
+    pub fn covers(&self, date: Date) -> bool {
+        self.from <= date && date <= self.to
+    }
 }
 
 fn yes() -> bool {
@@ -258,6 +368,14 @@ pub struct BookingRules {
     pub min_lead_minutes: u32,
     /// How many days ahead one can book (today counts as day 0).
     pub max_days_ahead: u16,
+    /// How long before its start an appointment can still be cancelled or moved by phone, in
+    /// minutes (0: until it starts); closer than that, the agent offers a person instead.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cancel_cutoff_minutes: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Default for BookingRules {
@@ -266,6 +384,7 @@ impl Default for BookingRules {
             slot_minutes: 15,
             min_lead_minutes: 60,
             max_days_ahead: 60,
+            cancel_cutoff_minutes: 0,
         }
     }
 }
@@ -319,7 +438,9 @@ impl Business {
             if !seen.insert(&s.id) {
                 return Err(ConfigError::DuplicateStaff(s.id.clone()));
             }
+            self.validate_staff(s)?;
         }
+
         let g = self.rules.slot_minutes;
         if !(15..=120).contains(&g) || !g.is_multiple_of(15) {
             return Err(ConfigError::SlotGrid(g));
@@ -333,6 +454,40 @@ impl Business {
             .is_some_and(|p| self.numbers.contains(p))
         {
             return Err(ConfigError::PersonPhone);
+        }
+        Ok(())
+    }
+
+    /// Checks one stylist: services listed, and own hours inside the salon's.
+    fn validate_staff(&self, s: &Staff) -> Result<(), ConfigError> {
+        if s.services.as_ref().is_some_and(BTreeSet::is_empty) {
+            return Err(ConfigError::NoServices(s.id.clone()));
+        }
+        let Some(own) = &s.hours else {
+            return Ok(());
+        };
+        for day in [
+            Weekday::Monday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+            Weekday::Friday,
+            Weekday::Saturday,
+            Weekday::Sunday,
+        ] {
+            let inside = match (own.on(day), self.hours.on(day)) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(mine), Some(salon)) => {
+                    salon.open() <= mine.open() && mine.close() <= salon.close()
+                }
+            };
+            if !inside {
+                return Err(ConfigError::StaffHours {
+                    staff: s.id.clone(),
+                    day,
+                });
+            }
         }
         Ok(())
     }

@@ -32,11 +32,7 @@ fn hours(open: i8, close: i8, pause: Option<(i8, i8)>) -> Option<OpenHours> {
 pub fn business(number: PhoneE164) -> Business {
     let staff = [("ana", "Ana"), ("maria", "Maria"), ("ion", "Ion")]
         .into_iter()
-        .map(|(id, name)| Staff {
-            id: StaffId::parse(id).expect("demo ids are valid"),
-            name: name.to_owned(),
-            active: true,
-        })
+        .map(|(id, name)| Staff::new(StaffId::parse(id).expect("demo ids are valid"), name))
         .collect();
     let weekday = hours(9, 19, Some((13, 14)));
     Business {

@@ -23,7 +23,9 @@ pub mod text;
 
 pub use appointment::{Appointment, AppointmentStatus, Client, PhoneOrigin, Source};
 pub use availability::{Busy, Calendar, ClosedReason, DayStatus, Planner, Slot, Unavailable};
-pub use business::{BookingRules, Business, ConfigError, OpenHours, Staff, WeeklyHours, Zone};
+pub use business::{
+    Absence, BookingRules, Business, ConfigError, OpenHours, Staff, WeeklyHours, Zone,
+};
 pub use call::{CallEvent, CallRecord, CallStatus};
 pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use ids::{AppointmentId, BusinessId, CallSid, IdError, IdempotencyKey, ServiceId, StaffId};

@@ -137,7 +137,7 @@ pub struct CreateAppointment {
     /// The name the appointment is under: the caller's (a known client's too) or that of the person they book for. Required for a new client, and whenever the caller's number is hidden.
     #[serde(default)]
     pub client_name: Option<Text>,
-    /// A stylist the caller asked for, by name.
+    /// A stylist the caller asked for, by name. Leave out for anyone: the answer says who it is.
     #[serde(default)]
     pub stylist: Option<Text>,
     /// Only when the caller's number is hidden: the number they said.
@@ -164,7 +164,7 @@ pub struct RescheduleAppointment {
     pub date: Text,
     /// The new start, as HH:MM (24-hour).
     pub time: Text,
-    /// A stylist the caller asked for, by name.
+    /// Leave out to keep the same stylist. A stylist's name if the caller asked for another one, or "oricine" if anyone will do.
     #[serde(default)]
     pub stylist: Option<Text>,
 }

@@ -93,6 +93,8 @@ pub enum ToolErrorCode {
     OutcomeUnknown,
     /// Nobody at the salon can take the call now (closed, or no phone for it): take a message.
     TransferUnavailable,
+    /// Too close to the appointment for the salon's cut-off: a person can still help.
+    TooLate,
     /// Anything else.
     Internal,
 }

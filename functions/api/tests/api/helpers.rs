@@ -371,7 +371,7 @@ pub fn assert_romanian(text: &str) {
         "cedilla instead of comma below: {text}"
     );
     assert!(
-        text.contains(['ă', 'â', 'î', 'ș', 'ț']),
+        text.contains(['ă', 'â', 'î', 'ș', 'ț', 'Ă', 'Â', 'Î', 'Ș', 'Ț']),
         "no Romanian diacritics in: {text}"
     );
 }

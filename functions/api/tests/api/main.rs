@@ -8,5 +8,6 @@ mod oracle;
 mod relay;
 mod sms;
 mod spans;
+mod stylists;
 mod trust;
 mod twilio;

@@ -11,41 +11,75 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use super::Busy;
-use crate::ids::StaffId;
+use crate::business::Staff;
+use crate::ids::{AppointmentId, StaffId};
 
 /// A staff member the planner may offer, with their busy time.
 #[derive(Debug)]
 pub(crate) struct StaffBusy<'a> {
     /// Who, as the business lists them.
-    pub(crate) id: &'a StaffId,
+    pub(crate) member: &'a Staff,
     /// Their busy intervals, from the entries of `Busy` that name them.
     pub(crate) busy: Timeline,
+    /// When each of their appointments begins (its first busy step), ascending: how many
+    /// they have on a day, for the "anyone" pick.
+    pub(crate) starts: Vec<Timestamp>,
+}
+
+impl StaffBusy<'_> {
+    /// Returns their id.
+    pub(crate) fn id(&self) -> &StaffId {
+        &self.member.id
+    }
+
+    /// Returns how many of their appointments begin from `from` to before `to`.
+    pub(crate) fn appointments_between(&self, from: Timestamp, to: Timestamp) -> usize {
+        self.starts.partition_point(|&s| s < to) - self.starts.partition_point(|&s| s < from)
+    }
 }
 
 /// Returns each of `staff`, in order, with the busy time `busy` holds for them; entries for
 /// anyone else are ignored, as the planner would never ask about them.
-pub(crate) fn by_staff<'a>(staff: Vec<&'a StaffId>, busy: &[Busy]) -> Vec<StaffBusy<'a>> {
+pub(crate) fn by_staff<'a>(staff: Vec<&'a Staff>, busy: &[Busy]) -> Vec<StaffBusy<'a>> {
     // A map rather than a scan of `staff` per entry: a salon may list dozens of chairs.
-    let mut intervals: BTreeMap<&StaffId, Vec<(Timestamp, Timestamp)>> =
-        staff.iter().map(|id| (*id, Vec::new())).collect();
+    type Found = (
+        Vec<(Timestamp, Timestamp)>,
+        BTreeMap<AppointmentId, Timestamp>,
+    );
+    let mut found: BTreeMap<&StaffId, Found> = staff
+        .iter()
+        .map(|s| (&s.id, (Vec::new(), BTreeMap::new())))
+        .collect();
     for b in busy {
-        if let Some(list) = intervals.get_mut(&b.staff) {
+        if let Some((list, appointments)) = found.get_mut(&b.staff) {
             list.push((b.start, b.end));
+            if let Some(id) = &b.appointment {
+                let first = appointments.entry(id.clone()).or_insert(b.start);
+                *first = (*first).min(b.start);
+            }
         }
     }
     let mut grouped: Vec<StaffBusy<'a>> = Vec::with_capacity(staff.len());
-    for id in staff {
-        let busy = match intervals.remove(id) {
-            Some(list) => Timeline::new(list),
+    for member in staff {
+        let (busy, starts) = match found.remove(&member.id) {
+            Some((list, appointments)) => {
+                let mut starts: Vec<Timestamp> = appointments.into_values().collect();
+                starts.sort_unstable();
+                (Timeline::new(list), starts)
+            }
             // Taken already: an id listed twice (a business not validated) has the same busy
             // time in both places, as the scan this replaces found.
             None => grouped
                 .iter()
-                .find(|s| s.id == id)
-                .map(|s| s.busy.clone())
+                .find(|s| s.member.id == member.id)
+                .map(|s| (s.busy.clone(), s.starts.clone()))
                 .unwrap_or_default(),
         };
-        grouped.push(StaffBusy { id, busy });
+        grouped.push(StaffBusy {
+            member,
+            busy,
+            starts,
+        });
     }
     grouped
 }
@@ -92,8 +126,8 @@ mod tests {
         Timestamp::from_second(1_800_000_000 + minutes * 60).unwrap()
     }
 
-    fn staff(id: &str) -> StaffId {
-        StaffId::parse(id).unwrap()
+    fn staff(id: &str) -> Staff {
+        Staff::new(StaffId::parse(id).unwrap(), id)
     }
 
     #[test]
@@ -135,27 +169,38 @@ mod tests {
     fn busy_time_is_grouped_by_staff_in_the_order_given() {
         // Arrange: a lock for someone not asked about, and an id listed twice.
         let (ana, ion, maria) = (staff("ana"), staff("ion"), staff("maria"));
-        let lock = |who: &StaffId, from: i64| Busy {
-            staff: who.clone(),
+        let (a1, a2) = (
+            AppointmentId::parse("a1").unwrap(),
+            AppointmentId::parse("a2").unwrap(),
+        );
+        let lock = |who: &Staff, from: i64, appointment: &AppointmentId| Busy {
+            staff: who.id.clone(),
             start: at(from),
             end: at(from + 15),
+            appointment: Some(appointment.clone()),
         };
         let busy = [
-            lock(&ion, 30),
-            lock(&maria, 0),
-            lock(&ion, 0),
-            lock(&ana, 60),
+            lock(&ion, 30, &a2),
+            lock(&maria, 0, &a1),
+            lock(&ion, 15, &a1),
+            lock(&ion, 0, &a1),
+            lock(&ana, 60, &a1),
         ];
 
         // Act
         let grouped = by_staff(vec![&ion, &ana, &ion], &busy);
 
         // Assert
-        let ids: Vec<&StaffId> = grouped.iter().map(|s| s.id).collect();
-        assert_eq!(ids, [&ion, &ana, &ion]);
-        let ions = Timeline::new(vec![(at(0), at(15)), (at(30), at(45))]);
+        let ids: Vec<&StaffId> = grouped.iter().map(|s| s.id()).collect();
+        assert_eq!(ids, [&ion.id, &ana.id, &ion.id]);
+        let ions = Timeline::new(vec![(at(0), at(15)), (at(15), at(30)), (at(30), at(45))]);
         assert_eq!(grouped[0].busy, ions);
         assert_eq!(grouped[1].busy, Timeline::new(vec![(at(60), at(75))]));
         assert_eq!(grouped[2].busy, ions);
+        // Ion's two appointments begin at 0 and 30: one lock each counts once.
+        assert_eq!(grouped[0].starts, [at(0), at(30)]);
+        assert_eq!(grouped[0].appointments_between(at(0), at(30)), 1);
+        assert_eq!(grouped[0].appointments_between(at(0), at(31)), 2);
+        assert_eq!(grouped[1].appointments_between(at(0), at(100)), 1);
     }
 }

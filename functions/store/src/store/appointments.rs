@@ -1,11 +1,12 @@
 //! Booked appointments: reading them, cancelling and moving them.
 
-use jiff::Timestamp;
 use jiff::civil::DateTime;
+use jiff::{SignedDuration, Timestamp};
 use salon_domain::availability::lock_steps;
 use salon_domain::sms::{Notice, NoticeKind};
 use salon_domain::{
-    Appointment, AppointmentId, AppointmentStatus, BusinessId, PhoneE164, Planner, Service, StaffId,
+    Appointment, AppointmentId, AppointmentStatus, BookingRules, BusinessId, PhoneE164, Planner,
+    Service, StaffId,
 };
 
 use crate::calls::tool_call_write;
@@ -131,14 +132,19 @@ impl Store {
         recording: Option<Recording<'_>>,
     ) -> Result<(Appointment, bool), BookingError> {
         // Kept by the catalogue: no request on a warm instance.
-        let sms = self
+        let b = self
             .business(business)
             .await?
-            .is_some_and(|b| b.sms_confirmations);
+            .ok_or_else(|| BookingError::UnknownBusiness(business.clone()))?;
+        let sms = b.sms_confirmations;
         for _ in 0..MAX_ATTEMPTS {
             let (mut stored, version) = self.owned(business, id, requester).await?;
             if !stored.appointment.is_booked() {
                 return Ok((stored.appointment, false));
+            }
+            // A caller is held to the salon's cut-off; the salon itself (no requester) is not.
+            if requester.is_some() {
+                too_late(&b.rules, stored.appointment.start, now)?;
             }
             let a = &stored.appointment;
             let mut writes: Vec<Write> = lock_steps(a.start, a.end)
@@ -189,10 +195,10 @@ impl Store {
         id: &AppointmentId,
         requester: Option<&PhoneE164>,
         start: DateTime,
-        staff: Option<&StaffId>,
+        stylist: Stylist<'_>,
         now: Timestamp,
     ) -> Result<Appointment, BookingError> {
-        let to = Move { start, staff };
+        let to = Move { start, stylist };
         self.reschedule_recorded(business, id, requester, to, now, None)
             .await
             .map(|(a, _)| a)
@@ -209,7 +215,7 @@ impl Store {
         now: Timestamp,
         recording: Option<Recording<'_>>,
     ) -> Result<(Appointment, bool), BookingError> {
-        let Move { start, staff } = to;
+        let Move { start, stylist } = to;
         let b = self
             .business(business)
             .await?
@@ -225,6 +231,15 @@ impl Store {
             if !old.is_booked() {
                 return Err(BookingError::Cancelled);
             }
+            if requester.is_some() {
+                too_late(&b.rules, old.start, now)?;
+            }
+            // The same stylist unless the caller asked for another, or for anyone.
+            let staff = match stylist {
+                Stylist::Same => Some(&old.staff),
+                Stylist::Anyone => None,
+                Stylist::Named(s) => Some(s),
+            };
             let new_start = b
                 .time_zone
                 .tz()
@@ -248,7 +263,7 @@ impl Store {
                 active: true,
             };
             let unread = match read_busy {
-                false => Planner::new(&b, duration, staff, &[], now)
+                false => Planner::for_service(&b, &service, staff, &[], now)
                     .ok()
                     .and_then(|p| p.check(start).ok())
                     // Not the stylist's hours: read who else is free.
@@ -377,9 +392,31 @@ impl Store {
     }
 }
 
-/// Where an appointment moves: a new start, and a stylist if the caller asked for one.
+/// Where an appointment moves: a new start, and with whom.
 #[derive(Debug, Clone, Copy)]
 pub struct Move<'a> {
     pub start: DateTime,
-    pub staff: Option<&'a StaffId>,
+    pub stylist: Stylist<'a>,
+}
+
+/// Who does a moved appointment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stylist<'a> {
+    /// The stylist it was booked with: a move keeps them unless the caller asks otherwise.
+    Same,
+    /// Whoever is free (the one it was booked with first).
+    Anyone,
+    /// The stylist the caller asked for.
+    Named(&'a StaffId),
+}
+
+/// Refuses a change a caller asks for closer to the start than the salon's cut-off allows.
+fn too_late(rules: &BookingRules, start: Timestamp, now: Timestamp) -> Result<(), BookingError> {
+    let cutoff = rules.cancel_cutoff_minutes;
+    if cutoff > 0 && start.duration_since(now) < SignedDuration::from_mins(i64::from(cutoff)) {
+        return Err(BookingError::TooLate {
+            cutoff_minutes: cutoff,
+        });
+    }
+    Ok(())
 }

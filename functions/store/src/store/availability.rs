@@ -18,7 +18,7 @@ use super::{
 
 impl Store {
     /// Reads the busy time of every staff member between two instants, from the slot locks.
-    async fn busy(
+    pub(super) async fn busy(
         &self,
         business: &BusinessId,
         from: Timestamp,
@@ -39,7 +39,13 @@ impl Store {
                 match (start, staff) {
                     (Some(start), Some(staff)) => {
                         let end = start.checked_add(LOCK_STEP).unwrap_or(start);
-                        Ok((Busy { staff, start, end }, lock.appointment))
+                        let busy = Busy {
+                            staff,
+                            start,
+                            end,
+                            appointment: Some(lock.appointment.clone()),
+                        };
+                        Ok((busy, lock.appointment))
                     }
                     _ => Err(StoreError::Corrupt {
                         kind: kind_of(&item.sk),
@@ -125,7 +131,7 @@ impl Store {
     ) -> Result<Vec<Slot>, BookingError> {
         let (b, s) = self.business_and_service(business, service).await?;
         let busy = self.busy_on(&b, from, to, None).await?;
-        let planner = Planner::new(&b, s.duration, staff, &busy, now).map_err(unavailable)?;
+        let planner = Planner::for_service(&b, &s, staff, &busy, now).map_err(unavailable)?;
         Ok(planner.slots_between(from, to))
     }
 
@@ -157,7 +163,7 @@ impl Store {
             .checked_add(jiff::Span::new().days(ALTERNATIVE_DAYS))
             .unwrap_or(from);
         let busy = self.busy_on(b, from, to, except).await?;
-        let planner = Planner::new(b, s.duration, staff, &busy, now).map_err(unavailable)?;
+        let planner = Planner::for_service(b, s, staff, &busy, now).map_err(unavailable)?;
         let reason = match planner.check(at) {
             Ok(slot) => return Ok(slot),
             Err(reason) => reason,
@@ -180,7 +186,7 @@ impl Store {
                 break;
             };
             let busy = self.busy_on(b, next_from, next_to, except).await?;
-            let later = Planner::new(b, s.duration, staff, &busy, now).map_err(unavailable)?;
+            let later = Planner::for_service(b, s, staff, &busy, now).map_err(unavailable)?;
             alternatives.extend(
                 later
                     .slots_between(next_from, next_to)

@@ -1,10 +1,12 @@
 //! Booking: idempotent replays and the booking transaction.
 
 use jiff::Timestamp;
-use salon_domain::availability::lock_steps;
+use salon_domain::availability::{lock_steps, prefer};
+use salon_domain::person::person_key;
 use salon_domain::sms::{Notice, NoticeKind};
 use salon_domain::{
-    Appointment, AppointmentId, AppointmentStatus, Client, ClientName, PhoneOrigin, Source,
+    Appointment, AppointmentId, AppointmentStatus, BusinessId, Client, ClientName, PhoneE164,
+    PhoneOrigin, Source, StaffId,
 };
 
 use crate::keys;
@@ -40,6 +42,26 @@ impl Store {
             return Ok(self.appointment(&req.business, &rec.appointment).await?);
         }
         Ok(None)
+    }
+
+    /// The stylist of the person's latest visit before `now` (a number and a name: a parent's
+    /// last stylist is not their child's), if they have had one.
+    async fn last_stylist(
+        &self,
+        business: &BusinessId,
+        phone: &PhoneE164,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<Option<StaffId>, StoreError> {
+        let person = person_key(phone, name);
+        Ok(self
+            .client_appointments(business, phone)
+            .await?
+            .into_iter()
+            .filter(|a| a.is_booked() && a.start < now)
+            .filter(|a| person_key(&a.client, &a.client_name) == person)
+            .max_by_key(|a| a.start)
+            .map(|a| a.staff))
     }
 
     /// Books an appointment, exactly once per key and per call, client, service and start.
@@ -101,14 +123,36 @@ impl Store {
                 .map(|c| keys::natural(c, &req.client, &client_name, &req.service, start))
         };
         let mut person = PersonLocks::new(&req.business, &req.client, &client_name);
+        // "Anyone" for a known client: their last stylist first, when more than one stylist
+        // does the service. Their history is read beside the day's book, so it costs no time.
+        let choice = req.staff.is_none()
+            && !spoken
+            && b.active_staff().filter(|s| s.does(&service.id)).count() > 1;
+        let last = async {
+            match choice {
+                true => {
+                    self.last_stylist(&req.business, &req.client, &client_name, now)
+                        .await
+                }
+                false => Ok(None),
+            }
+        };
+        let first = self.check_with(&b, &service, req.start, req.staff.as_ref(), None, now);
+        let (last, first) = tokio::join!(last, first);
+        let last = last?;
+        let mut first = Some(first);
         for _ in 0..MAX_ATTEMPTS {
             // A retry is not looked for first: the transaction's keys refuse a second booking,
             // and a retry is recognised where it shows (a key taken, the time already booked),
             // so a first booking pays no read for it.
-            let slot = match self
-                .check_with(&b, &service, req.start, req.staff.as_ref(), None, now)
-                .await
-            {
+            let checked = match first.take() {
+                Some(checked) => checked,
+                None => {
+                    self.check_with(&b, &service, req.start, req.staff.as_ref(), None, now)
+                        .await
+                }
+            };
+            let mut slot = match checked {
                 Ok(slot) => slot,
                 Err(refused) => {
                     // The time may be taken by this very request's earlier success.
@@ -125,6 +169,7 @@ impl Store {
                     return Err(refused);
                 }
             };
+            prefer(&mut slot.staff, last.as_ref());
             let start = slot.start.timestamp();
             let end = start
                 .checked_add(service.duration.duration())

@@ -18,12 +18,14 @@ use serde::{Deserialize, Serialize};
 use crate::table::{BackendError, Cond, Item, Table, Write};
 
 mod appointments;
-pub use appointments::Move;
+pub use appointments::{Move, Stylist};
 mod availability;
 mod booking;
 mod cache;
 mod catalog;
 mod person;
+mod staff;
+pub use staff::AbsenceError;
 
 pub use cache::CATALOG_TTL;
 use cache::CatalogCache;
@@ -103,6 +105,9 @@ pub enum BookingError {
     /// The same person (number and name) already has an appointment overlapping this time.
     #[error("the client already has an appointment at that time")]
     ClientBusy(Booked),
+    /// Too close to the appointment for a caller to cancel or move it (the salon's cut-off).
+    #[error("changes by phone end {cutoff_minutes} minutes before the appointment")]
+    TooLate { cutoff_minutes: u32 },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

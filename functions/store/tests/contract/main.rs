@@ -13,12 +13,14 @@ use salon_domain::{
     ClosedReason, IdempotencyKey, PhoneE164, PhoneOrigin, ServiceId, Staff, StaffId, Unavailable,
     demo,
 };
-use salon_store::{BookingError, BookingRequest, Store, seed};
+use salon_store::{BookingError, BookingRequest, Store, Stylist, seed};
 
 mod messages;
 mod notices;
+mod stylists;
 use messages::*;
 use notices::*;
+use stylists::*;
 
 // ---- fixtures ----
 
@@ -687,7 +689,7 @@ async fn moving_swaps_the_times_in_one_step(store: Store) {
             &a.id,
             Some(&a.client),
             dt("2026-12-15T10:15"),
-            Some(&ana),
+            Stylist::Named(&ana),
             now,
         )
         .await
@@ -717,7 +719,14 @@ async fn moving_swaps_the_times_in_one_step(store: Store) {
         "10:00-10:30 overlaps 10:15"
     );
     let later = store
-        .reschedule(&demo_id(), &a.id, None, dt("2026-12-16T15:00"), None, now)
+        .reschedule(
+            &demo_id(),
+            &a.id,
+            None,
+            dt("2026-12-16T15:00"),
+            Stylist::Same,
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(later.staff, ana, "keeps the stylist when free");
@@ -745,7 +754,7 @@ async fn moving_swaps_the_times_in_one_step(store: Store) {
             &a.id,
             None,
             dt("2026-12-17T11:00"),
-            Some(&ana),
+            Stylist::Named(&ana),
             now,
         )
         .await
@@ -768,9 +777,38 @@ async fn moving_swaps_the_times_in_one_step(store: Store) {
             .start,
         later.start
     );
-    // Without a stylist named, onto a time its stylist is busy: another one takes it.
+    // Without a stylist named, onto a time its stylist is busy: the same stylist is kept, so
+    // it is refused (other stylists are free then); with anyone, another one takes it.
+    let kept = store
+        .reschedule(
+            &demo_id(),
+            &a.id,
+            None,
+            dt("2026-12-17T11:00"),
+            Stylist::Same,
+            now,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            kept,
+            BookingError::Unavailable {
+                reason: Unavailable::Taken,
+                ..
+            }
+        ),
+        "{kept:?}"
+    );
     let elsewhere = store
-        .reschedule(&demo_id(), &a.id, None, dt("2026-12-17T11:00"), None, now)
+        .reschedule(
+            &demo_id(),
+            &a.id,
+            None,
+            dt("2026-12-17T11:00"),
+            Stylist::Anyone,
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(elsewhere.start, ts("2026-12-17T11:00:00+02:00"));
@@ -784,7 +822,7 @@ async fn moving_swaps_the_times_in_one_step(store: Store) {
                 &a.id,
                 Some(&stranger),
                 dt("2026-12-18T10:00"),
-                None,
+                Stylist::Same,
                 now
             )
             .await,
@@ -793,7 +831,14 @@ async fn moving_swaps_the_times_in_one_step(store: Store) {
     store.cancel(&demo_id(), &a.id, None, now).await.unwrap();
     assert!(matches!(
         store
-            .reschedule(&demo_id(), &a.id, None, dt("2026-12-18T10:00"), None, now)
+            .reschedule(
+                &demo_id(),
+                &a.id,
+                None,
+                dt("2026-12-18T10:00"),
+                Stylist::Same,
+                now
+            )
             .await,
         Err(BookingError::Cancelled)
     ));
@@ -804,11 +849,7 @@ fn long_day_salon() -> (Business, salon_domain::Service) {
     let mut b = demo::business(phone("0213000002"));
     b.id = BusinessId::parse("salon-lung").unwrap();
     b.staff = ["ana", "maria"]
-        .map(|id| Staff {
-            id: StaffId::parse(id).unwrap(),
-            name: id.into(),
-            active: true,
-        })
+        .map(|id| Staff::new(StaffId::parse(id).unwrap(), id))
         .to_vec();
     let day = OpenHours::new(time(8, 0, 0, 0), time(18, 0, 0, 0), None).unwrap();
     b.hours.tuesday = Some(day);
@@ -858,7 +899,7 @@ async fn an_eight_hour_service_moves_to_another_day_and_leaves_its_time_to_its_p
     };
     let to = salon_store::Move {
         start: dt("2026-12-16T08:00"),
-        staff: None,
+        stylist: Stylist::Same,
     };
     let recording = salon_store::Recording {
         call_sid: &sid(1),
@@ -886,7 +927,14 @@ async fn an_eight_hour_service_moves_to_another_day_and_leaves_its_time_to_its_p
     }
     // Back onto the Tuesday the person has since booked: refused, by that booking.
     match store
-        .reschedule(&b.id, &long.id, None, dt("2026-12-15T08:00"), None, now)
+        .reschedule(
+            &b.id,
+            &long.id,
+            None,
+            dt("2026-12-15T08:00"),
+            Stylist::Same,
+            now,
+        )
         .await
     {
         Err(BookingError::ClientBusy(clash)) => assert_eq!(clash.appointment, tuesday.id),
@@ -894,11 +942,25 @@ async fn an_eight_hour_service_moves_to_another_day_and_leaves_its_time_to_its_p
     }
     // Away and back onto its own old Wednesday: what it left there is its own.
     store
-        .reschedule(&b.id, &long.id, None, dt("2026-12-17T08:00"), None, now)
+        .reschedule(
+            &b.id,
+            &long.id,
+            None,
+            dt("2026-12-17T08:00"),
+            Stylist::Same,
+            now,
+        )
         .await
         .unwrap();
     let back = store
-        .reschedule(&b.id, &long.id, None, dt("2026-12-16T08:00"), None, now)
+        .reschedule(
+            &b.id,
+            &long.id,
+            None,
+            dt("2026-12-16T08:00"),
+            Stylist::Same,
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(back.start, ts("2026-12-16T08:00:00+02:00"));
@@ -918,16 +980,13 @@ async fn an_eight_hour_service_moves_to_another_day_and_leaves_its_time_to_its_p
 fn night_salon() -> Business {
     let mut b = demo::business(phone("0213000001"));
     b.id = BusinessId::parse("salon-noapte").unwrap();
-    b.staff = vec![Staff {
-        id: StaffId::parse("ana").unwrap(),
-        name: "Ana".into(),
-        active: true,
-    }];
+    b.staff = vec![Staff::new(StaffId::parse("ana").unwrap(), "Ana")];
     b.hours.sunday = Some(OpenHours::new(time(1, 0, 0, 0), time(6, 0, 0, 0), None).unwrap());
     b.rules = BookingRules {
         slot_minutes: 15,
         min_lead_minutes: 0,
         max_days_ahead: 730,
+        ..BookingRules::default()
     };
     b
 }
@@ -1203,7 +1262,7 @@ async fn a_person_cannot_overlap_themselves_but_two_people_on_one_phone_can(stor
             &child.id,
             None,
             dt("2026-12-15T10:00"),
-            None,
+            Stylist::Same,
             now,
         )
         .await
@@ -1221,7 +1280,7 @@ async fn a_person_cannot_overlap_themselves_but_two_people_on_one_phone_can(stor
                 &noon.id,
                 None,
                 dt("2026-12-15T10:00"),
-                None,
+                Stylist::Same,
                 now
             )
             .await,
@@ -1237,7 +1296,7 @@ async fn a_person_cannot_overlap_themselves_but_two_people_on_one_phone_can(stor
             &noon.id,
             None,
             dt("2026-12-15T10:00"),
-            None,
+            Stylist::Same,
             now,
         )
         .await
@@ -1562,6 +1621,10 @@ macro_rules! contract {
                 a_text_is_handed_over_at_most_once,
                 a_reminder_is_queued_once_and_never_for_a_cancelled_appointment,
                 a_message_is_kept_once_listed_newest_first_and_marked_read,
+                stylists_do_their_own_services_in_their_own_hours,
+                an_absence_closes_a_stylists_days_and_lists_what_was_booked,
+                anyone_gets_the_last_stylist_else_the_least_booked_that_day,
+                a_caller_cannot_cancel_or_move_inside_the_salons_cut_off,
             );
         }
     };

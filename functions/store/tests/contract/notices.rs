@@ -3,7 +3,7 @@
 use jiff::SignedDuration;
 use salon_domain::sms::{NoticeKind, SmsState};
 use salon_domain::{AppointmentId, demo};
-use salon_store::{SENDING_LEASE, SMS_ATTEMPTS, SmsOutcome, Store};
+use salon_store::{SENDING_LEASE, SMS_ATTEMPTS, SmsOutcome, Store, Stylist};
 
 use super::{demo_id, dt, monday_morning, phone, request, seeded};
 
@@ -78,7 +78,7 @@ pub(crate) async fn each_change_owes_one_text_and_a_replay_none(store: Store) {
             &booked.id,
             None,
             dt("2026-12-16T11:00"),
-            None,
+            Stylist::Same,
             now,
         )
         .await
