@@ -187,6 +187,10 @@ pub fn instructions(
         s,
         "- La mutare păstrezi același stilist: trimite stylist doar dacă clientul cere pe altcineva, sau „oricine” dacă nu contează."
     );
+    let _ = writeln!(
+        s,
+        "- Mai multe servicii în aceeași vizită (de exemplu vopsit și coafat): trimite-le împreună în argumentul service, unite cu „ și ”; se fac unul după altul, cu același stilist, într-o singură programare."
+    );
     if business.rules.cancel_cutoff_minutes > 0 {
         let _ = writeln!(
             s,

@@ -200,6 +200,75 @@ fn service_of<'a>(services: &'a [Service], name: &str) -> Result<&'a Service, To
     })
 }
 
+/// The most services one booking carries one after another.
+const MAX_COMBINED: usize = 4;
+
+/// The services a caller asked for, one after another with one stylist: one service, or a
+/// combination ("vopsit și coafat", "tuns + barbă" when the salon has no such service).
+struct Chosen<'a> {
+    first: &'a Service,
+    more: Vec<&'a Service>,
+}
+
+impl Chosen<'_> {
+    fn more_ids(&self) -> Vec<salon_domain::ServiceId> {
+        self.more.iter().map(|s| s.id.clone()).collect()
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Service> {
+        std::iter::once(self.first).chain(self.more.iter().copied())
+    }
+
+    /// Its name as said: "Vopsit + Spălat și coafat".
+    fn name(&self) -> String {
+        self.all()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+
+    fn price(&self) -> salon_domain::Price {
+        salon_domain::Price {
+            bani: self.all().map(|s| s.price.bani).sum(),
+        }
+    }
+}
+
+/// Finds the services a caller named: a service the salon has by that very name first (its
+/// own "Tuns + barbă"), else, for names joined by "și" or "+", each of them in turn.
+fn services_of<'a>(all: &'a [Service], name: &str) -> Result<Chosen<'a>, ToolReply> {
+    let folded = salon_domain::text::fold(name);
+    let exact = all.iter().any(|s| {
+        s.active && (salon_domain::text::fold(&s.name) == folded || s.id.as_str() == name.trim())
+    });
+    let parts: Vec<&str> = folded.split(" + ").filter(|p| !p.is_empty()).collect();
+    if exact || parts.len() < 2 {
+        return Ok(Chosen {
+            first: service_of(all, name)?,
+            more: Vec::new(),
+        });
+    }
+    if parts.len() > MAX_COMBINED {
+        return Err(fail(
+            ToolErrorCode::InvalidArguments,
+            format!("Putem programa cel mult {MAX_COMBINED} servicii într-o singură vizită."),
+        ));
+    }
+    let found = parts
+        .iter()
+        .map(|p| service_of(all, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let first = found[0];
+    let more: Vec<&Service> = found[1..].to_vec();
+    if more.iter().any(|s| s.id == first.id) || more.windows(2).any(|w| w[0].id == w[1].id) {
+        return Err(fail(
+            ToolErrorCode::InvalidArguments,
+            "Ați spus același serviciu de două ori. Ce servicii doriți?",
+        ));
+    }
+    Ok(Chosen { first, more })
+}
+
 /// What a caller said about the stylist.
 enum Asked {
     /// Nothing.
@@ -462,6 +531,13 @@ fn booking_error(business: &Business, at: Option<DateTime>, e: BookingError) -> 
                 ),
             )
         }
+        BookingError::TooLong { max_minutes } => fail(
+            ToolErrorCode::Unavailable,
+            format!(
+                "Serviciile acestea durează împreună mai mult de {}; le putem programa în vizite separate.",
+                speech::duration(max_minutes)
+            ),
+        ),
         BookingError::TooLate { cutoff_minutes } => fail(
             ToolErrorCode::TooLate,
             format!(
@@ -535,19 +611,20 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
     let args: CheckAvailability = parse(arguments)?;
     let date = parse_date(args.date.as_str())?;
     let all = store.services(&ctx.business.id).await.map_err(store_down)?;
-    let service = service_of(&all, args.service.as_str())?;
+    let chosen = services_of(&all, args.service.as_str())?;
+    let (service, more) = (chosen.first, chosen.more_ids());
     let asked = stylist_of(&ctx.business, text(&args.stylist))?;
     let stylist = asked.named().cloned();
     let b = &ctx.business;
     if let Some(time) = text(&args.time) {
         let at = date.to_datetime(parse_time(time)?);
         return match store
-            .check(&b.id, &service.id, at, stylist.as_ref(), ctx.now)
+            .check_of(&b.id, &service.id, &more, at, stylist.as_ref(), ctx.now)
             .await
         {
             Ok(slot) => Ok(ToolReply::Ok(json!({
                 "disponibil": true,
-                "serviciu": service.name,
+                "serviciu": chosen.name(),
                 "data": date.to_string(),
                 "ora": slot.label(),
                 "spus": speech::slot(&slot.start),
@@ -557,14 +634,22 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
         };
     }
     let slots = store
-        .availability(&b.id, &service.id, date, date, stylist.as_ref(), ctx.now)
+        .availability_of(
+            &b.id,
+            &service.id,
+            &more,
+            date,
+            date,
+            stylist.as_ref(),
+            ctx.now,
+        )
         .await
         .map_err(|e| booking_error(b, None, e))?;
     if slots.is_empty() {
         // Nothing that day: say why (closed, past, full) and offer the next free times.
         let noon = date.to_datetime(Time::constant(12, 0, 0, 0));
         let (reason, alternatives) = match store
-            .check(&b.id, &service.id, noon, stylist.as_ref(), ctx.now)
+            .check_of(&b.id, &service.id, &more, noon, stylist.as_ref(), ctx.now)
             .await
         {
             Err(BookingError::Unavailable {
@@ -608,7 +693,7 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
     }
     let (intervals, spoken) = ranges(&slots, b.rules.slot_minutes);
     Ok(ToolReply::Ok(json!({
-        "serviciu": service.name,
+        "serviciu": chosen.name(),
         "data": date.to_string(),
         "spus": speech::date(date),
         "ore_libere": slots.iter().map(Slot::label).collect::<Vec<_>>(),
@@ -692,7 +777,7 @@ async fn create(
     let args: CreateAppointment = parse(arguments)?;
     let at = parse_date(args.date.as_str())?.to_datetime(parse_time(args.time.as_str())?);
     let all = store.services(&ctx.business.id).await.map_err(store_down)?;
-    let service = service_of(&all, args.service.as_str())?;
+    let chosen = services_of(&all, args.service.as_str())?;
     let stylist = stylist_of(&ctx.business, text(&args.stylist))?
         .named()
         .cloned();
@@ -718,7 +803,8 @@ async fn create(
         })?;
     let req = BookingRequest {
         business: ctx.business.id.clone(),
-        service: service.id.clone(),
+        service: chosen.first.id.clone(),
+        more: chosen.more_ids(),
         client: phone,
         phone_origin,
         client_name,
@@ -744,9 +830,11 @@ async fn create(
         o.insert("pe_numele".into(), json!(a.client_name));
         o.insert(
             "durata".into(),
-            json!(speech::duration(service.duration.get())),
+            json!(speech::duration(
+                u16::try_from(a.end.duration_since(a.start).as_mins()).unwrap_or(u16::MAX)
+            )),
         );
-        o.insert("pret".into(), json!(service.price.to_string()));
+        o.insert("pret".into(), json!(chosen.price().to_string()));
     }
     Ok(Outcome {
         reply: ToolReply::Ok(result),

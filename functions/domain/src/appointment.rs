@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AppointmentId, BusinessId, CallSid, ServiceId, StaffId};
 use crate::phone::PhoneE164;
+use crate::work::Work;
 
 /// A person who has booked, keyed by phone number within a business.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +87,13 @@ pub struct Appointment {
     /// When it was last moved, if ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved: Option<Timestamp>,
+    /// The stretches that hold the stylist, when not exactly the client's time (processing,
+    /// clean-up); `None` for the whole of `start..end`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work: Option<Work>,
+    /// The services after the first, for a combination booked as one ("vopsit + coafat").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more: Vec<ServiceId>,
 }
 
 impl Appointment {
@@ -94,10 +102,34 @@ impl Appointment {
         matches!(self.status, AppointmentStatus::Booked)
     }
 
-    /// Returns whether it holds the lock step starting at `step`: booked, and its time covers
-    /// the step. A lock left behind by a move (or a cancellation) holds nothing.
+    /// Returns whether it holds the person's lock step starting at `step`: booked, and the
+    /// client's time covers the step. A lock left behind by a move (or a cancellation) holds
+    /// nothing.
     pub fn holds(&self, step: Timestamp) -> bool {
-        self.is_booked() && crate::availability::lock_steps(self.start, self.end).any(|s| s == step)
+        self.is_booked() && self.person_steps().any(|s| s == step)
+    }
+
+    /// Returns its shape: what holds the stylist, from its start.
+    pub fn work(&self) -> Work {
+        self.work.clone().unwrap_or_else(|| {
+            let minutes = self.end.duration_since(self.start).as_mins();
+            Work::plain(u16::try_from(minutes).unwrap_or(u16::MAX))
+        })
+    }
+
+    /// Returns the stylist's lock steps: those its held stretches touch.
+    pub fn staff_steps(&self) -> Vec<Timestamp> {
+        self.work().staff_steps(self.start)
+    }
+
+    /// Returns the person's lock steps: the whole of the client's time.
+    pub fn person_steps(&self) -> impl Iterator<Item = Timestamp> + use<> {
+        crate::availability::lock_steps(self.start, self.end)
+    }
+
+    /// Returns the services it is for, the first one first.
+    pub fn services(&self) -> impl Iterator<Item = &ServiceId> {
+        std::iter::once(&self.service).chain(&self.more)
     }
 }
 
@@ -126,6 +158,8 @@ mod tests {
             call_sid: None,
             created: ts("2026-12-01T08:00:00Z"),
             moved: None,
+            work: None,
+            more: Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@ use crate::business::{Break, Business, OpenHours, Staff};
 use crate::holidays::Holidays;
 use crate::ids::{AppointmentId, ServiceId, StaffId};
 use crate::service::{Minutes, Service};
+use crate::work::Work;
 
 mod timeline;
 
@@ -267,7 +268,8 @@ fn rank(why: &Unavailable) -> u8 {
 #[derive(Debug)]
 pub struct Planner<'a> {
     business: &'a Business,
-    duration: SignedDuration,
+    /// What the booking takes: the client's time and the stretches that hold the stylist.
+    work: Work,
     /// The staff who may be offered (those who do the service, or the one asked for), in the
     /// salon's order, each with their busy time: grouped once here, since every slot time
     /// weighed asks who is free.
@@ -296,7 +298,7 @@ impl<'a> Planner<'a> {
         busy: &'a [Busy],
         now: Timestamp,
     ) -> Result<Self, Unavailable> {
-        Self::plan(business, None, duration, staff, busy, now)
+        Self::plan(business, &[], Work::plain(duration.get()), staff, busy, now)
     }
 
     /// Prepares to plan a service: only the stylists who do it are offered.
@@ -309,23 +311,25 @@ impl<'a> Planner<'a> {
     ) -> Result<Self, Unavailable> {
         Self::plan(
             business,
-            Some(&service.id),
-            service.duration,
+            &[&service.id],
+            Work::of(service),
             staff,
             busy,
             now,
         )
     }
 
-    fn plan(
+    /// Prepares to plan `work` for `services` (a combination, or an appointment being moved,
+    /// which keeps its own shape): only the stylists who do every one of them are offered.
+    pub fn plan(
         business: &'a Business,
-        service: Option<&ServiceId>,
-        duration: Minutes,
+        services: &[&ServiceId],
+        work: Work,
         staff: Option<&StaffId>,
         busy: &'a [Busy],
         now: Timestamp,
     ) -> Result<Self, Unavailable> {
-        let does = |s: &Staff| service.is_none_or(|id| s.does(id));
+        let does = |s: &Staff| services.iter().all(|id| s.does(id));
         let named = staff.is_some();
         let staff: Vec<&Staff> = match staff {
             Some(id) => {
@@ -360,7 +364,7 @@ impl<'a> Planner<'a> {
         let lead = SignedDuration::from_mins(i64::from(business.rules.min_lead_minutes));
         Ok(Self {
             business,
-            duration: duration.duration(),
+            work,
             staff: timeline::by_staff(staff, busy),
             named,
             now,
@@ -392,19 +396,18 @@ impl<'a> Planner<'a> {
         ambiguous.compatible().ok()
     }
 
-    /// The stylists free from `start` to `end`, in the order "anyone" picks them (see
+    /// The stylists free for every `held` stretch, in the order "anyone" picks them (see
     /// [`Slot::staff`]), among those working then (`working`, indices into `self.staff`).
     fn free_staff(
         &self,
         day: &OpenDay,
         working: &[usize],
-        start: Timestamp,
-        end: Timestamp,
+        held: &[(Timestamp, Timestamp)],
     ) -> Vec<StaffId> {
         let mut free: Vec<(usize, &StaffBusy<'a>)> = working
             .iter()
             .map(|&i| &self.staff[i])
-            .filter(|s| !s.busy.overlaps(start, end))
+            .filter(|s| !held.iter().any(|&(a, b)| s.busy.overlaps(a, b)))
             .map(|s| (s.appointments_between(day.salon.open, day.salon.close), s))
             .collect();
         // Stable: the salon's order on a tie.
@@ -412,14 +415,18 @@ impl<'a> Planner<'a> {
         free.into_iter().map(|(_, s)| s.id().clone()).collect()
     }
 
-    /// The stylists working for the whole of `start..end` (indices into `self.staff`), or why
-    /// nobody is.
+    /// The stylists working for the whole of `held`, the stretches that hold them (indices
+    /// into `self.staff`), or why nobody is. A client's processing may run through the
+    /// stylist's break; their work may not.
     fn working(
         &self,
         day: &OpenDay,
-        start: Timestamp,
-        end: Timestamp,
+        held: &[(Timestamp, Timestamp)],
     ) -> Result<Vec<usize>, Unavailable> {
+        let (start, end) = match (held.first(), held.last()) {
+            (Some(first), Some(last)) => (first.0, last.1),
+            _ => return Ok(Vec::new()),
+        };
         let mut working = Vec::with_capacity(self.staff.len());
         // The most telling refusal among the stylists': a break over an absence, say.
         let mut refusal: Option<Unavailable> = None;
@@ -439,7 +446,9 @@ impl<'a> Planner<'a> {
                 Shift::On(Hours {
                     pause: Some((pause, b0, b1)),
                     ..
-                }) if start < b1 && b0 < end => Unavailable::DuringBreak { pause },
+                }) if held.iter().any(|&(a, b)| a < b1 && b0 < b) => {
+                    Unavailable::DuringBreak { pause }
+                }
                 Shift::On(_) => {
                     working.push(i);
                     continue;
@@ -503,9 +512,14 @@ impl<'a> Planner<'a> {
         let hours = day.salon.hours;
         let end = start
             .timestamp()
-            .checked_add(self.duration)
+            .checked_add(self.work.length())
             .map_err(|_| Unavailable::NoSuchTime)?;
-        if at.time() < hours.open() || start.timestamp() < day.salon.open || end > day.salon.close {
+        let held: Vec<(Timestamp, Timestamp)> = self.work.held_at(start.timestamp()).collect();
+        let held_end = held.last().map_or(end, |h| h.1);
+        if at.time() < hours.open()
+            || start.timestamp() < day.salon.open
+            || held_end > day.salon.close
+        {
             return Err(Unavailable::OutsideHours {
                 open: hours.open(),
                 close: hours.close(),
@@ -518,13 +532,13 @@ impl<'a> Planner<'a> {
         }
         // Who works then (hours, breaks, absences) before the notice, as the salon's break
         // always was: "that is the break" says more than "too soon".
-        let working = self.working(day, start.timestamp(), end)?;
+        let working = self.working(day, &held)?;
         if start.timestamp() < self.earliest {
             return Err(Unavailable::TooSoon {
                 earliest: self.earliest,
             });
         }
-        let staff = self.free_staff(day, &working, start.timestamp(), end);
+        let staff = self.free_staff(day, &working, &held);
         if staff.is_empty() {
             return Err(Unavailable::Taken);
         }

@@ -9,7 +9,7 @@ use crate::business::{
 };
 use crate::ids::{BusinessId, ServiceId, StaffId};
 use crate::phone::PhoneE164;
-use crate::service::{Minutes, Price, Service};
+use crate::service::{Minutes, Price, Processing, Service};
 
 /// The demo salon's id.
 pub const BUSINESS_ID: &str = "salon-demo";
@@ -61,7 +61,14 @@ pub fn business(number: PhoneE164) -> Business {
     }
 }
 
-/// Returns the demo salon's menu.
+fn processing(after: u16, minutes: u16) -> Processing {
+    Processing {
+        after: Minutes::new(after).expect("demo processing is valid"),
+        minutes: Minutes::new(minutes).expect("demo processing is valid"),
+    }
+}
+
+/// Returns the demo salon's menu: colours have processing time.
 pub fn services() -> Vec<Service> {
     [
         ("tuns", "Tuns", "tuns", 30, 50),
@@ -80,6 +87,13 @@ pub fn services() -> Vec<Service> {
         duration: Minutes::new(minutes).expect("demo durations are valid"),
         price: Price::lei(lei),
         active: true,
+        // Colour sets while the client waits: the stylist is free for someone else.
+        processing: match id {
+            "vopsit" => vec![processing(30, 30)],
+            "suvite" => vec![processing(45, 30)],
+            _ => Vec::new(),
+        },
+        buffer: None,
     })
     .collect()
 }
@@ -109,6 +123,7 @@ mod tests {
         );
         for svc in &s {
             assert!(!svc.name.contains(['ş', 'ţ', 'Ş', 'Ţ']), "{}", svc.name);
+            svc.validate().unwrap();
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod phone;
 pub mod service;
 pub mod sms;
 pub mod text;
+pub mod work;
 
 pub use appointment::{Appointment, AppointmentStatus, Client, PhoneOrigin, Source};
 pub use availability::{Busy, Calendar, ClosedReason, DayStatus, Planner, Slot, Unavailable};
@@ -32,4 +33,5 @@ pub use ids::{AppointmentId, BusinessId, CallSid, IdError, IdempotencyKey, Servi
 pub use name::{ClientName, NameError};
 pub use person::Booked;
 pub use phone::{PhoneE164, PhoneError, caller_id};
-pub use service::{Minutes, Price, Service};
+pub use service::{Minutes, Price, Processing, Service};
+pub use work::Work;

@@ -17,6 +17,29 @@ pub enum ServiceError {
     /// The name is what callers say; it cannot be empty.
     #[error("a service needs a name")]
     Name,
+    /// Processing must lie inside the service, apart, with work before and after each.
+    #[error("processing must lie inside the service, with work before and after it")]
+    Processing,
+    /// A booking's time, clean-up included, must fit one transaction's slot locks.
+    #[error("a booking lasts at most {0} minutes, clean-up included")]
+    TooLong(u16),
+    /// Stored work that does not hold together.
+    #[error("the stretches a booking holds do not hold together")]
+    Shape,
+}
+
+/// The longest a booking (one service or a combination, clean-up included) can hold a
+/// stylist: 8 hours, 32 lock steps of 15 minutes. A booking writes the stylist's and the
+/// person's steps (64) with its keys; a move to another day also deletes the old steps (32
+/// more): 100 actions, DynamoDB's limit for one transaction.
+pub const MAX_MINUTES: u16 = 480;
+
+/// A stretch of a service when the client waits and the stylist is free (hair colour
+/// setting): from `after` minutes into the service, for `minutes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Processing {
+    pub after: Minutes,
+    pub minutes: Minutes,
 }
 
 /// How long a service takes: 5 to 480 minutes, a multiple of 5.
@@ -100,6 +123,39 @@ pub struct Service {
     pub price: Price,
     /// Inactive services stay in the history but cannot be booked.
     pub active: bool,
+    /// Stretches when the client waits and the stylist is free for someone else, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processing: Vec<Processing>,
+    /// Clean-up after the service: the stylist is still held, the client has gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffer: Option<Minutes>,
+}
+
+impl Service {
+    /// Checks what serde cannot: a name, processing inside the service with work around it,
+    /// and the whole within [`MAX_MINUTES`].
+    pub fn validate(&self) -> Result<(), ServiceError> {
+        if self.name.trim().is_empty() {
+            return Err(ServiceError::Name);
+        }
+        let mut work_from = 0;
+        for p in &self.processing {
+            let end = p.after.get() + p.minutes.get();
+            if p.after.get() <= work_from || end >= self.duration.get() {
+                return Err(ServiceError::Processing);
+            }
+            work_from = end;
+        }
+        if self.duration.get() + self.buffer_minutes() > MAX_MINUTES {
+            return Err(ServiceError::TooLong(MAX_MINUTES));
+        }
+        Ok(())
+    }
+
+    /// The clean-up after it, in minutes (0 for none).
+    pub fn buffer_minutes(&self) -> u16 {
+        self.buffer.map_or(0, Minutes::get)
+    }
 }
 
 /// Why a spoken service name found no single service.

@@ -74,11 +74,11 @@ pub fn natural(
     call: &CallSid,
     client: &PhoneE164,
     name: &str,
-    service: &ServiceId,
+    services: &str,
     start: Timestamp,
 ) -> String {
     format!(
-        "BOOKING#{call}#{}#{service}#{}",
+        "BOOKING#{call}#{}#{services}#{}",
         salon_domain::person::person_key(client, name),
         instant(start)
     )

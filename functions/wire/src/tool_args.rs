@@ -105,7 +105,7 @@ pub struct NoArguments {}
 /// Checks a day's free times, or one wished time.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CheckAvailability {
-    /// The service as the caller named it, e.g. "tuns" or "bărbierit".
+    /// The service as the caller named it, e.g. "tuns" or "bărbierit"; several done in one visit joined with " și ", e.g. "vopsit și coafat".
     pub service: Text,
     /// The day, as YYYY-MM-DD in the salon's calendar.
     pub date: Text,
@@ -128,7 +128,7 @@ pub struct FindClient {
 /// Books an appointment after the caller confirmed every detail.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateAppointment {
-    /// The service as the caller named it.
+    /// The service as the caller named it; several done in one visit joined with " și ", as checked.
     pub service: Text,
     /// The day, as YYYY-MM-DD.
     pub date: Text,

@@ -210,6 +210,7 @@ async fn take_chair(
     let req = BookingRequest {
         business: demo_id(),
         service: ServiceId::parse("tuns").unwrap(),
+        more: Vec::new(),
         client: PhoneE164::parse(phone).unwrap(),
         phone_origin: salon_domain::PhoneOrigin::CallerId,
         client_name: Some(salon_domain::ClientName::parse("Client Ocupat").unwrap()),

@@ -90,6 +90,8 @@ mod tests {
             call_sid: None,
             created: "2026-12-14T08:00:00Z".parse().unwrap(),
             moved: None,
+            work: None,
+            more: Vec::new(),
         };
         (b, Notice::appointment(kind, appointment))
     }

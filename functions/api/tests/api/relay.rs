@@ -359,6 +359,7 @@ async fn a_taken_time_comes_back_with_alternatives() {
         let req = salon_store::BookingRequest {
             business: salon_domain::BusinessId::parse(demo::BUSINESS_ID).unwrap(),
             service: salon_domain::ServiceId::parse("tuns").unwrap(),
+            more: Vec::new(),
             client: salon_domain::PhoneE164::parse(&format!("07330000{i:02}")).unwrap(),
             phone_origin: salon_domain::PhoneOrigin::CallerId,
             client_name: Some(

@@ -120,6 +120,7 @@ async fn anyone_is_named_a_move_keeps_the_stylist_and_the_cut_off_offers_a_perso
     let other = salon_store::BookingRequest {
         business: salon_domain::BusinessId::parse(demo::BUSINESS_ID).unwrap(),
         service: ServiceId::parse("tuns").unwrap(),
+        more: Vec::new(),
         client: PhoneE164::parse("0733000000").unwrap(),
         phone_origin: salon_domain::PhoneOrigin::CallerId,
         client_name: Some(salon_domain::ClientName::parse("Maria Ionescu").unwrap()),
@@ -284,4 +285,56 @@ async fn the_owner_adds_an_absence_and_hears_what_was_booked_then() {
         .await;
     let message = refused(&answer, "unavailable");
     assert!(message.starts_with("Ion nu este la salon"), "{message}");
+}
+
+#[tokio::test]
+async fn a_combination_is_checked_and_booked_as_one_visit() {
+    let app = spawn_app().await;
+    let args = json!({"service": "vopsit și coafat", "date": "2026-12-15", "time": "10:00", "client_name": "Ion Popescu"});
+    let checked = app
+        .tool_as(CALLER, CHECK_APPOINTMENT_AVAILABILITY, "c1", args.clone())
+        .await;
+    assert_eq!(checked["ok"], true, "{checked}");
+    assert_eq!(checked["result"]["serviciu"], "Vopsit + Spălat și coafat");
+    let booked = app
+        .tool_as(CALLER, CREATE_VOICE_APPOINTMENT, "c2", args)
+        .await;
+    assert_eq!(booked["ok"], true, "{booked}");
+    let result = &booked["result"];
+    assert_eq!(result["serviciu"], "Vopsit + Spălat și coafat");
+    assert_eq!(result["durata"], "2 ore și 15 minute");
+    assert_eq!(result["pret"], "210 lei");
+    // One appointment in the book, for both services, with one stylist.
+    let stored = app
+        .store
+        .client_appointments(
+            &salon_domain::BusinessId::parse(demo::BUSINESS_ID).unwrap(),
+            &PhoneE164::parse(CALLER).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].service, ServiceId::parse("vopsit").unwrap());
+    assert_eq!(stored[0].more, [ServiceId::parse("spalat-coafat").unwrap()]);
+    assert_eq!(stored[0].end, "2026-12-15T12:15:00+02:00".parse().unwrap());
+
+    // The salon's own "Tuns + barbă" stays one service; the same service twice is asked about.
+    let own = app
+        .tool_as(
+            CALLER,
+            CHECK_APPOINTMENT_AVAILABILITY,
+            "c3",
+            json!({"service": "tuns și barbă", "date": "2026-12-15", "time": "15:00"}),
+        )
+        .await;
+    assert_eq!(own["result"]["serviciu"], "Tuns + barbă", "{own}");
+    let twice = app
+        .tool_as(
+            CALLER,
+            CHECK_APPOINTMENT_AVAILABILITY,
+            "c4",
+            json!({"service": "tuns + tuns", "date": "2026-12-15"}),
+        )
+        .await;
+    refused(&twice, "invalid_arguments");
 }

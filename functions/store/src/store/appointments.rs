@@ -5,8 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use salon_domain::availability::lock_steps;
 use salon_domain::sms::{Notice, NoticeKind};
 use salon_domain::{
-    Appointment, AppointmentId, AppointmentStatus, BookingRules, BusinessId, PhoneE164, Planner,
-    Service, StaffId,
+    Appointment, AppointmentId, AppointmentStatus, BookingRules, BusinessId, PhoneE164, StaffId,
 };
 
 use crate::calls::tool_call_write;
@@ -14,6 +13,7 @@ use crate::keys;
 use crate::notices::notice_write;
 use crate::table::{Cond, SkRange, TransactError, Write};
 
+use super::availability::Job;
 use super::person::PersonLocks;
 use super::{
     BookingError, LockRecord, MAX_ATTEMPTS, MAX_TRANSACTION_WRITES, Recording, Store, StoreError,
@@ -147,7 +147,9 @@ impl Store {
                 too_late(&b.rules, stored.appointment.start, now)?;
             }
             let a = &stored.appointment;
-            let mut writes: Vec<Write> = lock_steps(a.start, a.end)
+            let mut writes: Vec<Write> = a
+                .staff_steps()
+                .into_iter()
                 .map(|step| Write::Delete {
                     pk: keys::slots(business),
                     sk: keys::slot(step, &a.staff),
@@ -250,20 +252,12 @@ impl Store {
             if new_start == Some(old.start) && staff.is_none_or(|s| s == &old.staff) {
                 return Ok((old, false));
             }
-            // The appointment keeps its own length, even if the service's has changed since.
-            let minutes = old.end.duration_since(old.start).as_mins();
-            let duration = salon_domain::Minutes::new(u16::try_from(minutes).unwrap_or(u16::MAX))
-                .unwrap_or(salon_domain::Minutes::new(30).expect("30 is a valid duration"));
-            let service = Service {
-                id: old.service.clone(),
-                name: old.service_name.clone(),
-                category: String::new(),
-                duration,
-                price: salon_domain::Price { bani: 0 },
-                active: true,
-            };
+            // The appointment keeps its own services and shape, even if the services have
+            // changed since.
+            let job = Job::of_appointment(&old);
             let unread = match read_busy {
-                false => Planner::for_service(&b, &service, staff, &[], now)
+                false => job
+                    .planner(&b, staff, &[], now)
                     .ok()
                     .and_then(|p| p.check(start).ok())
                     // Not the stylist's hours: read who else is free.
@@ -274,7 +268,7 @@ impl Store {
             let slot = match unread {
                 Some(slot) => slot,
                 None => {
-                    self.check_with(&b, &service, start, staff, Some(id), now)
+                    self.check_with(&b, &job, start, staff, Some(id), now)
                         .await?
                 }
             };
@@ -284,15 +278,19 @@ impl Store {
                 slot.staff[0].clone()
             };
             let (new_start, new_end) = (slot.start.timestamp(), slot.end.timestamp());
-            let old_steps: Vec<Timestamp> = lock_steps(old.start, old.end).collect();
+            // The person's steps cover the client's time; the stylist's, what holds them.
+            let old_steps: Vec<Timestamp> = old.person_steps().collect();
             let new_steps: Vec<Timestamp> = lock_steps(new_start, new_end).collect();
-            let old_locks: Vec<String> = old_steps
-                .iter()
-                .map(|&s| keys::slot(s, &old.staff))
+            let old_locks: Vec<String> = old
+                .staff_steps()
+                .into_iter()
+                .map(|s| keys::slot(s, &old.staff))
                 .collect();
-            let new_locks: Vec<String> = new_steps
-                .iter()
-                .map(|&s| keys::slot(s, &new_staff))
+            let new_locks: Vec<String> = job
+                .work
+                .staff_steps(new_start)
+                .into_iter()
+                .map(|s| keys::slot(s, &new_staff))
                 .collect();
             let mut writes = Vec::new();
             for sk in new_locks.iter().filter(|k| !old_locks.contains(k)) {

@@ -3,9 +3,10 @@
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use salon_domain::availability::LOCK_STEP;
+use salon_domain::service::MAX_MINUTES;
 use salon_domain::{
-    AppointmentId, Business, BusinessId, Busy, Planner, Service, ServiceId, Slot, StaffId,
-    Unavailable,
+    Appointment, AppointmentId, Business, BusinessId, Busy, Planner, Service, ServiceId, Slot,
+    StaffId, Unavailable, Work,
 };
 
 use crate::keys;
@@ -129,9 +130,26 @@ impl Store {
         staff: Option<&StaffId>,
         now: Timestamp,
     ) -> Result<Vec<Slot>, BookingError> {
-        let (b, s) = self.business_and_service(business, service).await?;
+        self.availability_of(business, service, &[], from, to, staff, now)
+            .await
+    }
+
+    /// Lists the free starts for services done one after another (a combination, or one
+    /// service) on local dates `from..=to`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn availability_of(
+        &self,
+        business: &BusinessId,
+        service: &ServiceId,
+        more: &[ServiceId],
+        from: Date,
+        to: Date,
+        staff: Option<&StaffId>,
+        now: Timestamp,
+    ) -> Result<Vec<Slot>, BookingError> {
+        let (b, job) = self.job(business, service, more).await?;
         let busy = self.busy_on(&b, from, to, None).await?;
-        let planner = Planner::for_service(&b, &s, staff, &busy, now).map_err(unavailable)?;
+        let planner = job.planner(&b, staff, &busy, now)?;
         Ok(planner.slots_between(from, to))
     }
 
@@ -144,14 +162,67 @@ impl Store {
         staff: Option<&StaffId>,
         now: Timestamp,
     ) -> Result<Slot, BookingError> {
-        let (b, s) = self.business_and_service(business, service).await?;
-        self.check_with(&b, &s, at, staff, None, now).await
+        self.check_of(business, service, &[], at, staff, now).await
+    }
+
+    /// Checks a wished start for services done one after another.
+    pub async fn check_of(
+        &self,
+        business: &BusinessId,
+        service: &ServiceId,
+        more: &[ServiceId],
+        at: DateTime,
+        staff: Option<&StaffId>,
+        now: Timestamp,
+    ) -> Result<Slot, BookingError> {
+        let (b, job) = self.job(business, service, more).await?;
+        self.check_with(&b, &job, at, staff, None, now).await
+    }
+
+    /// The salon and what booking `service` and then `more` takes, each service offered.
+    pub(super) async fn job(
+        &self,
+        business: &BusinessId,
+        service: &ServiceId,
+        more: &[ServiceId],
+    ) -> Result<(Business, Job), BookingError> {
+        let catalog = self.catalog(business).await?;
+        let b = catalog
+            .business
+            .clone()
+            .ok_or_else(|| BookingError::UnknownBusiness(business.clone()))?;
+        let mut found = Vec::with_capacity(1 + more.len());
+        for id in std::iter::once(service).chain(more) {
+            let s = catalog
+                .services
+                .iter()
+                .find(|s| &s.id == id)
+                .ok_or_else(|| BookingError::UnknownService(id.clone()))?;
+            if !s.active {
+                return Err(BookingError::ServiceInactive(id.clone()));
+            }
+            found.push(s.clone());
+        }
+        let refs: Vec<&Service> = found.iter().collect();
+        let work = match refs.as_slice() {
+            [one] => Work::of(one),
+            many => Work::combined(many).map_err(|_| BookingError::TooLong {
+                max_minutes: MAX_MINUTES,
+            })?,
+        };
+        Ok((
+            b,
+            Job {
+                services: found,
+                work,
+            },
+        ))
     }
 
     pub(super) async fn check_with(
         &self,
         b: &Business,
-        s: &Service,
+        s: &Job,
         at: DateTime,
         staff: Option<&StaffId>,
         except: Option<&AppointmentId>,
@@ -163,7 +234,7 @@ impl Store {
             .checked_add(jiff::Span::new().days(ALTERNATIVE_DAYS))
             .unwrap_or(from);
         let busy = self.busy_on(b, from, to, except).await?;
-        let planner = Planner::for_service(b, s, staff, &busy, now).map_err(unavailable)?;
+        let planner = s.planner(b, staff, &busy, now)?;
         let reason = match planner.check(at) {
             Ok(slot) => return Ok(slot),
             Err(reason) => reason,
@@ -186,7 +257,7 @@ impl Store {
                 break;
             };
             let busy = self.busy_on(b, next_from, next_to, except).await?;
-            let later = Planner::for_service(b, s, staff, &busy, now).map_err(unavailable)?;
+            let later = s.planner(b, staff, &busy, now)?;
             alternatives.extend(
                 later
                     .slots_between(next_from, next_to)
@@ -199,5 +270,61 @@ impl Store {
             reason,
             alternatives,
         })
+    }
+}
+
+/// What a booking is for: its services, done one after another by one stylist, and the time
+/// that takes.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub(crate) services: Vec<Service>,
+    pub(crate) work: Work,
+}
+
+impl Job {
+    /// An appointment being moved: its own services and shape, even if the services changed
+    /// since.
+    pub(crate) fn of_appointment(a: &Appointment) -> Self {
+        let service = Service {
+            id: a.service.clone(),
+            name: a.service_name.clone(),
+            category: String::new(),
+            duration: salon_domain::Minutes::new(30).expect("30 is a valid duration"),
+            price: salon_domain::Price { bani: 0 },
+            active: true,
+            processing: Vec::new(),
+            buffer: None,
+        };
+        let more = a.more.iter().map(|id| Service {
+            id: id.clone(),
+            ..service.clone()
+        });
+        let services = std::iter::once(service.clone()).chain(more).collect();
+        Self {
+            services,
+            work: a.work(),
+        }
+    }
+
+    /// Its name as the caller hears it: "Vopsit + Spălat și coafat".
+    pub(crate) fn name(&self) -> String {
+        let names: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
+        names.join(" + ")
+    }
+
+    /// The services after the first.
+    pub(crate) fn more(&self) -> Vec<ServiceId> {
+        self.services.iter().skip(1).map(|s| s.id.clone()).collect()
+    }
+
+    pub(crate) fn planner<'a>(
+        &self,
+        b: &'a Business,
+        staff: Option<&StaffId>,
+        busy: &'a [Busy],
+        now: Timestamp,
+    ) -> Result<Planner<'a>, BookingError> {
+        let ids: Vec<&ServiceId> = self.services.iter().map(|s| &s.id).collect();
+        Planner::plan(b, &ids, self.work.clone(), staff, busy, now).map_err(unavailable)
     }
 }

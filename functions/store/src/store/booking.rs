@@ -77,9 +77,7 @@ impl Store {
         req: &BookingRequest,
         now: Timestamp,
     ) -> Result<Booking, BookingError> {
-        let (b, service) = self
-            .business_and_service(&req.business, &req.service)
-            .await?;
+        let (b, job) = self.job(&req.business, &req.service, &req.more).await?;
         let start_at = b
             .time_zone
             .tz()
@@ -120,14 +118,17 @@ impl Store {
         let natural_at = |start| {
             req.call_sid
                 .as_ref()
-                .map(|c| keys::natural(c, &req.client, &client_name, &req.service, start))
+                .map(|c| keys::natural(c, &req.client, &client_name, &req.services_key(), start))
         };
         let mut person = PersonLocks::new(&req.business, &req.client, &client_name);
         // "Anyone" for a known client: their last stylist first, when more than one stylist
         // does the service. Their history is read beside the day's book, so it costs no time.
         let choice = req.staff.is_none()
             && !spoken
-            && b.active_staff().filter(|s| s.does(&service.id)).count() > 1;
+            && b.active_staff()
+                .filter(|s| job.services.iter().all(|svc| s.does(&svc.id)))
+                .count()
+                > 1;
         let last = async {
             match choice {
                 true => {
@@ -137,7 +138,7 @@ impl Store {
                 false => Ok(None),
             }
         };
-        let first = self.check_with(&b, &service, req.start, req.staff.as_ref(), None, now);
+        let first = self.check_with(&b, &job, req.start, req.staff.as_ref(), None, now);
         let (last, first) = tokio::join!(last, first);
         let last = last?;
         let mut first = Some(first);
@@ -148,7 +149,7 @@ impl Store {
             let checked = match first.take() {
                 Some(checked) => checked,
                 None => {
-                    self.check_with(&b, &service, req.start, req.staff.as_ref(), None, now)
+                    self.check_with(&b, &job, req.start, req.staff.as_ref(), None, now)
                         .await
                 }
             };
@@ -171,9 +172,7 @@ impl Store {
             };
             prefer(&mut slot.staff, last.as_ref());
             let start = slot.start.timestamp();
-            let end = start
-                .checked_add(service.duration.duration())
-                .expect("a slot's end was computed already");
+            let end = slot.end.timestamp();
             let id = AppointmentId::parse(uuid::Uuid::new_v4().simple().to_string())
                 .expect("a uuid is a valid id");
             let natural = natural_at(start);
@@ -184,8 +183,8 @@ impl Store {
                     business: req.business.clone(),
                     client: req.client.clone(),
                     client_name: client_name.clone(),
-                    service: service.id.clone(),
-                    service_name: service.name.clone(),
+                    service: req.service.clone(),
+                    service_name: job.name(),
                     staff: staff.clone(),
                     start,
                     end,
@@ -195,6 +194,8 @@ impl Store {
                     call_sid: req.call_sid.clone(),
                     created: now,
                     moved: None,
+                    work: (!job.work.is_plain()).then(|| job.work.clone()),
+                    more: job.more(),
                 };
                 let stored = StoredAppointment {
                     appointment: appointment.clone(),
@@ -239,7 +240,7 @@ impl Store {
                 let claims = person.claim(lock_steps(start, end), &id);
                 writes.extend(claims.iter().cloned());
                 let locks_from = writes.len();
-                for step in lock_steps(start, end) {
+                for step in job.work.staff_steps(start) {
                     writes.push(put(
                         keys::slots(&req.business),
                         keys::slot(step, staff),
@@ -319,7 +320,7 @@ impl Store {
                 Attempt::StaffTaken => {
                     // Every staff member free a moment ago is taken now: say so, with what is
                     // left.
-                    self.check_with(&b, &service, req.start, req.staff.as_ref(), None, now)
+                    self.check_with(&b, &job, req.start, req.staff.as_ref(), None, now)
                         .await?;
                     // Freed again in between (a cancellation): book on the next round.
                 }

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use salon_domain::{Business, BusinessId, Client, PhoneE164, Service, ServiceId};
+use salon_domain::{Business, BusinessId, Client, PhoneE164, Service};
 
 use crate::keys;
 use crate::table::{Cond, SkRange, TransactError, Write};
 
 use super::cache::Catalog;
-use super::{BookingError, MAX_ATTEMPTS, NumberRecord, Store, StoreError, decode, put};
+use super::{MAX_ATTEMPTS, NumberRecord, Store, StoreError, decode, put};
 
 impl Store {
     /// Writes a business and routes its numbers to it; numbers it no longer has stop routing.
@@ -149,12 +149,13 @@ impl Store {
         }
     }
 
-    /// Writes a service (creating or replacing it).
+    /// Writes a service (creating or replacing it), refusing one that does not hold together.
     pub async fn put_service(
         &self,
         business: &BusinessId,
         service: &Service,
     ) -> Result<(), StoreError> {
+        service.validate()?;
         let w = put(
             keys::business(business),
             keys::service(&service.id),
@@ -173,28 +174,6 @@ impl Store {
     /// Lists a business's services, active or not, by category then name.
     pub async fn services(&self, business: &BusinessId) -> Result<Vec<Service>, StoreError> {
         Ok(self.catalog(business).await?.services.clone())
-    }
-
-    pub(super) async fn business_and_service(
-        &self,
-        business: &BusinessId,
-        service: &ServiceId,
-    ) -> Result<(Business, Service), BookingError> {
-        let catalog = self.catalog(business).await?;
-        let b = catalog
-            .business
-            .clone()
-            .ok_or_else(|| BookingError::UnknownBusiness(business.clone()))?;
-        let s = catalog
-            .services
-            .iter()
-            .find(|s| &s.id == service)
-            .cloned()
-            .ok_or_else(|| BookingError::UnknownService(service.clone()))?;
-        if !s.active {
-            return Err(BookingError::ServiceInactive(service.clone()));
-        }
-        Ok((b, s))
     }
 
     // ---- clients ----

@@ -66,6 +66,9 @@ pub enum StoreError {
     /// A business configuration that breaks a rule.
     #[error("invalid business configuration")]
     InvalidBusiness(#[from] ConfigError),
+    /// A service that does not hold together, or is longer than a booking can hold.
+    #[error("invalid service")]
+    InvalidService(#[from] salon_domain::service::ServiceError),
     /// Concurrent writers kept getting in the way; the caller may retry.
     #[error("too many concurrent writes to the same items")]
     Contended,
@@ -105,6 +108,9 @@ pub enum BookingError {
     /// The same person (number and name) already has an appointment overlapping this time.
     #[error("the client already has an appointment at that time")]
     ClientBusy(Booked),
+    /// Services one after another that would take longer than a booking can hold.
+    #[error("a booking lasts at most {max_minutes} minutes")]
+    TooLong { max_minutes: u16 },
     /// Too close to the appointment for a caller to cancel or move it (the salon's cut-off).
     #[error("changes by phone end {cutoff_minutes} minutes before the appointment")]
     TooLate { cutoff_minutes: u32 },
@@ -124,6 +130,9 @@ impl From<BackendError> for BookingError {
 pub struct BookingRequest {
     pub business: BusinessId,
     pub service: ServiceId,
+    /// Services done right after `service` by the same stylist, in one booking (a
+    /// combination); usually none.
+    pub more: Vec<ServiceId>,
     pub client: PhoneE164,
     /// Whether `client` is the caller ID or a number the caller said.
     pub phone_origin: PhoneOrigin,
@@ -147,8 +156,20 @@ impl BookingRequest {
         let staff = self.staff.as_ref().map_or("", |s| s.as_str());
         format!(
             "{}|{}|{}|{}|{}",
-            self.business, self.client, self.service, self.start, staff
+            self.business,
+            self.client,
+            self.services_key(),
+            self.start,
+            staff
         )
+    }
+
+    /// Its services, as one key: `tuns`, or `vopsit+spalat-coafat` for a combination.
+    pub(crate) fn services_key(&self) -> String {
+        std::iter::once(self.service.as_str())
+            .chain(self.more.iter().map(ServiceId::as_str))
+            .collect::<Vec<_>>()
+            .join("+")
     }
 }
 

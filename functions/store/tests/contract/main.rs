@@ -17,9 +17,11 @@ use salon_store::{BookingError, BookingRequest, Store, Stylist, seed};
 
 mod messages;
 mod notices;
+mod segments;
 mod stylists;
 use messages::*;
 use notices::*;
+use segments::*;
 use stylists::*;
 
 // ---- fixtures ----
@@ -63,6 +65,7 @@ fn request(client: &str, start: &str, key: &str) -> BookingRequest {
     BookingRequest {
         business: demo_id(),
         service: service("tuns"),
+        more: Vec::new(),
         client: phone(client),
         phone_origin: PhoneOrigin::CallerId,
         client_name: Some(ClientName::parse("Ion Popescu").unwrap()),
@@ -1625,6 +1628,8 @@ macro_rules! contract {
                 an_absence_closes_a_stylists_days_and_lists_what_was_booked,
                 anyone_gets_the_last_stylist_else_the_least_booked_that_day,
                 a_caller_cannot_cancel_or_move_inside_the_salons_cut_off,
+                processing_time_goes_to_a_service_that_fits_and_clean_up_holds_the_stylist,
+                a_combination_books_one_stylist_back_to_back_or_nothing,
             );
         }
     };

@@ -108,6 +108,7 @@ async fn store(
         let request = BookingRequest {
             business: BusinessId::parse(demo::BUSINESS_ID).map_err(setup)?,
             service: ServiceId::parse("tuns").map_err(setup)?,
+            more: Vec::new(),
             client: phone.clone(),
             phone_origin: PhoneOrigin::CallerId,
             client_name: Some(ClientName::parse("Client Ocupat").map_err(setup)?),
