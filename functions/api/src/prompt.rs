@@ -216,14 +216,19 @@ pub fn instructions(
     let _ = writeln!(s, "\n# Flux");
     let _ = writeln!(s, "1. Află serviciul dorit.");
     let _ = writeln!(s, "2. Află ziua și ora; verifică disponibilitatea.");
-    let _ = writeln!(s, "3. Află numele (dacă nu îl știi).");
     let _ = writeln!(
         s,
-        "4. Recitește toate detaliile: „Deci, [serviciul], [ziua, din „spus”], la ora [ora, din „spus”], cu [stilistul, dacă a ales unul], pe numele [numele]. Confirmați?”"
+        "3. Când clientul alege o oră, ține-o imediat cu hold_appointment_time: ora îi rămâne rezervată timp de {}, cât recitești detaliile. Dacă între timp a fost luată, oferă alternativele primite.",
+        speech::duration(business.rules.hold_minutes)
+    );
+    let _ = writeln!(s, "4. Află numele (dacă nu îl știi).");
+    let _ = writeln!(
+        s,
+        "5. Recitește toate detaliile: „Deci, [serviciul], [ziua, din „spus”], la ora [ora, din „spus”], cu [stilistul, dacă a ales unul], pe numele [numele]. Confirmați?”"
     );
     let _ = writeln!(
         s,
-        "5. După „da”, fă programarea și confirm-o cu ziua și ora din răspunsul ei: „Perfect! Vă așteptăm [ziua] la ora [ora].”"
+        "6. După „da”, fă programarea și confirm-o cu ziua și ora din răspunsul ei: „Perfect! Vă așteptăm [ziua] la ora [ora].”"
     );
     let _ = writeln!(s, "\n# Siguranță");
     let _ = writeln!(

@@ -14,9 +14,9 @@ use salon_domain::{
     Appointment, AppointmentId, Business, CallSid, ClientName, ClosedReason, IdempotencyKey,
     PhoneE164, PhoneOrigin, Service, Slot, StaffId, Unavailable,
 };
-use salon_store::{BookingError, BookingRequest, Move, Recording, Store, Stylist};
+use salon_store::{BookingError, BookingRequest, HoldRequest, Move, Recording, Store, Stylist};
 use salon_wire::tool_args::{
-    self, CancelAppointment, CheckAvailability, CreateAppointment, EndCall, FindClient,
+    self, CancelAppointment, CheckAvailability, CreateAppointment, EndCall, FindClient, HoldTime,
     ListAppointments, NoArguments, RescheduleAppointment, TakeMessage, TransferToHuman,
 };
 use salon_wire::tools::{self as names, Alternative, TRANSFER_FIELD, ToolError, ToolErrorCode};
@@ -64,6 +64,10 @@ pub fn definitions() -> Vec<ToolDefinition> {
         tool::<CheckAvailability>(
             names::CHECK_APPOINTMENT_AVAILABILITY,
             "Checks free times for a service on a day, or whether one wished time is free (with the nearest alternatives if not). Call it before offering any time.",
+        ),
+        tool::<HoldTime>(
+            names::HOLD_APPOINTMENT_TIME,
+            "Holds the time the caller picked for this call for a few minutes, so nobody else takes it while you read the details back. Call it as soon as the caller picks one of the offered times; then read back and book.",
         ),
         tool::<FindClient>(
             names::FIND_EXISTING_CLIENT,
@@ -578,6 +582,7 @@ pub async fn run(
         names::CHECK_APPOINTMENT_AVAILABILITY => {
             check(store, ctx, arguments).await.map(Outcome::from)
         }
+        names::HOLD_APPOINTMENT_TIME => hold(store, ctx, arguments).await.map(Outcome::from),
         names::FIND_EXISTING_CLIENT => find_client(store, ctx, arguments).await.map(Outcome::from),
         names::CREATE_VOICE_APPOINTMENT => create(store, ctx, call_id, arguments).await,
         names::LIST_CLIENT_APPOINTMENTS => list(store, ctx, arguments).await.map(Outcome::from),
@@ -619,7 +624,15 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
     if let Some(time) = text(&args.time) {
         let at = date.to_datetime(parse_time(time)?);
         return match store
-            .check_of(&b.id, &service.id, &more, at, stylist.as_ref(), ctx.now)
+            .check_of(
+                &b.id,
+                &service.id,
+                &more,
+                at,
+                stylist.as_ref(),
+                Some(&ctx.call_sid),
+                ctx.now,
+            )
             .await
         {
             Ok(slot) => Ok(ToolReply::Ok(json!({
@@ -641,6 +654,7 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
             date,
             date,
             stylist.as_ref(),
+            Some(&ctx.call_sid),
             ctx.now,
         )
         .await
@@ -649,7 +663,15 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
         // Nothing that day: say why (closed, past, full) and offer the next free times.
         let noon = date.to_datetime(Time::constant(12, 0, 0, 0));
         let (reason, alternatives) = match store
-            .check_of(&b.id, &service.id, &more, noon, stylist.as_ref(), ctx.now)
+            .check_of(
+                &b.id,
+                &service.id,
+                &more,
+                noon,
+                stylist.as_ref(),
+                Some(&ctx.call_sid),
+                ctx.now,
+            )
             .await
         {
             Err(BookingError::Unavailable {
@@ -699,6 +721,40 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
         "ore_libere": slots.iter().map(Slot::label).collect::<Vec<_>>(),
         "intervale": intervals,
         "intervale_spuse": spoken,
+    })))
+}
+
+/// Holds the picked time for this call: the answer names the stylist and how long it is kept.
+async fn hold(store: &Store, ctx: &CallContext, arguments: &str) -> Result<ToolReply, ToolReply> {
+    let args: HoldTime = parse(arguments)?;
+    let at = parse_date(args.date.as_str())?.to_datetime(parse_time(args.time.as_str())?);
+    let all = store.services(&ctx.business.id).await.map_err(store_down)?;
+    let chosen = services_of(&all, args.service.as_str())?;
+    let stylist = stylist_of(&ctx.business, text(&args.stylist))?
+        .named()
+        .cloned();
+    let b = &ctx.business;
+    let req = HoldRequest {
+        business: b.id.clone(),
+        service: chosen.first.id.clone(),
+        more: chosen.more_ids(),
+        start: at,
+        staff: stylist,
+        call: ctx.call_sid.clone(),
+    };
+    let minutes = b.rules.hold_minutes;
+    let held = store
+        .hold(&req, minutes, ctx.now)
+        .await
+        .map_err(|e| booking_error(b, Some(at), e))?;
+    Ok(ToolReply::Ok(json!({
+        "tinut": true,
+        "serviciu": chosen.name(),
+        "data": held.start.date().to_string(),
+        "ora": held.start.strftime("%H:%M").to_string(),
+        "spus": speech::slot(&held.start),
+        "stilist": staff_name(b, &held.staff),
+        "minute": minutes,
     })))
 }
 
@@ -1027,7 +1083,7 @@ mod tests {
     #[test]
     fn tool_schemas_are_plain_inlined_objects() {
         let defs = definitions();
-        assert_eq!(defs.len(), 10);
+        assert_eq!(defs.len(), 11);
         for d in &defs {
             let text = d.parameters.to_string();
             assert_eq!(d.parameters["type"], "object", "{}", d.name);

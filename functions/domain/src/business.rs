@@ -46,6 +46,10 @@ pub enum ConfigError {
     /// behind closed doors.
     #[error("{staff}'s hours on {day:?} must lie inside the salon's hours that day")]
     StaffHours { staff: StaffId, day: Weekday },
+    /// A hold shorter than a minute lapses before the caller answers; one over half an hour
+    /// keeps a time from other callers too long.
+    #[error("a hold lasts 1 to 30 minutes, got {0}")]
+    HoldMinutes(u16),
     /// A stylist listed as doing no service at all: leave the list out for "every service".
     #[error("{0} is listed as doing no service")]
     NoServices(StaffId),
@@ -372,6 +376,13 @@ pub struct BookingRules {
     /// minutes (0: until it starts); closer than that, the agent offers a person instead.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cancel_cutoff_minutes: u32,
+    /// How long a time a caller picked is held for their call while they decide, in minutes.
+    #[serde(default = "five")]
+    pub hold_minutes: u16,
+}
+
+fn five() -> u16 {
+    5
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -385,6 +396,7 @@ impl Default for BookingRules {
             min_lead_minutes: 60,
             max_days_ahead: 60,
             cancel_cutoff_minutes: 0,
+            hold_minutes: 5,
         }
     }
 }
@@ -447,6 +459,9 @@ impl Business {
         }
         if !(1..=730).contains(&self.rules.max_days_ahead) {
             return Err(ConfigError::Horizon(self.rules.max_days_ahead));
+        }
+        if !(1..=30).contains(&self.rules.hold_minutes) {
+            return Err(ConfigError::HoldMinutes(self.rules.hold_minutes));
         }
         if self
             .person_phone

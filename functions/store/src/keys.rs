@@ -101,6 +101,11 @@ pub const TOOL_PREFIX: &str = "TOOL#";
 pub const CALL_FIRST: &str = "CALL";
 pub const CALL_LAST: &str = TRANSCRIPT;
 
+/// The list of what a call holds, in its business's partition.
+pub fn hold(call: &CallSid) -> String {
+    format!("HOLD#{call}")
+}
+
 pub fn call(sid: &CallSid) -> (String, String) {
     (format!("CALL#{sid}"), "CALL".to_owned())
 }

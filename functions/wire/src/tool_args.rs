@@ -117,6 +117,20 @@ pub struct CheckAvailability {
     pub stylist: Option<Text>,
 }
 
+/// Holds the time a caller picked while they confirm the details.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct HoldTime {
+    /// The service as the caller named it, as checked; several joined with " și ".
+    pub service: Text,
+    /// The day, as YYYY-MM-DD.
+    pub date: Text,
+    /// The picked start, as HH:MM (24-hour), one of the times the availability check offered.
+    pub time: Text,
+    /// A stylist the caller asked for, by name. Leave out for anyone: the answer says who.
+    #[serde(default)]
+    pub stylist: Option<Text>,
+}
+
 /// Looks the caller up by their phone number.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct FindClient {

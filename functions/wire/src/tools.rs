@@ -9,6 +9,8 @@ pub const CREATE_VOICE_APPOINTMENT: &str = "create_voice_appointment";
 pub const LIST_CLIENT_APPOINTMENTS: &str = "list_client_appointments";
 pub const CANCEL_APPOINTMENT: &str = "cancel_appointment";
 pub const RESCHEDULE_APPOINTMENT: &str = "reschedule_appointment";
+/// Holds the time a caller picked for their call while they decide.
+pub const HOLD_APPOINTMENT_TIME: &str = "hold_appointment_time";
 /// Asks the functions whether a person can take the call now; when they answer yes, the
 /// relay ends the stream with a transfer once the agent has said so.
 pub const TRANSFER_TO_HUMAN: &str = "transfer_to_human";
@@ -17,9 +19,10 @@ pub const TAKE_MESSAGE: &str = "take_message";
 pub const END_CALL: &str = "end_call";
 
 /// Every tool the model may call.
-pub const ALL: [&str; 10] = [
+pub const ALL: [&str; 11] = [
     GET_AVAILABLE_SERVICES,
     CHECK_APPOINTMENT_AVAILABILITY,
+    HOLD_APPOINTMENT_TIME,
     FIND_EXISTING_CLIENT,
     CREATE_VOICE_APPOINTMENT,
     LIST_CLIENT_APPOINTMENTS,

@@ -195,7 +195,16 @@ async fn status(State(state): State<AppState>, form: TwilioForm) -> Response {
         at,
     };
     match state.store.record_call(&call_sid, &event).await {
-        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Ok(record) => {
+            // The call is over: what it held for the caller is free for others at once.
+            if status.is_final()
+                && let Some(business) = &record.business
+                && let Err(e) = state.store.release_holds(business, &call_sid).await
+            {
+                tracing::warn!(call_sid = %call_sid, error = %e, "could not release a call's holds; they lapse by themselves");
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(e) => {
             tracing::error!(call_sid = %call_sid, error = %e, "could not record a status callback");
             StatusCode::SERVICE_UNAVAILABLE.into_response()

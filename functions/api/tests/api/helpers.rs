@@ -244,6 +244,18 @@ impl TestApp {
         call_id: &str,
         arguments: serde_json::Value,
     ) -> serde_json::Value {
+        self.tool_in(CALL, caller, name, call_id, arguments).await
+    }
+
+    /// Calls a tool as `tool_as` does, for the call `call`.
+    pub async fn tool_in(
+        &self,
+        call: &str,
+        caller: &str,
+        name: &str,
+        call_id: &str,
+        arguments: serde_json::Value,
+    ) -> serde_json::Value {
         let body = serde_json::json!({
             "call_id": call_id,
             "arguments": arguments.to_string(),
@@ -251,7 +263,7 @@ impl TestApp {
             "caller": caller,
         });
         let r = self
-            .relay(&salon_wire::paths::tool(CALL, name), &body)
+            .relay(&salon_wire::paths::tool(call, name), &body)
             .await;
         assert_eq!(r.status(), 200, "{name}");
         r.json().await.unwrap()

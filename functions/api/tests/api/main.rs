@@ -3,6 +3,7 @@
 mod budget;
 mod handover;
 mod helpers;
+mod holds;
 mod local;
 mod oracle;
 mod relay;

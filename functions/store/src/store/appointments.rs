@@ -13,10 +13,10 @@ use crate::keys;
 use crate::notices::notice_write;
 use crate::table::{Cond, SkRange, TransactError, Write};
 
-use super::availability::Job;
+use super::availability::{Job, SlotLock, Takeable, View};
 use super::person::PersonLocks;
 use super::{
-    BookingError, LockRecord, MAX_ATTEMPTS, MAX_TRANSACTION_WRITES, Recording, Store, StoreError,
+    BookingError, MAX_ATTEMPTS, MAX_TRANSACTION_WRITES, Recording, Store, StoreError,
     StoredAppointment, decode, jittered_pause, put,
 };
 
@@ -226,6 +226,8 @@ impl Store {
         // transaction's locks refuse it if taken, and only then are they read, to find another
         // stylist or the nearest free times.
         let mut read_busy = false;
+        // The locks the last read found free to take over (expired holds).
+        let mut takeable = Takeable::new();
         let mut person: Option<PersonLocks> = None;
         for _ in 0..MAX_ATTEMPTS {
             let (mut stored, version) = self.owned(business, id, requester).await?;
@@ -268,8 +270,14 @@ impl Store {
             let slot = match unread {
                 Some(slot) => slot,
                 None => {
-                    self.check_with(&b, &job, start, staff, Some(id), now)
-                        .await?
+                    let view = View {
+                        except: Some(id),
+                        call: None,
+                        now,
+                    };
+                    let checked = self.check_with(&b, &job, start, staff, &view).await?;
+                    takeable = checked.takeable;
+                    checked.slot
                 }
             };
             let new_staff = if slot.staff.contains(&old.staff) {
@@ -294,14 +302,19 @@ impl Store {
                 .collect();
             let mut writes = Vec::new();
             for sk in new_locks.iter().filter(|k| !old_locks.contains(k)) {
+                // An expired hold is taken over as read.
+                let (version, cond) = match takeable.get(sk) {
+                    Some(&(v, _)) => (v + 1, Cond::Version(v)),
+                    None => (1, Cond::Absent),
+                };
                 writes.push(put(
                     keys::slots(business),
                     sk.clone(),
-                    1,
-                    &LockRecord {
+                    version,
+                    &SlotLock::Booked {
                         appointment: id.clone(),
                     },
-                    Cond::Absent,
+                    cond,
                 ));
             }
             let staff_claims = writes.len();

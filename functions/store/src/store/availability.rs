@@ -4,27 +4,29 @@ use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use salon_domain::availability::LOCK_STEP;
 use salon_domain::service::MAX_MINUTES;
+use std::collections::HashMap;
+
 use salon_domain::{
-    Appointment, AppointmentId, Business, BusinessId, Busy, Planner, Service, ServiceId, Slot,
-    StaffId, Unavailable, Work,
+    Appointment, AppointmentId, Business, BusinessId, Busy, CallSid, Planner, Service, ServiceId,
+    Slot, StaffId, Unavailable, Work,
 };
+use serde::{Deserialize, Serialize};
 
 use crate::keys;
 use crate::table::SkRange;
 
 use super::{
-    ALTERNATIVE_DAYS, ALTERNATIVES, BookingError, LockRecord, Store, StoreError, decode, kind_of,
-    unavailable,
+    ALTERNATIVE_DAYS, ALTERNATIVES, BookingError, Store, StoreError, decode, kind_of, unavailable,
 };
 
 impl Store {
-    /// Reads the busy time of every staff member between two instants, from the slot locks.
-    pub(super) async fn busy(
+    /// Reads every slot lock between two instants: the appointments', and the calls' holds.
+    pub(super) async fn locks(
         &self,
         business: &BusinessId,
         from: Timestamp,
         to: Timestamp,
-    ) -> Result<Vec<(Busy, AppointmentId)>, StoreError> {
+    ) -> Result<Vec<Lock>, StoreError> {
         let (a, b) = (keys::instant(from), format!("{}#~", keys::instant(to)));
         let items = self
             .table
@@ -33,21 +35,24 @@ impl Store {
         items
             .iter()
             .map(|item| {
-                let lock: LockRecord = decode(item)?;
+                let holder = match decode::<SlotLock>(item)? {
+                    SlotLock::Booked { appointment } => Holder::Appointment(appointment),
+                    SlotLock::Held { held_by, until } => Holder::Call {
+                        call: held_by,
+                        until,
+                    },
+                };
                 let (when, staff) = item.sk.split_once('#').unwrap_or((&item.sk, ""));
                 let start = when.parse::<Timestamp>().ok();
                 let staff = StaffId::parse(staff).ok();
                 match (start, staff) {
-                    (Some(start), Some(staff)) => {
-                        let end = start.checked_add(LOCK_STEP).unwrap_or(start);
-                        let busy = Busy {
-                            staff,
-                            start,
-                            end,
-                            appointment: Some(lock.appointment.clone()),
-                        };
-                        Ok((busy, lock.appointment))
-                    }
+                    (Some(start), Some(staff)) => Ok(Lock {
+                        sk: item.sk.clone(),
+                        version: item.version,
+                        staff,
+                        start,
+                        holder,
+                    }),
                     _ => Err(StoreError::Corrupt {
                         kind: kind_of(&item.sk),
                         source: serde::de::Error::custom("a slot lock's key is not instant#staff"),
@@ -57,14 +62,36 @@ impl Store {
             .collect()
     }
 
-    /// Reads busy time covering local dates `from..=to` of the business.
+    /// The appointments' locks between two instants, with their appointment.
+    pub(super) async fn booked_locks(
+        &self,
+        business: &BusinessId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(Lock, AppointmentId)>, StoreError> {
+        Ok(self
+            .locks(business, from, to)
+            .await?
+            .into_iter()
+            .filter_map(|l| match &l.holder {
+                Holder::Appointment(id) => {
+                    let id = id.clone();
+                    Some((l, id))
+                }
+                Holder::Call { .. } => None,
+            })
+            .collect())
+    }
+
+    /// Reads busy time covering local dates `from..=to` of the business, as `view` sees it,
+    /// with the locks it may take over.
     async fn busy_on(
         &self,
         business: &Business,
         from: Date,
         to: Date,
-        except: Option<&AppointmentId>,
-    ) -> Result<Vec<Busy>, StoreError> {
+        view: &View<'_>,
+    ) -> Result<(Vec<Busy>, Takeable), StoreError> {
         let tz = business.time_zone.tz().clone();
         let start = from
             .to_zoned_datetime(tz.clone())
@@ -76,13 +103,33 @@ impl Store {
             .and_then(|d| d.to_zoned_datetime(tz).ok())
             .map(|z| z.timestamp())
             .unwrap_or(Timestamp::MAX);
-        Ok(self
-            .busy(&business.id, start, end)
-            .await?
-            .into_iter()
-            .filter(|(_, id)| Some(id) != except)
-            .map(|(b, _)| b)
-            .collect())
+        let mut busy = Vec::new();
+        let mut takeable = Takeable::new();
+        for lock in self.locks(&business.id, start, end).await? {
+            let appointment = match &lock.holder {
+                Holder::Appointment(id) if Some(id) == view.except => continue,
+                Holder::Appointment(id) => Some(id.clone()),
+                // An expired hold holds nothing: anyone may take its lock over.
+                Holder::Call { until, .. } if *until <= view.now => {
+                    takeable.insert(lock.sk, (lock.version, false));
+                    continue;
+                }
+                // This call's own hold: free for it, and its to take over.
+                Holder::Call { call, .. } if Some(call) == view.call => {
+                    takeable.insert(lock.sk, (lock.version, true));
+                    continue;
+                }
+                Holder::Call { .. } => None,
+            };
+            let end = lock.start.checked_add(LOCK_STEP).unwrap_or(lock.start);
+            busy.push(Busy {
+                staff: lock.staff,
+                start: lock.start,
+                end,
+                appointment,
+            });
+        }
+        Ok((busy, takeable))
     }
 
     /// The appointments booked on a local date of the salon (those whose time holds one of
@@ -100,10 +147,10 @@ impl Store {
             return Ok(Vec::new());
         };
         let mut ids: Vec<AppointmentId> = self
-            .busy(&business.id, from.timestamp(), to.timestamp())
+            .booked_locks(&business.id, from.timestamp(), to.timestamp())
             .await?
             .into_iter()
-            .filter(|(b, _)| b.start < to.timestamp())
+            .filter(|(l, _)| l.start < to.timestamp())
             .map(|(_, id)| id)
             .collect();
         ids.sort();
@@ -130,12 +177,12 @@ impl Store {
         staff: Option<&StaffId>,
         now: Timestamp,
     ) -> Result<Vec<Slot>, BookingError> {
-        self.availability_of(business, service, &[], from, to, staff, now)
+        self.availability_of(business, service, &[], from, to, staff, None, now)
             .await
     }
 
     /// Lists the free starts for services done one after another (a combination, or one
-    /// service) on local dates `from..=to`.
+    /// service) on local dates `from..=to`, as `call` sees them (its own hold is free).
     #[allow(clippy::too_many_arguments)]
     pub async fn availability_of(
         &self,
@@ -145,10 +192,16 @@ impl Store {
         from: Date,
         to: Date,
         staff: Option<&StaffId>,
+        call: Option<&CallSid>,
         now: Timestamp,
     ) -> Result<Vec<Slot>, BookingError> {
         let (b, job) = self.job(business, service, more).await?;
-        let busy = self.busy_on(&b, from, to, None).await?;
+        let view = View {
+            except: None,
+            call,
+            now,
+        };
+        let (busy, _) = self.busy_on(&b, from, to, &view).await?;
         let planner = job.planner(&b, staff, &busy, now)?;
         Ok(planner.slots_between(from, to))
     }
@@ -162,10 +215,13 @@ impl Store {
         staff: Option<&StaffId>,
         now: Timestamp,
     ) -> Result<Slot, BookingError> {
-        self.check_of(business, service, &[], at, staff, now).await
+        self.check_of(business, service, &[], at, staff, None, now)
+            .await
     }
 
-    /// Checks a wished start for services done one after another.
+    /// Checks a wished start for services done one after another, as `call` sees it (its
+    /// own hold is free).
+    #[allow(clippy::too_many_arguments)]
     pub async fn check_of(
         &self,
         business: &BusinessId,
@@ -173,10 +229,18 @@ impl Store {
         more: &[ServiceId],
         at: DateTime,
         staff: Option<&StaffId>,
+        call: Option<&CallSid>,
         now: Timestamp,
     ) -> Result<Slot, BookingError> {
         let (b, job) = self.job(business, service, more).await?;
-        self.check_with(&b, &job, at, staff, None, now).await
+        let view = View {
+            except: None,
+            call,
+            now,
+        };
+        self.check_with(&b, &job, at, staff, &view)
+            .await
+            .map(|c| c.slot)
     }
 
     /// The salon and what booking `service` and then `more` takes, each service offered.
@@ -219,24 +283,26 @@ impl Store {
         ))
     }
 
+    /// Checks a wished start as `view` sees the book: the slot with the locks it may take
+    /// over, or why not with the nearest alternatives.
     pub(super) async fn check_with(
         &self,
         b: &Business,
         s: &Job,
         at: DateTime,
         staff: Option<&StaffId>,
-        except: Option<&AppointmentId>,
-        now: Timestamp,
-    ) -> Result<Slot, BookingError> {
+        view: &View<'_>,
+    ) -> Result<Checked, BookingError> {
+        let now = view.now;
         let today = now.to_zoned_datetime(b.time_zone.tz().clone()).date();
         let from = at.date().max(today);
         let to = from
             .checked_add(jiff::Span::new().days(ALTERNATIVE_DAYS))
             .unwrap_or(from);
-        let busy = self.busy_on(b, from, to, except).await?;
+        let (busy, takeable) = self.busy_on(b, from, to, view).await?;
         let planner = s.planner(b, staff, &busy, now)?;
         let reason = match planner.check(at) {
-            Ok(slot) => return Ok(slot),
+            Ok(slot) => return Ok(Checked { slot, takeable }),
             Err(reason) => reason,
         };
         if matches!(reason, Unavailable::UnknownStaff(_)) {
@@ -256,7 +322,7 @@ impl Store {
             ) else {
                 break;
             };
-            let busy = self.busy_on(b, next_from, next_to, except).await?;
+            let (busy, _) = self.busy_on(b, next_from, next_to, view).await?;
             let later = s.planner(b, staff, &busy, now)?;
             alternatives.extend(
                 later
@@ -327,4 +393,51 @@ impl Job {
         let ids: Vec<&ServiceId> = self.services.iter().map(|s| &s.id).collect();
         Planner::plan(b, &ids, self.work.clone(), staff, busy, now).map_err(unavailable)
     }
+}
+
+/// Who holds a slot lock.
+#[derive(Debug, Clone)]
+pub(crate) enum Holder {
+    /// A booked appointment (or one moved or cancelled since: its lock is left behind).
+    Appointment(AppointmentId),
+    /// A call, while the caller decides, until `until`.
+    Call { call: CallSid, until: Timestamp },
+}
+
+/// A slot lock as read: one 15-minute step of one stylist.
+#[derive(Debug, Clone)]
+pub(crate) struct Lock {
+    pub(crate) sk: String,
+    pub(crate) version: u64,
+    pub(crate) staff: StaffId,
+    pub(crate) start: Timestamp,
+    pub(crate) holder: Holder,
+}
+
+/// A slot lock as stored: `{"appointment": …}` (as it always was) or a call's hold.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum SlotLock {
+    Booked { appointment: AppointmentId },
+    Held { held_by: CallSid, until: Timestamp },
+}
+
+/// Locks a write may take over, by sort key: the version read, and whether the hold is the
+/// reader's own (else it expired).
+pub(crate) type Takeable = HashMap<String, (u64, bool)>;
+
+/// Who reads the book: an appointment being moved sees its own time free, a call its own
+/// holds, and everybody sees expired holds as free.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct View<'a> {
+    pub(crate) except: Option<&'a AppointmentId>,
+    pub(crate) call: Option<&'a CallSid>,
+    pub(crate) now: Timestamp,
+}
+
+/// A free slot, and the locks of it its writer may take over.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    pub(crate) slot: Slot,
+    pub(crate) takeable: Takeable,
 }

@@ -13,10 +13,13 @@ use crate::keys;
 use crate::notices::notice_write;
 use crate::table::{Cond, Item, TransactError, Write};
 
+use super::availability::{SlotLock, View};
+use super::holds;
 use super::person::PersonLocks;
 use super::{
-    Booking, BookingError, BookingRequest, IdempotencyRecord, LockRecord, MAX_ATTEMPTS, Store,
-    StoreError, StoredAppointment, decode, encode, jittered_pause, put,
+    Booking, BookingError, BookingRequest, IdempotencyRecord, LockRecord, MAX_ATTEMPTS,
+    MAX_TRANSACTION_WRITES, Store, StoreError, StoredAppointment, decode, encode, jittered_pause,
+    put,
 };
 
 impl Store {
@@ -138,7 +141,13 @@ impl Store {
                 false => Ok(None),
             }
         };
-        let first = self.check_with(&b, &job, req.start, req.staff.as_ref(), None, now);
+        // The call's own hold is free for it, and taken over by the booking.
+        let view = View {
+            except: None,
+            call: req.call_sid.as_ref(),
+            now,
+        };
+        let first = self.check_with(&b, &job, req.start, req.staff.as_ref(), &view);
         let (last, first) = tokio::join!(last, first);
         let last = last?;
         let mut first = Some(first);
@@ -149,12 +158,12 @@ impl Store {
             let checked = match first.take() {
                 Some(checked) => checked,
                 None => {
-                    self.check_with(&b, &job, req.start, req.staff.as_ref(), None, now)
+                    self.check_with(&b, &job, req.start, req.staff.as_ref(), &view)
                         .await
                 }
             };
-            let mut slot = match checked {
-                Ok(slot) => slot,
+            let (mut slot, takeable) = match checked {
+                Ok(c) => (c.slot, c.takeable),
                 Err(refused) => {
                     // The time may be taken by this very request's earlier success.
                     if let Some(appointment) = self
@@ -171,6 +180,18 @@ impl Store {
                 }
             };
             prefer(&mut slot.staff, last.as_ref());
+            // A stylist this call holds the time with comes first: the caller was told so.
+            let held = slot
+                .staff
+                .iter()
+                .find(|s| {
+                    job.work
+                        .staff_steps(slot.start.timestamp())
+                        .iter()
+                        .all(|&step| takeable.get(&keys::slot(step, s)).is_some_and(|t| t.1))
+                })
+                .cloned();
+            prefer(&mut slot.staff, held.as_ref());
             let start = slot.start.timestamp();
             let end = slot.end.timestamp();
             let id = AppointmentId::parse(uuid::Uuid::new_v4().simple().to_string())
@@ -240,16 +261,38 @@ impl Store {
                 let claims = person.claim(lock_steps(start, end), &id);
                 writes.extend(claims.iter().cloned());
                 let locks_from = writes.len();
-                for step in job.work.staff_steps(start) {
+                let mine: Vec<String> = job
+                    .work
+                    .staff_steps(start)
+                    .into_iter()
+                    .map(|step| keys::slot(step, staff))
+                    .collect();
+                for sk in &mine {
+                    // A hold (this call's, or an expired one) is taken over as read.
+                    let (version, cond) = match takeable.get(sk) {
+                        Some(&(v, _)) => (v + 1, Cond::Version(v)),
+                        None => (1, Cond::Absent),
+                    };
                     writes.push(put(
                         keys::slots(&req.business),
-                        keys::slot(step, staff),
-                        1,
-                        &LockRecord {
+                        sk.clone(),
+                        version,
+                        &SlotLock::Booked {
                             appointment: id.clone(),
                         },
-                        Cond::Absent,
+                        cond,
                     ));
+                }
+                // The call's other holds end with its booking, when they fit the transaction
+                // (else they expire within minutes).
+                let releases_from = writes.len();
+                let releases = holds::release_unused(&req.business, &takeable, &mine);
+                if writes.len() + releases.len() + 4 <= MAX_TRANSACTION_WRITES {
+                    writes.extend(releases);
+                }
+                let releases_to = writes.len();
+                if let Some(call) = req.call_sid.as_ref().filter(|_| !takeable.is_empty()) {
+                    writes.push(holds::forget(&req.business, call));
                 }
                 // Its condition is none, so it never shifts which write failed.
                 let recorded = match (&req.call_sid, &req.tool_call) {
@@ -296,6 +339,14 @@ impl Store {
                     outcome = Attempt::Contended;
                     break;
                 }
+                if failed
+                    .iter()
+                    .any(|&i| (releases_from..releases_to).contains(&i))
+                {
+                    // A hold of this call's expired and was taken meanwhile: read again.
+                    outcome = Attempt::Again;
+                    break;
+                }
                 let person_failed: Vec<&Write> = failed
                     .iter()
                     .filter(|&&i| (person_from..locks_from).contains(&i))
@@ -320,7 +371,7 @@ impl Store {
                 Attempt::StaffTaken => {
                     // Every staff member free a moment ago is taken now: say so, with what is
                     // left.
-                    self.check_with(&b, &job, req.start, req.staff.as_ref(), None, now)
+                    self.check_with(&b, &job, req.start, req.staff.as_ref(), &view)
                         .await?;
                     // Freed again in between (a cancellation): book on the next round.
                 }

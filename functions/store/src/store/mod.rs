@@ -23,8 +23,10 @@ mod availability;
 mod booking;
 mod cache;
 mod catalog;
+mod holds;
 mod person;
 mod staff;
+pub use holds::{Hold, HoldRequest};
 pub use staff::AbsenceError;
 
 pub use cache::CATALOG_TTL;

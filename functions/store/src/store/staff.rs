@@ -87,10 +87,10 @@ impl Store {
         let from = bound(absence.from());
         let to = absence.to().tomorrow().map_or(Timestamp::MAX, bound);
         let mut ids: Vec<_> = self
-            .busy(&b.id, from, to)
+            .booked_locks(&b.id, from, to)
             .await?
             .into_iter()
-            .filter(|(busy, _)| &busy.staff == staff && busy.start < to)
+            .filter(|(lock, _)| &lock.staff == staff && lock.start < to)
             .map(|(_, id)| id)
             .collect();
         ids.sort();

@@ -15,10 +15,12 @@ use salon_domain::{
 };
 use salon_store::{BookingError, BookingRequest, Store, Stylist, seed};
 
+mod holds;
 mod messages;
 mod notices;
 mod segments;
 mod stylists;
+use holds::*;
 use messages::*;
 use notices::*;
 use segments::*;
@@ -1630,6 +1632,8 @@ macro_rules! contract {
                 a_caller_cannot_cancel_or_move_inside_the_salons_cut_off,
                 processing_time_goes_to_a_service_that_fits_and_clean_up_holds_the_stylist,
                 a_combination_books_one_stylist_back_to_back_or_nothing,
+                a_held_time_is_kept_for_its_call_until_it_books_ends_or_lapses,
+                fifty_calls_racing_to_hold_and_book_one_time_book_it_once,
             );
         }
     };
