@@ -18,11 +18,13 @@ use salon_store::{BookingError, BookingRequest, Store, Stylist, seed};
 mod holds;
 mod messages;
 mod notices;
+mod races;
 mod segments;
 mod stylists;
 use holds::*;
 use messages::*;
 use notices::*;
+use races::*;
 use segments::*;
 use stylists::*;
 
@@ -1634,6 +1636,8 @@ macro_rules! contract {
                 a_combination_books_one_stylist_back_to_back_or_nothing,
                 a_held_time_is_kept_for_its_call_until_it_books_ends_or_lapses,
                 fifty_calls_racing_to_hold_and_book_one_time_book_it_once,
+                fifty_callers_racing_for_combinations_get_what_the_stylists_allow,
+                fifty_callers_racing_for_anyone_and_named_stylists_get_each_chair_once,
             );
         }
     };
