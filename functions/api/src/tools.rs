@@ -741,6 +741,7 @@ async fn hold(store: &Store, ctx: &CallContext, arguments: &str) -> Result<ToolR
         start: at,
         staff: stylist,
         call: ctx.call_sid.clone(),
+        client: ctx.caller.clone(),
     };
     let minutes = b.rules.hold_minutes;
     let held = store

@@ -378,6 +378,13 @@ impl Job {
         names.join(" + ")
     }
 
+    /// How many active stylists do every one of its services.
+    pub(crate) fn qualified(&self, b: &Business) -> usize {
+        b.active_staff()
+            .filter(|s| self.services.iter().all(|svc| s.does(&svc.id)))
+            .count()
+    }
+
     /// The services after the first.
     pub(crate) fn more(&self) -> Vec<ServiceId> {
         self.services.iter().skip(1).map(|s| s.id.clone()).collect()

@@ -67,6 +67,20 @@ impl Store {
             .map(|a| a.staff))
     }
 
+    /// The last stylist of the client known under a caller ID (the person of the client's own
+    /// name), for a hold, whose caller has not said whom it is for yet.
+    pub(super) async fn last_stylist_of(
+        &self,
+        business: &BusinessId,
+        phone: &PhoneE164,
+        now: Timestamp,
+    ) -> Result<Option<StaffId>, StoreError> {
+        match self.client(business, phone).await? {
+            Some(c) => self.last_stylist(business, phone, &c.name, now).await,
+            None => Ok(None),
+        }
+    }
+
     /// Books an appointment, exactly once per key and per call, client, service and start.
     ///
     /// The appointment, its copy under the client, the idempotency and natural keys, the
@@ -126,12 +140,7 @@ impl Store {
         let mut person = PersonLocks::new(&req.business, &req.client, &client_name);
         // "Anyone" for a known client: their last stylist first, when more than one stylist
         // does the service. Their history is read beside the day's book, so it costs no time.
-        let choice = req.staff.is_none()
-            && !spoken
-            && b.active_staff()
-                .filter(|s| job.services.iter().all(|svc| s.does(&svc.id)))
-                .count()
-                > 1;
+        let choice = req.staff.is_none() && !spoken && job.qualified(&b) > 1;
         let last = async {
             match choice {
                 true => {

@@ -9,7 +9,8 @@
 
 use jiff::civil::DateTime;
 use jiff::{SignedDuration, Timestamp, ZonedDateTime};
-use salon_domain::{BusinessId, CallSid, ServiceId, StaffId};
+use salon_domain::availability::prefer;
+use salon_domain::{BusinessId, CallSid, PhoneE164, ServiceId, StaffId};
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
@@ -30,6 +31,9 @@ pub struct HoldRequest {
     /// A stylist the caller asked for.
     pub staff: Option<StaffId>,
     pub call: CallSid,
+    /// The caller ID, when there is one: for "anyone", a known client's last stylist comes
+    /// first, as when booking (the hold decides who the booking is with).
+    pub client: Option<PhoneE164>,
 }
 
 /// A time held for a call.
@@ -100,10 +104,17 @@ impl Store {
             call: Some(&req.call),
             now,
         };
+        let last = match (&req.client, &req.staff) {
+            (Some(phone), None) if job.qualified(&b) > 1 => {
+                self.last_stylist_of(&b.id, phone, now).await?
+            }
+            _ => None,
+        };
         for attempt in 0..MAX_ATTEMPTS {
-            let Checked { slot, takeable } = self
+            let Checked { mut slot, takeable } = self
                 .check_with(&b, &job, req.start, req.staff.as_ref(), &view)
                 .await?;
+            prefer(&mut slot.staff, last.as_ref());
             let steps = job.work.staff_steps(slot.start.timestamp());
             // Already held by this call with someone: keep them.
             let staff = slot

@@ -21,6 +21,7 @@ fn hold_request(call: &CallSid, at: &str, who: Option<&str>) -> HoldRequest {
         start: dt(at),
         staff: who.map(staff),
         call: call.clone(),
+        client: None,
     }
 }
 

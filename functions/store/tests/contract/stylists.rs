@@ -282,6 +282,25 @@ pub(crate) async fn anyone_gets_the_last_stylist_else_the_least_booked_that_day(
     first.call_sid = Some(sid(50));
     store.book(&first, now).await.unwrap();
     let later = ts("2026-12-14T12:00:00+02:00");
+    // Their call holds the time first (as the agent does): the hold is with Ana, and so is
+    // the booking that takes it over. A caller unknown by number is held with Ion.
+    let hold = |call: u32, client: Option<&str>| salon_store::HoldRequest {
+        business: demo_id(),
+        service: service("tuns"),
+        more: Vec::new(),
+        start: dt("2026-12-15T17:00"),
+        staff: None,
+        call: sid(call),
+        client: client.map(phone),
+    };
+    let held = store.hold(&hold(60, None), 5, later).await.unwrap();
+    assert_eq!(held.staff, staff("ion"));
+    store.release_holds(&demo_id(), &sid(60)).await.unwrap();
+    let held = store
+        .hold(&hold(51, Some(regular)), 5, later)
+        .await
+        .unwrap();
+    assert_eq!(held.staff, staff("ana"));
     let mut again = request(regular, "2026-12-15T17:00", "r2");
     again.call_sid = Some(sid(51));
     let booked = store.book(&again, later).await.unwrap().appointment;
