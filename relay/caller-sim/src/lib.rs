@@ -53,6 +53,8 @@ pub enum Step {
     Dtmf(char),
     /// Stays on the line, quiet, this long.
     Wait(Duration),
+    /// Stays on the line, quiet, until the test says go on (another call runs meanwhile).
+    Until(std::sync::Arc<tokio::sync::Notify>),
     /// Hangs up.
     HangUp,
 }
@@ -495,6 +497,13 @@ pub async fn call(
                 let _ = cmd_tx.send(json!({"event": "dtmf", "streamSid": stream_sid, "dtmf": {"track": "inbound_track", "digit": d.to_string()}}));
             }
             Step::Wait(d) => tokio::time::sleep(d).await,
+            Step::Until(go) => {
+                line.lock()
+                    .expect("the line lock is never poisoned")
+                    .timeline
+                    .push((since(), "caller waits".into()));
+                go.notified().await;
+            }
             Step::HangUp => {
                 wait(|l, _| l.speaking.is_empty(), Duration::ZERO).await;
                 line.lock()

@@ -7,12 +7,15 @@ use std::time::Duration;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use salon_caller_sim::offline::*;
-use salon_caller_sim::{Report, Step, call, parse_twiml};
+use salon_caller_sim::{Step, call, parse_twiml};
 use salon_domain::{CallSid, IdempotencyKey, PhoneE164, ServiceId, demo};
 use salon_relay::audio::AudioMode;
 use salon_store::{BookingRequest, Store};
 use salon_wire::CallOutcome;
 use serde_json::{Value, json};
+
+mod common;
+use common::{hung_up_cleanly, sid};
 
 /// The first tool result the relay gave the model, parsed.
 fn first_tool_output(double: &salon_realtime_double::Double) -> Value {
@@ -24,19 +27,6 @@ fn first_tool_output(double: &salon_realtime_double::Double) -> Value {
         })
         .expect("the model got a tool result");
     serde_json::from_str(output["item"]["output"].as_str().unwrap()).unwrap()
-}
-
-fn sid(n: u32) -> String {
-    format!("CA{n:032x}")
-}
-
-/// The TwiML Twilio got when the stream ended: a plain hang-up, or the apology.
-fn hung_up_cleanly(report: &Report) -> bool {
-    let after = report
-        .after_stream
-        .as_deref()
-        .expect("the stream-ended webhook was called");
-    after.contains("<Hangup/>") && !after.contains("<Say")
 }
 
 /// The texts the functions' sender hands to Twilio (the loopback double of its Messages API)
