@@ -200,6 +200,13 @@ pub fn instructions(
             )
         );
     }
+    if let Some(cap) = business.rules.daily_cap {
+        let _ = writeln!(
+            s,
+            "- Fiecare stilist primește cel mult {} pe zi; dacă cel cerut are ziua plină, oferă alt stilist sau altă zi.",
+            speech::count(u32::from(cap), "programare", "programări")
+        );
+    }
     let _ = writeln!(
         s,
         "- Dacă o unealtă dă eroare, spune mesajul ei pe scurt și continuă conversația."

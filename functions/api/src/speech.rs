@@ -103,7 +103,7 @@ pub fn range(from: Time, to: Time) -> String {
 
 /// Returns a count with its noun, with the "de" Romanian puts before a noun from 20 on
 /// ("5 minute", "20 de minute", "101 minute").
-fn count(n: u32, one: &str, many: &str) -> String {
+pub fn count(n: u32, one: &str, many: &str) -> String {
     match n {
         1 => format!("1 {one}"),
         n if n % 100 == 0 || n % 100 >= 20 => format!("{n} de {many}"),

@@ -464,6 +464,13 @@ fn unavailable(
         Unavailable::NobodyWorks => {
             "În ziua aceea nu lucrează nimeni care face acest serviciu.".to_owned()
         }
+        Unavailable::StaffFull { staff } => format!(
+            "{} are deja toate programările pe care le poate primi în ziua aceea.",
+            staff_name(business, staff)
+        ),
+        Unavailable::DayFull => {
+            "În ziua aceea stiliștii au deja toate programările pe care le pot primi.".to_owned()
+        }
         _ => "Ora aceasta nu este disponibilă.".to_owned(),
     };
     let offers: Vec<String> = alternatives
@@ -688,7 +695,9 @@ async fn check(store: &Store, ctx: &CallContext, arguments: &str) -> Result<Tool
                 | Unavailable::TooFarAhead { .. }
                 | Unavailable::StaffAway { .. }
                 | Unavailable::StaffOff { .. }
-                | Unavailable::NobodyWorks,
+                | Unavailable::NobodyWorks
+                | Unavailable::StaffFull { .. }
+                | Unavailable::DayFull,
                 _,
             ) => unavailable(b, None, &reason, &alternatives),
             (_, DayStatus::Open(_)) => {

@@ -7,6 +7,8 @@
 //! October) is taken at its first occurrence. Salons are closed at 3 a.m., so neither case
 //! costs a real slot.
 
+use std::collections::BTreeSet;
+
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::AmbiguousOffset;
 use jiff::{SignedDuration, Timestamp, ZonedDateTime};
@@ -221,6 +223,12 @@ pub enum Unavailable {
     /// Nobody who does the service works that day (away or off).
     #[error("nobody who does it works that day")]
     NobodyWorks,
+    /// The stylist asked for has as many appointments that day as the salon's daily cap.
+    #[error("{staff} is fully booked that day")]
+    StaffFull { staff: StaffId },
+    /// Everyone who does the service and works that day is at the salon's daily cap.
+    #[error("everyone is fully booked that day")]
+    DayFull,
 }
 
 /// How a stylist stands on an open day, worked out once per day.
@@ -230,6 +238,8 @@ enum Shift {
     Away { until: Date },
     /// Not working this weekday.
     Off,
+    /// Working, but with as many appointments as the salon's daily cap.
+    Full,
     /// Working, with the day's boundaries resolved to instants.
     On(Hours),
 }
@@ -255,10 +265,12 @@ struct OpenDay {
 
 /// How telling a stylist's refusal is, when nobody works at a time: a break or the stylist's
 /// hours say what to change (the hour), an absence or a day off only that the day is wrong.
+/// A full day says the day is wrong, but that the stylist works it.
 fn rank(why: &Unavailable) -> u8 {
     match why {
-        Unavailable::DuringBreak { .. } => 3,
-        Unavailable::StaffHours { .. } => 2,
+        Unavailable::DuringBreak { .. } => 4,
+        Unavailable::StaffHours { .. } => 3,
+        Unavailable::StaffFull { .. } => 2,
         Unavailable::StaffOff { .. } => 1,
         _ => 0,
     }
@@ -285,6 +297,8 @@ pub struct Planner<'a> {
     /// Open days from `today` to `last_day`: a day's status is asked for every slot weighed,
     /// so the holidays are computed once here rather than on each call.
     calendar: Calendar<'a>,
+    /// The stylists' days at the salon's daily cap: nothing more is offered with them then.
+    full: BTreeSet<(StaffId, Date)>,
 }
 
 impl<'a> Planner<'a> {
@@ -372,7 +386,15 @@ impl<'a> Planner<'a> {
             today,
             last_day,
             calendar: Calendar::new(business, today, last_day),
+            full: BTreeSet::new(),
         })
+    }
+
+    /// Offers nothing more with these stylists on these days: they have as many appointments
+    /// as the salon's daily cap (read by the store, which keeps the count).
+    pub fn with_full_days(mut self, full: BTreeSet<(StaffId, Date)>) -> Self {
+        self.full = full;
+        self
     }
 
     /// Returns the salon's local date of "now".
@@ -438,6 +460,7 @@ impl<'a> Planner<'a> {
                     back: until.tomorrow().unwrap_or(until),
                 },
                 Shift::Off => Unavailable::StaffOff { staff: id },
+                Shift::Full => Unavailable::StaffFull { staff: id },
                 Shift::On(h) if start < h.open || end > h.close => Unavailable::StaffHours {
                     staff: id,
                     open: h.hours.open(),
@@ -467,6 +490,7 @@ impl<'a> Planner<'a> {
                 close: day.salon.hours.close(),
             }),
             Some(Unavailable::DuringBreak { pause }) => Err(Unavailable::DuringBreak { pause }),
+            Some(Unavailable::StaffFull { .. }) => Err(Unavailable::DayFull),
             _ => Err(Unavailable::NobodyWorks),
         }
     }
@@ -557,6 +581,9 @@ impl<'a> Planner<'a> {
                 let member = s.member;
                 if let Some(a) = member.absent_on(date) {
                     return Shift::Away { until: a.to() };
+                }
+                if self.full.contains(&(member.id.clone(), date)) {
+                    return Shift::Full;
                 }
                 match member.hours_on(&self.business.hours, date.weekday()) {
                     None => Shift::Off,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{BusinessId, ServiceId, StaffId};
 use crate::phone::PhoneE164;
+use crate::service::MAX_MINUTES;
 
 /// Why a business configuration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +51,9 @@ pub enum ConfigError {
     /// keeps a time from other callers too long.
     #[error("a hold lasts 1 to 30 minutes, got {0}")]
     HoldMinutes(u16),
+    /// A cap of no appointments closes the salon; one over [`MAX_DAILY_CAP`] is no cap.
+    #[error("a stylist's daily cap is 1 to {MAX_DAILY_CAP} appointments, got {0}")]
+    DailyCap(u8),
     /// A stylist listed as doing no service at all: leave the list out for "every service".
     #[error("{0} is listed as doing no service")]
     NoServices(StaffId),
@@ -379,6 +383,29 @@ pub struct BookingRules {
     /// How long a time a caller picked is held for their call while they decide, in minutes.
     #[serde(default = "five")]
     pub hold_minutes: u16,
+    /// The most appointments one stylist takes in a day (none: no cap). Kept atomically with
+    /// one token per appointment, so a booking carries two more writes and holds at most
+    /// [`CAPPED_MAX_MINUTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_cap: Option<u8>,
+}
+
+/// The most one stylist can be capped to in a day.
+pub const MAX_DAILY_CAP: u8 = 40;
+
+/// The longest booking in a salon with a daily cap: a move to another day writes its cap token
+/// and deletes the old one besides the slot locks, and DynamoDB's 100 actions per transaction
+/// leave room for 31 lock steps, not 32.
+pub const CAPPED_MAX_MINUTES: u16 = MAX_MINUTES - 15;
+
+impl BookingRules {
+    /// The longest a booking may hold the stylist, clean-up included, in minutes.
+    pub fn max_booking_minutes(&self) -> u16 {
+        match self.daily_cap {
+            Some(_) => CAPPED_MAX_MINUTES,
+            None => MAX_MINUTES,
+        }
+    }
 }
 
 fn five() -> u16 {
@@ -397,6 +424,7 @@ impl Default for BookingRules {
             max_days_ahead: 60,
             cancel_cutoff_minutes: 0,
             hold_minutes: 5,
+            daily_cap: None,
         }
     }
 }
@@ -462,6 +490,11 @@ impl Business {
         }
         if !(1..=30).contains(&self.rules.hold_minutes) {
             return Err(ConfigError::HoldMinutes(self.rules.hold_minutes));
+        }
+        if let Some(cap) = self.rules.daily_cap
+            && !(1..=MAX_DAILY_CAP).contains(&cap)
+        {
+            return Err(ConfigError::DailyCap(cap));
         }
         if self
             .person_phone

@@ -1,6 +1,7 @@
 //! The single-table key layout, in one place (the README's "Data model" explains it).
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use salon_domain::{
     AppointmentId, BusinessId, CallSid, IdempotencyKey, PhoneE164, ServiceId, StaffId,
 };
@@ -48,6 +49,25 @@ pub fn slots(b: &BusinessId) -> String {
 /// Formats an instant so that text order is time order.
 pub fn instant(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// One place in a stylist's day under the salon's daily cap (`k` below the cap), in the slots
+/// partition: "CAP#" sorts after every instant, so the slot locks' range reads never see it.
+pub fn cap(day: Date, staff: &StaffId, k: u8) -> String {
+    format!("{CAP_PREFIX}{day}#{staff}#{k:02}")
+}
+pub const CAP_PREFIX: &str = "CAP#";
+
+/// The day, stylist and place of a cap token's key.
+pub fn parse_cap(sk: &str) -> Option<(Date, StaffId, u8)> {
+    let rest = sk.strip_prefix(CAP_PREFIX)?;
+    let (day, rest) = rest.split_once('#')?;
+    let (staff, k) = rest.rsplit_once('#')?;
+    Some((
+        day.parse().ok()?,
+        StaffId::parse(staff).ok()?,
+        k.parse().ok()?,
+    ))
 }
 
 /// One lock: a staff member's 15-minute step.

@@ -1,12 +1,13 @@
 //! Properties of the book over random salons: random stylists (their services, own hours,
-//! absences), random services (processing stretches, clean-up), random closures, and random
-//! bookings, holds, moves and cancellations, some of them at once. Whatever happens, every
-//! appointment still booked:
+//! absences), random services (processing stretches, clean-up), random closures and daily caps,
+//! and random bookings, holds, moves and cancellations, some of them at once. Whatever happens,
+//! every appointment still booked:
 //! - holds no stylist twice: no two of a stylist's held stretches overlap, to the minute (so a
 //!   processing gap went only to a service that fits in it);
 //! - lies inside its stylist's hours on an open day, with no held stretch in their break, on
 //!   no closure and in no absence, with a stylist who does every one of its services;
-//! - never overlaps another appointment of the same person.
+//! - never overlaps another appointment of the same person;
+//! - is one of at most the salon's daily cap for its stylist that day.
 //!
 //! The oracle is written here from the salon's data, not from the planner's code. Runs on the
 //! embedded store held in memory (both stores keep one contract: `tests/contract`).
@@ -70,6 +71,8 @@ struct SalonSpec {
     closures: Vec<i64>,
     staff: Vec<StaffSpec>,
     services: Vec<ServiceSpec>,
+    /// The salon's daily cap per stylist.
+    cap: Option<u8>,
 }
 
 fn day_spec() -> impl Strategy<Value = Option<DaySpec>> {
@@ -117,14 +120,18 @@ fn salon_spec() -> impl Strategy<Value = SalonSpec> {
         prop::collection::vec(0i64..DAYS, 0..=2),
         prop::collection::vec(staff_spec(), 1..=3),
         prop::collection::vec(service_spec(), 1..=4),
+        prop::option::weighted(0.4, 1u8..=3),
     )
-        .prop_map(|(week, holidays, closures, staff, services)| SalonSpec {
-            week,
-            holidays,
-            closures,
-            staff,
-            services,
-        })
+        .prop_map(
+            |(week, holidays, closures, staff, services, cap)| SalonSpec {
+                week,
+                holidays,
+                closures,
+                staff,
+                services,
+                cap,
+            },
+        )
 }
 
 fn day(n: i64) -> Date {
@@ -251,7 +258,10 @@ fn build(spec: &SalonSpec) -> (Business, Vec<Service>) {
         numbers: vec![PhoneE164::parse("+40312345679").unwrap()],
         time_zone: Zone::bucharest(),
         staff,
-        rules: BookingRules::default(),
+        rules: BookingRules {
+            daily_cap: spec.cap,
+            ..BookingRules::default()
+        },
         hours: week_of(salon),
         closures: Closures {
             romanian_holidays: spec.holidays,
@@ -453,9 +463,20 @@ fn local(b: &Business, t: Timestamp) -> DateTime {
 fn check(b: &Business, services: &[Service], appointments: &[Appointment]) -> Result<(), String> {
     let mut held: BTreeMap<&StaffId, Vec<(Timestamp, Timestamp, &AppointmentId)>> = BTreeMap::new();
     let mut people: BTreeMap<(String, String), Vec<(Timestamp, Timestamp)>> = BTreeMap::new();
+    let mut days: BTreeMap<(&StaffId, Date), usize> = BTreeMap::new();
     for a in appointments {
         let start = local(b, a.start);
         let date = start.date();
+        let that_day = days.entry((&a.staff, date)).or_default();
+        *that_day += 1;
+        if let Some(cap) = b.rules.daily_cap
+            && *that_day > usize::from(cap)
+        {
+            return Err(format!(
+                "{} has {that_day} appointments on {date}, over the cap",
+                a.staff
+            ));
+        }
         let who = b
             .staff_member(&a.staff)
             .ok_or_else(|| format!("{}: no such stylist {}", a.id, a.staff))?;

@@ -338,3 +338,53 @@ async fn a_combination_is_checked_and_booked_as_one_visit() {
         .await;
     refused(&twice, "invalid_arguments");
 }
+
+#[tokio::test]
+async fn the_daily_cap_is_said_aloud_and_in_the_instructions() {
+    let app = spawn_app().await;
+    let mut b: Business = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
+    b.rules.daily_cap = Some(1);
+    app.store.put_business(&b).await.unwrap();
+    let booked = app
+        .tool_as(
+            CALLER,
+            CREATE_VOICE_APPOINTMENT,
+            "b1",
+            json!({"service": "tuns", "date": "2026-12-15", "time": "10:00", "stylist": "Ana", "client_name": "Ion Popescu"}),
+        )
+        .await;
+    assert_eq!(booked["ok"], true, "{booked}");
+    // Ana has had her one appointment that Tuesday: asked for again, the rule is said.
+    let answer = app
+        .tool_as(
+            CALLER,
+            CHECK_APPOINTMENT_AVAILABILITY,
+            "c1",
+            json!({"service": "tuns", "date": "2026-12-15", "time": "15:00", "stylist": "Ana"}),
+        )
+        .await;
+    let message = refused(&answer, "unavailable");
+    assert!(
+        message
+            .starts_with("Ana are deja toate programările pe care le poate primi în ziua aceea."),
+        "{message}"
+    );
+    // Anyone is still free then.
+    let answer = app
+        .tool_as(
+            CALLER,
+            CHECK_APPOINTMENT_AVAILABILITY,
+            "c2",
+            json!({"service": "tuns", "date": "2026-12-15", "time": "15:00"}),
+        )
+        .await;
+    assert_eq!(answer["ok"], true, "{answer}");
+    let instructions = app.session(CALLER).await["instructions"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        instructions.contains("Fiecare stilist primește cel mult 1 programare pe zi"),
+        "{instructions}"
+    );
+}

@@ -14,6 +14,7 @@ use crate::notices::notice_write;
 use crate::table::{Cond, SkRange, TransactError, Write};
 
 use super::availability::{Job, SlotLock, Takeable, View};
+use super::caps::{Caps, Claim, token_version};
 use super::person::PersonLocks;
 use super::{
     BookingError, MAX_ATTEMPTS, MAX_TRANSACTION_WRITES, Recording, Store, StoreError,
@@ -163,6 +164,14 @@ impl Store {
                     cond: Cond::Any,
                 });
             }
+            // Its place in the stylist's day is free again.
+            if let Some(token) = stored.cap_token.take() {
+                writes.push(Write::Delete {
+                    pk: keys::slots(business),
+                    sk: token,
+                    cond: Cond::Any,
+                });
+            }
             writes.extend(
                 PersonLocks::new(business, &a.client, &a.client_name)
                     .release(lock_steps(a.start, a.end)),
@@ -225,9 +234,11 @@ impl Store {
         // The stylist's new time is first claimed without reading the day's bookings: the
         // transaction's locks refuse it if taken, and only then are they read, to find another
         // stylist or the nearest free times.
-        let mut read_busy = false;
-        // The locks the last read found free to take over (expired holds).
+        // In a salon with a daily cap the day's tokens are read too: a move may need a place.
+        let mut read_busy = b.rules.daily_cap.is_some();
+        // The locks the last read found free to take over (expired holds), and the cap tokens.
         let mut takeable = Takeable::new();
+        let mut caps = Caps::default();
         let mut person: Option<PersonLocks> = None;
         for _ in 0..MAX_ATTEMPTS {
             let (mut stored, version) = self.owned(business, id, requester).await?;
@@ -277,6 +288,7 @@ impl Store {
                     };
                     let checked = self.check_with(&b, &job, start, staff, &view).await?;
                     takeable = checked.takeable;
+                    caps = checked.caps;
                     checked.slot
                 }
             };
@@ -317,6 +329,29 @@ impl Store {
                     cond,
                 ));
             }
+            // Its place in the new day, under the salon's daily cap: kept when the stylist and
+            // day stay, else a new one taken and the old one freed.
+            let freed_token = match caps.claim(slot.start.date(), &new_staff) {
+                // Their day filled since it was read: read again.
+                None => {
+                    jittered_pause(0).await;
+                    continue;
+                }
+                Some(Claim::Uncapped | Claim::Keep(_)) => None,
+                Some(Claim::Take(sk)) => {
+                    let (version, cond) = token_version(&takeable, &sk);
+                    writes.push(put(
+                        keys::slots(business),
+                        sk.clone(),
+                        version,
+                        &SlotLock::Booked {
+                            appointment: id.clone(),
+                        },
+                        cond,
+                    ));
+                    stored.cap_token.replace(sk)
+                }
+            };
             let staff_claims = writes.len();
             let person = person
                 .get_or_insert_with(|| PersonLocks::new(business, &old.client, &old.client_name));
@@ -346,6 +381,13 @@ impl Store {
                 writes.push(Write::Delete {
                     pk: keys::slots(business),
                     sk: sk.clone(),
+                    cond: Cond::Any,
+                });
+            }
+            if let Some(token) = freed_token {
+                writes.push(Write::Delete {
+                    pk: keys::slots(business),
+                    sk: token,
                     cond: Cond::Any,
                 });
             }

@@ -1,9 +1,8 @@
 //! Free time: busy intervals from the slot locks, offered slots and alternatives.
 
-use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
+use jiff::{SignedDuration, Timestamp};
 use salon_domain::availability::LOCK_STEP;
-use salon_domain::service::MAX_MINUTES;
 use std::collections::HashMap;
 
 use salon_domain::{
@@ -15,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys;
 use crate::table::SkRange;
 
+use super::caps::Caps;
 use super::{
     ALTERNATIVE_DAYS, ALTERNATIVES, BookingError, Store, StoreError, decode, kind_of, unavailable,
 };
@@ -81,6 +81,29 @@ impl Store {
                 Holder::Call { .. } => None,
             })
             .collect())
+    }
+
+    /// Reads the book of local dates `from..=to` of the business as `view` sees it: busy
+    /// time, the daily cap's tokens (in a salon with a cap, read at the same time), and the
+    /// locks it may take over.
+    async fn book_of(
+        &self,
+        business: &Business,
+        from: Date,
+        to: Date,
+        view: &View<'_>,
+    ) -> Result<BookView, StoreError> {
+        let (busy, caps) = tokio::join!(
+            self.busy_on(business, from, to, view),
+            self.caps(business, from, to, view)
+        );
+        let ((busy, mut takeable), (caps, cap_takeable)) = (busy?, caps?);
+        takeable.extend(cap_takeable);
+        Ok(BookView {
+            busy,
+            takeable,
+            caps,
+        })
     }
 
     /// Reads busy time covering local dates `from..=to` of the business, as `view` sees it,
@@ -201,8 +224,10 @@ impl Store {
             call,
             now,
         };
-        let (busy, _) = self.busy_on(&b, from, to, &view).await?;
-        let planner = job.planner(&b, staff, &busy, now)?;
+        let book = self.book_of(&b, from, to, &view).await?;
+        let planner = job
+            .planner(&b, staff, &book.busy, now)?
+            .with_full_days(book.caps.full_days());
         Ok(planner.slots_between(from, to))
     }
 
@@ -268,12 +293,17 @@ impl Store {
             found.push(s.clone());
         }
         let refs: Vec<&Service> = found.iter().collect();
+        // A salon with a daily cap carries a little less (its tokens take two of a move's
+        // writes).
+        let max_minutes = b.rules.max_booking_minutes();
+        let too_long = || BookingError::TooLong { max_minutes };
         let work = match refs.as_slice() {
             [one] => Work::of(one),
-            many => Work::combined(many).map_err(|_| BookingError::TooLong {
-                max_minutes: MAX_MINUTES,
-            })?,
+            many => Work::combined(many).map_err(|_| too_long())?,
         };
+        if work.held_until() > SignedDuration::from_mins(i64::from(max_minutes)) {
+            return Err(too_long());
+        }
         Ok((
             b,
             Job {
@@ -299,10 +329,22 @@ impl Store {
         let to = from
             .checked_add(jiff::Span::new().days(ALTERNATIVE_DAYS))
             .unwrap_or(from);
-        let (busy, takeable) = self.busy_on(b, from, to, view).await?;
-        let planner = s.planner(b, staff, &busy, now)?;
+        let BookView {
+            busy,
+            takeable,
+            caps,
+        } = self.book_of(b, from, to, view).await?;
+        let planner = s
+            .planner(b, staff, &busy, now)?
+            .with_full_days(caps.full_days());
         let reason = match planner.check(at) {
-            Ok(slot) => return Ok(Checked { slot, takeable }),
+            Ok(slot) => {
+                return Ok(Checked {
+                    slot,
+                    takeable,
+                    caps,
+                });
+            }
             Err(reason) => reason,
         };
         if matches!(reason, Unavailable::UnknownStaff(_)) {
@@ -322,8 +364,10 @@ impl Store {
             ) else {
                 break;
             };
-            let (busy, _) = self.busy_on(b, next_from, next_to, view).await?;
-            let later = s.planner(b, staff, &busy, now)?;
+            let book = self.book_of(b, next_from, next_to, view).await?;
+            let later = s
+                .planner(b, staff, &book.busy, now)?
+                .with_full_days(book.caps.full_days());
             alternatives.extend(
                 later
                     .slots_between(next_from, next_to)
@@ -442,9 +486,17 @@ pub(crate) struct View<'a> {
     pub(crate) now: Timestamp,
 }
 
-/// A free slot, and the locks of it its writer may take over.
+/// A free slot, the locks of it its writer may take over, and the cap tokens read with it.
 #[derive(Debug, Clone)]
 pub(crate) struct Checked {
     pub(crate) slot: Slot,
     pub(crate) takeable: Takeable,
+    pub(crate) caps: Caps,
+}
+
+/// The book of some days as one reader sees it.
+struct BookView {
+    busy: Vec<Busy>,
+    takeable: Takeable,
+    caps: Caps,
 }

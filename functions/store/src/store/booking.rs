@@ -14,6 +14,7 @@ use crate::notices::notice_write;
 use crate::table::{Cond, Item, TransactError, Write};
 
 use super::availability::{SlotLock, View};
+use super::caps::Claim;
 use super::holds;
 use super::person::PersonLocks;
 use super::{
@@ -171,8 +172,8 @@ impl Store {
                         .await
                 }
             };
-            let (mut slot, takeable) = match checked {
-                Ok(c) => (c.slot, c.takeable),
+            let (mut slot, takeable, caps) = match checked {
+                Ok(c) => (c.slot, c.takeable, c.caps),
                 Err(refused) => {
                     // The time may be taken by this very request's earlier success.
                     if let Some(appointment) = self
@@ -208,6 +209,13 @@ impl Store {
             let natural = natural_at(start);
             let mut outcome = Attempt::StaffTaken;
             for staff in &slot.staff {
+                // Their place in the day, under the salon's daily cap.
+                let token = match caps.claim(slot.start.date(), staff) {
+                    Some(Claim::Take(sk)) => Some(sk),
+                    Some(Claim::Uncapped | Claim::Keep(_)) => None,
+                    // Their day filled since it was read: the next one.
+                    None => continue,
+                };
                 let appointment = Appointment {
                     id: id.clone(),
                     business: req.business.clone(),
@@ -230,6 +238,7 @@ impl Store {
                 let stored = StoredAppointment {
                     appointment: appointment.clone(),
                     natural_key: natural.clone(),
+                    cap_token: token.clone(),
                 };
                 let idem = IdempotencyRecord {
                     appointment: id.clone(),
@@ -275,6 +284,7 @@ impl Store {
                     .staff_steps(start)
                     .into_iter()
                     .map(|step| keys::slot(step, staff))
+                    .chain(token)
                     .collect();
                 for sk in &mine {
                     // A hold (this call's, or an expired one) is taken over as read.

@@ -17,6 +17,7 @@ use crate::keys;
 use crate::table::{Cond, Item, TransactError, Write};
 
 use super::availability::{Checked, SlotLock, Takeable, View};
+use super::caps::Claim;
 use super::{BookingError, MAX_ATTEMPTS, Store, StoreError, decode, encode, jittered_pause};
 
 /// A request to hold a time for a call.
@@ -111,7 +112,11 @@ impl Store {
             _ => None,
         };
         for attempt in 0..MAX_ATTEMPTS {
-            let Checked { mut slot, takeable } = self
+            let Checked {
+                mut slot,
+                takeable,
+                caps,
+            } = self
                 .check_with(&b, &job, req.start, req.staff.as_ref(), &view)
                 .await?;
             prefer(&mut slot.staff, last.as_ref());
@@ -127,7 +132,20 @@ impl Store {
                 })
                 .unwrap_or(&slot.staff[0])
                 .clone();
-            let mine: Vec<String> = steps.iter().map(|&st| keys::slot(st, &staff)).collect();
+            // A place in the stylist's day, under the salon's daily cap.
+            let token = match caps.claim(slot.start.date(), &staff) {
+                Some(Claim::Take(sk)) => Some(sk),
+                Some(Claim::Uncapped | Claim::Keep(_)) => None,
+                None => {
+                    jittered_pause(attempt).await;
+                    continue;
+                }
+            };
+            let mine: Vec<String> = steps
+                .iter()
+                .map(|&st| keys::slot(st, &staff))
+                .chain(token)
+                .collect();
             let lock = encode(&SlotLock::Held {
                 held_by: req.call.clone(),
                 until,

@@ -22,6 +22,7 @@ pub use appointments::{Move, Stylist};
 mod availability;
 mod booking;
 mod cache;
+mod caps;
 mod catalog;
 mod holds;
 mod person;
@@ -200,6 +201,9 @@ struct StoredAppointment {
     appointment: Appointment,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     natural_key: Option<String>,
+    /// Its place in its stylist's day, in a salon with a daily cap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cap_token: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -15,12 +15,14 @@ use salon_domain::{
 };
 use salon_store::{BookingError, BookingRequest, Store, Stylist, seed};
 
+mod caps;
 mod holds;
 mod messages;
 mod notices;
 mod races;
 mod segments;
 mod stylists;
+use caps::*;
 use holds::*;
 use messages::*;
 use notices::*;
@@ -1638,6 +1640,9 @@ macro_rules! contract {
                 fifty_calls_racing_to_hold_and_book_one_time_book_it_once,
                 fifty_callers_racing_for_combinations_get_what_the_stylists_allow,
                 fifty_callers_racing_for_anyone_and_named_stylists_get_each_chair_once,
+                a_stylist_takes_no_more_appointments_a_day_than_the_cap,
+                fifty_callers_racing_for_one_stylists_day_get_the_cap,
+                a_capped_salon_books_at_most_seven_and_three_quarter_hours,
             );
         }
     };
