@@ -200,6 +200,12 @@ pub fn instructions(
             )
         );
     }
+    if business.sms_confirmations {
+        let _ = writeln!(
+            s,
+            "- Dacă ziua dorită e plină și alternativele nu convin, oferă lista de așteptare (join_waitlist): dacă se eliberează un loc în ziua aceea, clientul primește un SMS și sună să-l rezerve. Nu promite că se va elibera."
+        );
+    }
     if let Some(cap) = business.rules.daily_cap {
         let _ = writeln!(
             s,

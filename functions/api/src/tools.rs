@@ -17,7 +17,8 @@ use salon_domain::{
 use salon_store::{BookingError, BookingRequest, HoldRequest, Move, Recording, Store, Stylist};
 use salon_wire::tool_args::{
     self, CancelAppointment, CheckAvailability, CreateAppointment, EndCall, FindClient, HoldTime,
-    ListAppointments, NoArguments, RescheduleAppointment, TakeMessage, TransferToHuman,
+    JoinWaitlist, ListAppointments, NoArguments, RescheduleAppointment, TakeMessage,
+    TransferToHuman,
 };
 use salon_wire::tools::{self as names, Alternative, TRANSFER_FIELD, ToolError, ToolErrorCode};
 use salon_wire::{ToolDefinition, ToolReply};
@@ -26,6 +27,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::speech;
+
+mod waitlist;
 
 /// Derives a tool's parameters: a plain JSON Schema object, every subschema inlined.
 fn schema<T: JsonSchema>() -> Value {
@@ -96,6 +99,10 @@ pub fn definitions() -> Vec<ToolDefinition> {
         tool::<TakeMessage>(
             names::TAKE_MESSAGE,
             "Leaves a message for the salon, which calls back: the caller's name and what they want. Call it when nobody at the salon can take the call, after reading the message back.",
+        ),
+        tool::<JoinWaitlist>(
+            names::JOIN_WAITLIST,
+            "Puts the caller on the waitlist of a day they wanted but could not get (a service, a stylist or anyone, optionally a window of the day): they get a text if a time frees up, and call to book it. Offer it only after the alternatives did not suit them.",
         ),
         tool::<EndCall>(
             names::END_CALL,
@@ -599,6 +606,9 @@ pub async fn run(
         names::TAKE_MESSAGE => take_message(store, ctx, call_id, arguments)
             .await
             .map(Outcome::from),
+        names::JOIN_WAITLIST => waitlist::join(store, ctx, call_id, arguments)
+            .await
+            .map(Outcome::from),
         _ => Err(fail(ToolErrorCode::UnknownTool, "Nu pot face asta.")),
     };
     result.unwrap_or_else(Outcome::from)
@@ -1093,7 +1103,7 @@ mod tests {
     #[test]
     fn tool_schemas_are_plain_inlined_objects() {
         let defs = definitions();
-        assert_eq!(defs.len(), 11);
+        assert_eq!(defs.len(), 12);
         for d in &defs {
             let text = d.parameters.to_string();
             assert_eq!(d.parameters["type"], "object", "{}", d.name);

@@ -20,6 +20,7 @@ pub mod phone;
 pub mod service;
 pub mod sms;
 pub mod text;
+pub mod waitlist;
 pub mod work;
 
 pub use appointment::{Appointment, AppointmentStatus, Client, PhoneOrigin, Source};
@@ -34,4 +35,5 @@ pub use name::{ClientName, NameError};
 pub use person::Booked;
 pub use phone::{PhoneE164, PhoneError, caller_id};
 pub use service::{Minutes, Price, Processing, Service};
+pub use waitlist::{Offer, WaitlistEntry, Window};
 pub use work::Work;

@@ -13,6 +13,7 @@ use crate::appointment::Appointment;
 use crate::ids::BusinessId;
 use crate::message::Message;
 use crate::phone::PhoneE164;
+use crate::waitlist::WaitlistEntry;
 
 /// What a text tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,6 +29,8 @@ pub enum NoticeKind {
     Reminder,
     /// A caller left a message for the salon.
     Message,
+    /// A time freed up for a client on the waitlist.
+    WaitlistOffer,
 }
 
 /// One text owed: to a client about their appointment (as it was right after the event, so a
@@ -42,6 +45,8 @@ pub enum Notice {
     },
     /// To the salon's own phone (`to`).
     Message { message: Message, to: PhoneE164 },
+    /// To a waiting client, the time offered (`entry.offer`).
+    Waitlist { entry: WaitlistEntry },
 }
 
 impl Notice {
@@ -54,6 +59,7 @@ impl Notice {
         match self {
             Self::Appointment { kind, .. } => *kind,
             Self::Message { .. } => NoticeKind::Message,
+            Self::Waitlist { .. } => NoticeKind::WaitlistOffer,
         }
     }
 
@@ -62,6 +68,7 @@ impl Notice {
         match self {
             Self::Appointment { appointment, .. } => &appointment.client,
             Self::Message { to, .. } => to,
+            Self::Waitlist { entry } => &entry.client,
         }
     }
 
@@ -69,6 +76,7 @@ impl Notice {
         match self {
             Self::Appointment { appointment, .. } => &appointment.business,
             Self::Message { message, .. } => &message.business,
+            Self::Waitlist { entry } => &entry.business,
         }
     }
 
@@ -76,7 +84,7 @@ impl Notice {
     pub fn about_appointment(&self) -> Option<&Appointment> {
         match self {
             Self::Appointment { appointment, .. } => Some(appointment),
-            Self::Message { .. } => None,
+            Self::Message { .. } | Self::Waitlist { .. } => None,
         }
     }
 }

@@ -142,6 +142,22 @@ pub fn sms_for_message(message: &str) -> String {
     format!("{SMS_PREFIX}MSG#{message}")
 }
 
+/// The text that offers a waiting client a freed time.
+pub fn sms_for_waitlist(entry: &str) -> String {
+    format!("{SMS_PREFIX}WAIT#{entry}")
+}
+
+/// The partition of a salon's waitlist: one entry per client and day, under its date, so a
+/// day's entries are one query.
+pub fn waitlist(b: &BusinessId) -> String {
+    format!("BIZ#{b}#WAIT")
+}
+
+/// A waitlist entry's key: its day, then its id.
+pub fn waitlist_entry(day: Date, id: &str) -> String {
+    format!("{day}#{id}")
+}
+
 /// The partition of texts waiting to be sent: one pointer to each, read by the sender with
 /// one query.
 pub const OUTBOX: &str = "OUTBOX";

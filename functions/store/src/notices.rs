@@ -86,13 +86,15 @@ fn sms_key(notice: &Notice, version: u64) -> String {
     let appointment = match notice {
         Notice::Appointment { appointment, .. } => appointment,
         Notice::Message { message, .. } => return keys::sms_for_message(&message.id),
+        // One offer per entry.
+        Notice::Waitlist { entry } => return keys::sms_for_waitlist(&entry.id),
     };
     let event = match notice.kind() {
         NoticeKind::Booked => format!("booked#{version}"),
         NoticeKind::Moved => format!("moved#{version}"),
         NoticeKind::Cancelled => format!("cancelled#{version}"),
         NoticeKind::Reminder => format!("reminder#{}", keys::instant(appointment.start)),
-        NoticeKind::Message => "message".to_owned(),
+        NoticeKind::Message | NoticeKind::WaitlistOffer => "message".to_owned(),
     };
     keys::sms(&appointment.id, &event)
 }
@@ -359,6 +361,10 @@ impl Store {
         match notice {
             Notice::Message { message, .. } => {
                 Some(message.at.as_second() + i64::from(self.retention_days) * 86_400)
+            }
+            // A name and a number, kept as long as a message.
+            Notice::Waitlist { entry } => {
+                Some(entry.created.as_second() + i64::from(self.retention_days) * 86_400)
             }
             Notice::Appointment { .. } => None,
         }

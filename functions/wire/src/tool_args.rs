@@ -211,6 +211,27 @@ pub struct TakeMessage {
     pub phone: Option<Text>,
 }
 
+/// Puts the caller on the waitlist of a day they could not get: texted if a time frees up.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct JoinWaitlist {
+    /// The service as the caller named it, as checked; several joined with " și ".
+    pub service: Text,
+    /// The day, as YYYY-MM-DD.
+    pub date: Text,
+    /// The earliest start the caller can come, as HH:MM (24-hour). Leave out for any time.
+    #[serde(default)]
+    pub from: Option<Text>,
+    /// The latest start, as HH:MM (24-hour). Leave out for any time.
+    #[serde(default)]
+    pub until: Option<Text>,
+    /// A stylist the caller asked for, by name. Leave out for anyone.
+    #[serde(default)]
+    pub stylist: Option<Text>,
+    /// The caller's name, when they are not a known client.
+    #[serde(default)]
+    pub client_name: Option<Text>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,11 +15,13 @@ pub const HOLD_APPOINTMENT_TIME: &str = "hold_appointment_time";
 /// relay ends the stream with a transfer once the agent has said so.
 pub const TRANSFER_TO_HUMAN: &str = "transfer_to_human";
 pub const TAKE_MESSAGE: &str = "take_message";
+/// Puts the caller on the waitlist of a day they could not get.
+pub const JOIN_WAITLIST: &str = "join_waitlist";
 /// Declared to the model like the others, but acted on by the relay itself.
 pub const END_CALL: &str = "end_call";
 
 /// Every tool the model may call.
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 12] = [
     GET_AVAILABLE_SERVICES,
     CHECK_APPOINTMENT_AVAILABILITY,
     HOLD_APPOINTMENT_TIME,
@@ -30,6 +32,7 @@ pub const ALL: [&str; 11] = [
     RESCHEDULE_APPOINTMENT,
     TRANSFER_TO_HUMAN,
     TAKE_MESSAGE,
+    JOIN_WAITLIST,
     END_CALL,
 ];
 
@@ -98,6 +101,8 @@ pub enum ToolErrorCode {
     TransferUnavailable,
     /// Too close to the appointment for the salon's cut-off: a person can still help.
     TooLate,
+    /// The salon keeps no waitlist (it sends no texts), or the caller cannot be texted.
+    NoWaitlist,
     /// Anything else.
     Internal,
 }

@@ -3,7 +3,7 @@
 
 use salon_domain::message::Message;
 use salon_domain::sms::{Notice, NoticeKind, plain};
-use salon_domain::{Appointment, Business, PhoneE164};
+use salon_domain::{Appointment, Business, PhoneE164, WaitlistEntry};
 
 use crate::speech;
 
@@ -12,6 +12,7 @@ pub(crate) fn render(business: &Business, notice: &Notice) -> String {
     let (kind, a) = match notice {
         Notice::Appointment { kind, appointment } => (*kind, appointment),
         Notice::Message { message, .. } => return plain(&message_text(business, message)),
+        Notice::Waitlist { entry } => return plain(&offer_text(business, entry)),
     };
     let what = match kind {
         NoticeKind::Booked => format!("Programare confirmata: {}.", when(business, a)),
@@ -19,7 +20,7 @@ pub(crate) fn render(business: &Business, notice: &Notice) -> String {
         NoticeKind::Cancelled => format!("Programare anulata: {}.", when(business, a)),
         NoticeKind::Reminder => format!("Va asteptam maine: {}.", when(business, a)),
         // Not about an appointment (handled above).
-        NoticeKind::Message => String::new(),
+        NoticeKind::Message | NoticeKind::WaitlistOffer => String::new(),
     };
     let contact = match (kind, business.numbers.first()) {
         (NoticeKind::Cancelled, Some(n)) => {
@@ -46,6 +47,35 @@ fn message_text(business: &Business, m: &Message) -> String {
     format!(
         "{}: mesaj nou. {who} ({back}) a lasat {what}. Sunati inapoi.",
         business.name
+    )
+}
+
+/// A waiting client's text: the time that freed up, and how to take it (nothing is booked
+/// for them: they call, and whoever asks first gets it).
+fn offer_text(business: &Business, entry: &WaitlistEntry) -> String {
+    let Some(offer) = &entry.offer else {
+        return String::new();
+    };
+    let start = offer
+        .start
+        .to_zoned_datetime(business.time_zone.tz().clone());
+    let stylist = business
+        .staff
+        .iter()
+        .find(|s| s.id == offer.staff)
+        .map(|s| format!(" cu {}", s.name))
+        .unwrap_or_default();
+    let call = business
+        .numbers
+        .first()
+        .map(|n| format!(" Sunati la {} ca sa il rezervati.", n.national()))
+        .unwrap_or_default();
+    format!(
+        "{}: s-a eliberat un loc: {}{stylist}, {}, ora {}.{call}",
+        business.name,
+        entry.service_name,
+        speech::date(start.date()),
+        start.time().strftime("%H:%M")
     )
 }
 
@@ -131,6 +161,42 @@ mod tests {
             // With the diacritics kept it would be UCS-2: three segments instead of one.
             assert!(segments(&text.replace('a', "ă")) >= 2);
         }
+    }
+
+    #[test]
+    fn a_waitlist_offer_says_what_freed_up_and_to_call_in_one_gsm7_segment() {
+        let b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
+        let longest = demo::services()
+            .into_iter()
+            .map(|s| s.name)
+            .max_by_key(|n| n.chars().count())
+            .unwrap();
+        let entry = WaitlistEntry {
+            id: "CA1:call_1".into(),
+            business: b.id.clone(),
+            client: PhoneE164::parse("0722123456").unwrap(),
+            client_name: "Ștefania Țăranu".into(),
+            service: demo::services()[0].id.clone(),
+            more: Vec::new(),
+            service_name: longest,
+            staff: None,
+            date: "2026-12-15".parse().unwrap(),
+            window: salon_domain::Window::all_day(),
+            call_sid: salon_domain::CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap(),
+            created: "2026-12-14T08:00:00Z".parse().unwrap(),
+            offer: Some(salon_domain::Offer {
+                start: "2026-12-15T10:00:00+02:00".parse().unwrap(),
+                staff: b.staff[1].id.clone(),
+                at: "2026-12-14T09:00:00Z".parse().unwrap(),
+            }),
+        };
+        let text = render(&b, &Notice::Waitlist { entry });
+        assert_eq!(
+            text,
+            "Salon Voice Booking: s-a eliberat un loc: Spalat si coafat cu Maria, marti, 15 decembrie, ora 10:00. Sunati la 031 234 56 78 ca sa il rezervati."
+        );
+        assert_eq!(encoding(&text), Encoding::Gsm7);
+        assert_eq!(segments(&text), 1);
     }
 
     #[test]

@@ -12,3 +12,4 @@ mod spans;
 mod stylists;
 mod trust;
 mod twilio;
+mod waitlist;

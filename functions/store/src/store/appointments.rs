@@ -189,7 +189,11 @@ impl Store {
             // Unconditional: it never fails the transaction.
             writes.extend(recording.map(|r| tool_call_write(r.call_sid, r.call, None)));
             match self.table.transact(writes).await {
-                Ok(()) => return Ok((stored.appointment, recording.is_some())),
+                Ok(()) => {
+                    // Its time may be what someone on the waitlist is waiting for.
+                    self.offer_freed_logged(&b, &stored.appointment, now).await;
+                    return Ok((stored.appointment, recording.is_some()));
+                }
                 Err(TransactError::Backend(e)) => return Err(e.into()),
                 Err(_) => continue,
             }
@@ -410,7 +414,11 @@ impl Store {
                 writes.extend(released);
             }
             let failed = match self.table.transact(writes).await {
-                Ok(()) => return Ok((stored.appointment, recording.is_some())),
+                Ok(()) => {
+                    // The time it left may be what someone on the waitlist is waiting for.
+                    self.offer_freed_logged(&b, &old, now).await;
+                    return Ok((stored.appointment, recording.is_some()));
+                }
                 Err(TransactError::Backend(e)) => return Err(e.into()),
                 Err(TransactError::Contended) => {
                     jittered_pause(0).await;

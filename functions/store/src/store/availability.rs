@@ -86,7 +86,7 @@ impl Store {
     /// Reads the book of local dates `from..=to` of the business as `view` sees it: busy
     /// time, the daily cap's tokens (in a salon with a cap, read at the same time), and the
     /// locks it may take over.
-    async fn book_of(
+    pub(super) async fn book_of(
         &self,
         business: &Business,
         from: Date,
@@ -495,8 +495,8 @@ pub(crate) struct Checked {
 }
 
 /// The book of some days as one reader sees it.
-struct BookView {
-    busy: Vec<Busy>,
-    takeable: Takeable,
-    caps: Caps,
+pub(super) struct BookView {
+    pub(super) busy: Vec<Busy>,
+    pub(super) takeable: Takeable,
+    pub(super) caps: Caps,
 }

@@ -27,6 +27,7 @@ mod catalog;
 mod holds;
 mod person;
 mod staff;
+mod waitlist;
 pub use holds::{Hold, HoldRequest};
 pub use staff::AbsenceError;
 

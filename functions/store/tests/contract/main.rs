@@ -22,6 +22,7 @@ mod notices;
 mod races;
 mod segments;
 mod stylists;
+mod waitlist;
 use caps::*;
 use holds::*;
 use messages::*;
@@ -29,6 +30,7 @@ use notices::*;
 use races::*;
 use segments::*;
 use stylists::*;
+use waitlist::*;
 
 // ---- fixtures ----
 
@@ -1643,6 +1645,7 @@ macro_rules! contract {
                 a_stylist_takes_no_more_appointments_a_day_than_the_cap,
                 fifty_callers_racing_for_one_stylists_day_get_the_cap,
                 a_capped_salon_books_at_most_seven_and_three_quarter_hours,
+                a_freed_time_goes_to_the_first_waiting_client_it_fits,
             );
         }
     };
