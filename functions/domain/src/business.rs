@@ -54,6 +54,11 @@ pub enum ConfigError {
     /// A cap of no appointments closes the salon; one over [`MAX_DAILY_CAP`] is no cap.
     #[error("a stylist's daily cap is 1 to {MAX_DAILY_CAP} appointments, got {0}")]
     DailyCap(u8),
+    /// With a daily cap a booking holds at most [`CAPPED_MAX_MINUTES`]; this service is longer.
+    #[error(
+        "with a daily cap a booking holds at most {CAPPED_MAX_MINUTES} minutes; {0} takes longer"
+    )]
+    TooLongForCap(ServiceId),
     /// A stylist listed as doing no service at all: leave the list out for "every service".
     #[error("{0} is listed as doing no service")]
     NoServices(StaffId),

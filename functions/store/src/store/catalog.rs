@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use salon_domain::{Business, BusinessId, Client, PhoneE164, Service};
+use salon_domain::service::ServiceError;
+use salon_domain::{Business, BusinessId, Client, ConfigError, PhoneE164, Service};
 
 use crate::keys;
 use crate::table::{Cond, SkRange, TransactError, Write};
@@ -14,6 +15,16 @@ impl Store {
     /// Writes a business and routes its numbers to it; numbers it no longer has stop routing.
     pub async fn put_business(&self, business: &Business) -> Result<(), StoreError> {
         business.validate()?;
+        // A cap shortens what one booking can hold: no service may be longer then.
+        let max = business.rules.max_booking_minutes();
+        if let Some(long) = self
+            .services(&business.id)
+            .await?
+            .into_iter()
+            .find(|s| s.active && s.duration.get() + s.buffer_minutes() > max)
+        {
+            return Err(ConfigError::TooLongForCap(long.id).into());
+        }
         for attempt in 0.. {
             let pk = keys::business(&business.id);
             let old = self.table.get(&pk, keys::PROFILE).await?;
@@ -156,6 +167,13 @@ impl Store {
         service: &Service,
     ) -> Result<(), StoreError> {
         service.validate()?;
+        // A salon with a daily cap books a little less than 8 hours.
+        if let Some(b) = self.business(business).await? {
+            let max = b.rules.max_booking_minutes();
+            if service.duration.get() + service.buffer_minutes() > max {
+                return Err(ServiceError::TooLong(max).into());
+            }
+        }
         let w = put(
             keys::business(business),
             keys::service(&service.id),

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use jiff::SignedDuration;
 use jiff::civil::Date;
+use salon_domain::ConfigError;
+use salon_domain::service::ServiceError;
 use salon_domain::service::{Minutes, Price};
 use salon_domain::{Appointment, Service, ServiceId, StaffId, Unavailable, demo};
-use salon_store::{BookingError, HoldRequest, Store, Stylist};
+use salon_store::{BookingError, HoldRequest, Store, StoreError, Stylist};
 
 use super::{demo_id, dt, monday_morning, nth_phone, phone, request, seeded, service, sid};
 
@@ -268,6 +270,27 @@ pub(crate) async fn a_capped_salon_books_at_most_seven_and_three_quarter_hours(s
         buffer: None,
     };
     store.put_service(&demo_id(), &long).await.unwrap();
+    // A service longer than a capped salon books is refused when written...
+    let mut longer = long.clone();
+    longer.id = ServiceId::parse("extensii-lungi").unwrap();
+    longer.duration = Minutes::new(470).unwrap();
+    assert!(matches!(
+        store.put_service(&demo_id(), &longer).await,
+        Err(StoreError::InvalidService(ServiceError::TooLong(465)))
+    ));
+    // ...and so is a cap in a salon that offers one.
+    let mut b = demo::business(phone(demo::DEMO_NUMBER));
+    store.put_business(&b).await.unwrap();
+    store.put_service(&demo_id(), &longer).await.unwrap();
+    b.rules.daily_cap = Some(2);
+    assert!(matches!(
+        store.put_business(&b).await,
+        Err(StoreError::InvalidBusiness(ConfigError::TooLongForCap(id))) if id == longer.id
+    ));
+    // Offered no more, it is no obstacle.
+    longer.active = false;
+    store.put_service(&demo_id(), &longer).await.unwrap();
+    store.put_business(&b).await.unwrap();
     let mut r = request(&nth_phone(9), "2026-12-15T09:00", "k9");
     r.service = long.id.clone();
     r.more = vec![service("suvite"), service("barbierit")];
