@@ -18,8 +18,15 @@ fn taken(answer: &Value) {
 #[tokio::test]
 async fn a_held_time_is_the_callers_until_they_book_or_hang_up() {
     let app = spawn_app().await;
-    // The call is live: its session ties it to the salon.
-    app.session(CALLER).await;
+    // The call is live: its session ties it to the salon, and tells the model to hold the
+    // time the caller picks, for how long.
+    let session = app.session(CALLER).await;
+    let instructions = session["instructions"].as_str().unwrap();
+    assert!(
+        instructions.contains("ține-o imediat cu hold_appointment_time")
+            && instructions.contains("timp de 5 minute"),
+        "{instructions}"
+    );
 
     let ana_at = |time: &str| json!({"service": "tuns", "date": "2026-12-15", "time": time, "stylist": "Ana"});
     let held = app
