@@ -62,6 +62,20 @@ pub(crate) async fn a_held_time_is_kept_for_its_call_until_it_books_ends_or_laps
         .unwrap();
     assert_eq!(held.staff, staff("ion"));
     assert_eq!(held.until, now + SignedDuration::from_mins(5));
+    // Its lock and the call's list of holds carry the lapse as their expiry, for the TTL.
+    let expiry = |pk: &str, sk: String| {
+        let (store, pk) = (store.clone(), pk.to_owned());
+        async move {
+            let item = store.table().get(&pk, &sk).await.unwrap();
+            item.expect("written").expires_at
+        }
+    };
+    let lapse = Some(held.until.as_second());
+    assert_eq!(
+        expiry("BIZ#salon-demo#SLOTS", "2026-12-15T08:00:00Z#ion".into()).await,
+        lapse
+    );
+    assert_eq!(expiry("BIZ#salon-demo", format!("HOLD#{a}")).await, lapse);
     // Nobody else sees it or can take it.
     let ion = staff("ion");
     let rival_sees = store

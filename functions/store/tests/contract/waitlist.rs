@@ -79,6 +79,18 @@ pub(crate) async fn a_freed_time_goes_to_the_first_waiting_client_it_fits(store:
     for e in &waiting {
         assert_eq!(store.join_waitlist(e).await.unwrap(), *e);
     }
+    // An entry expires when its day is over (the table's TTL).
+    let item = store
+        .table()
+        .get(
+            "BIZ#salon-demo#WAIT",
+            &format!("{TUESDAY}#{}", waiting[0].id),
+        )
+        .await
+        .unwrap()
+        .expect("kept");
+    let midnight: Timestamp = "2026-12-16T00:00:00+02:00".parse().unwrap();
+    assert_eq!(item.expires_at, Some(midnight.as_second()));
     // The same request again keeps the first.
     let mut again = waiting[2].clone();
     again.created = now + SignedDuration::from_mins(5);
