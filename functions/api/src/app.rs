@@ -10,8 +10,9 @@ use salon_domain::Clock;
 use salon_store::{DynamoTable, EmbeddedTable, Store, Table};
 
 use crate::config::{RelayApiSettings, StoreConfig, TwilioSettings};
+use crate::console::ConsoleSettings;
 use crate::owner::OwnerSettings;
-use crate::{owner, relay_api, twilio};
+use crate::{console, owner, relay_api, twilio};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub relay_api: Option<Arc<RelayApiSettings>>,
     /// Present when this deployment serves the owner's API.
     pub owner: Option<Arc<OwnerSettings>>,
+    /// Present when this deployment serves the owner's console.
+    pub console: Option<Arc<ConsoleSettings>>,
 }
 
 impl AppState {
@@ -40,7 +43,14 @@ impl AppState {
             twilio: twilio.map(Arc::new),
             relay_api: relay_api.map(Arc::new),
             owner: None,
+            console: None,
         }
+    }
+
+    /// Serves the owner's console with these settings.
+    pub fn with_console(mut self, console: Option<ConsoleSettings>) -> Self {
+        self.console = console.map(Arc::new);
+        self
     }
 
     /// Serves the owner's API with these tokens.
@@ -101,6 +111,9 @@ pub fn router(state: AppState) -> Router {
     }
     if state.owner.is_some() {
         app = app.merge(owner::router());
+    }
+    if state.console.is_some() {
+        app = app.merge(console::router());
     }
     // Twilio's forms and the relay's bodies are kilobytes (a summary's transcript tens of
     // them): a megabyte is room enough, and a bound on what a stranger can make us read.

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod console;
 pub mod owner;
 pub mod prompt;
 pub mod relay_api;

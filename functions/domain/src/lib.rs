@@ -15,6 +15,7 @@ pub mod holidays;
 pub mod ids;
 pub mod message;
 pub mod name;
+pub mod owner;
 pub mod person;
 pub mod phone;
 pub mod service;

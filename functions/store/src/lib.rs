@@ -8,6 +8,7 @@ pub mod embedded;
 mod keys;
 mod messages;
 mod notices;
+mod owners;
 pub mod seed;
 mod store;
 pub mod table;

@@ -6,6 +6,7 @@ use salon_domain::{PhoneE164, demo};
 use salon_functions::config::{
     Env, ProcessEnv, RelayApiSettings, StoreConfig, TwilioSettings, local_clock, retention_days,
 };
+use salon_functions::console::ConsoleSettings;
 use salon_functions::owner::OwnerSettings;
 use salon_functions::sms::{MessagesApi, Sender, SmsSettings, reminders};
 use salon_functions::{AppState, open_store, router, serve, telemetry};
@@ -80,7 +81,21 @@ async fn main() -> anyhow::Result<()> {
             twilio.public_base_url
         );
     }
-    let state = AppState::new(store, Some(twilio), Some(relay)).with_owner(owner);
+    let console = ConsoleSettings::from_env(&env)?;
+    if let Some(c) = &console {
+        println!(
+            "  console             {}/console{}",
+            twilio.public_base_url,
+            if c.secure_cookies {
+                ""
+            } else {
+                " (cookies over plain HTTP: local only)"
+            }
+        );
+    }
+    let state = AppState::new(store, Some(twilio), Some(relay))
+        .with_owner(owner)
+        .with_console(console);
     // Behind a public tunnel: a half-sent request is dropped after the header-read limit.
     serve::serve(listener, router(state), serve::HEADER_READ, async {
         let _ = tokio::signal::ctrl_c().await;

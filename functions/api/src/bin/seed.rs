@@ -1,18 +1,25 @@
 //! Writes the demo salon into a store: `seed --store dynamodb --table NAME --number +40…`
 //! (or `--store embedded --data-dir DIR`), `--sms on` to text its clients (`off` to stop; left
 //! out, the salon keeps what it had), `--person-phone +40…` for the salon's own phone, where a
-//! person answers transfers (`--person-phone none` to remove it; left out, kept). Running it
-//! again changes nothing.
+//! person answers transfers (`--person-phone none` to remove it; left out, kept), `--owner
+//! LOGIN` to create the salon owner's console account with the password in `OWNER_PASSWORD`
+//! (read from the environment, never from the command line: it stays out of the shell's
+//! history and the process list). Running it again changes nothing.
 
 use anyhow::{Context, bail};
 use std::sync::Arc;
 
+use salon_domain::owner::{Login, OwnerAccount};
 use salon_domain::{PhoneE164, SystemClock};
 use salon_functions::config::StoreConfig;
+use salon_functions::console::hash_password;
 use salon_functions::open_store;
 use salon_store::seed;
 
-const USAGE: &str = "usage: seed --number +40XXXXXXXXX [--sms on|off] [--person-phone +40XXXXXXXXX|none] (--store dynamodb --table NAME [--endpoint-url URL] | --store embedded [--data-dir DIR])";
+const USAGE: &str = "usage: seed --number +40XXXXXXXXX [--sms on|off] [--person-phone +40XXXXXXXXX|none] [--owner LOGIN, with OWNER_PASSWORD set] (--store dynamodb --table NAME [--endpoint-url URL] | --store embedded [--data-dir DIR])";
+
+/// The shortest password an account may have.
+const MIN_PASSWORD: usize = 12;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -43,6 +50,19 @@ async fn main() -> anyhow::Result<()> {
             PhoneE164::parse(p).with_context(|| format!("--person-phone {p:?}"))?,
         )),
     };
+    // The account's login and password, checked before anything is written.
+    let owner = match value("--owner") {
+        None => None,
+        Some(login) => {
+            let login = Login::parse(&login).with_context(|| format!("--owner {login:?}"))?;
+            let password = std::env::var("OWNER_PASSWORD")
+                .context("--owner needs the password in OWNER_PASSWORD")?;
+            if password.chars().count() < MIN_PASSWORD {
+                bail!("OWNER_PASSWORD must have at least {MIN_PASSWORD} characters");
+            }
+            Some((login, password))
+        }
+    };
     let store = open_store(&store, 30, Arc::new(SystemClock)).await?;
     let settings = seed::DemoSettings { sms, person_phone };
     let b = seed::demo_salon_with(&store, number.clone(), settings).await?;
@@ -53,5 +73,18 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "Seeded the demo salon, answering {number}; texts to clients {texts}; the salon's own phone {person}."
     );
+    if let Some((login, password)) = owner {
+        let account = OwnerAccount {
+            login: login.clone(),
+            business: b.id.clone(),
+            password_hash: hash_password(&password)
+                .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?,
+            created: store.clock().now(),
+        };
+        match store.create_owner(&account).await? {
+            true => println!("Created the console account {login} for {}.", b.id),
+            false => println!("The console account {login} exists already: left as it is."),
+        }
+    }
     Ok(())
 }

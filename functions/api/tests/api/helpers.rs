@@ -71,6 +71,9 @@ pub async fn spawn_app_on(table: Arc<BreakableTable>, dir: Option<tempfile::Temp
     ]);
     let state = AppState::new(store.clone(), Some(twilio), Some(relay))
         .with_owner(Some(owner))
+        .with_console(Some(salon_functions::console::ConsoleSettings {
+            secure_cookies: true,
+        }))
         .with_clock(clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

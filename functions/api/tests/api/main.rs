@@ -1,6 +1,7 @@
 //! The functions' HTTP API, driven over real HTTP on loopback as Twilio and the relay would.
 
 mod budget;
+mod console;
 mod handover;
 mod helpers;
 mod holds;

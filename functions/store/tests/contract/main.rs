@@ -18,6 +18,7 @@ mod clock;
 mod holds;
 mod messages;
 mod notices;
+mod owners;
 mod persistence;
 mod races;
 mod segments;
@@ -33,6 +34,7 @@ use clock::*;
 use holds::*;
 use messages::*;
 use notices::*;
+use owners::*;
 use persistence::*;
 use races::*;
 use segments::*;
@@ -155,6 +157,7 @@ macro_rules! contract {
                 fifty_callers_racing_for_one_stylists_day_get_the_cap,
                 a_capped_salon_books_at_most_seven_and_three_quarter_hours,
                 a_freed_time_goes_to_the_first_waiting_client_it_fits,
+                console_accounts_sessions_and_failed_sign_ins,
             );
         }
     };

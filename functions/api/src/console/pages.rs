@@ -1,0 +1,145 @@
+//! The console's pages: server-rendered HTML in Romanian, readable on a phone, a label on
+//! every field, no script.
+
+use jiff::civil::Date;
+use maud::{DOCTYPE, Markup, html};
+use salon_domain::{Appointment, AppointmentStatus, Business, PhoneOrigin, Source};
+
+use crate::speech;
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;line-height:1.4}\
+label{display:block;margin-top:.75rem}input{font-size:1rem;padding:.4rem;width:100%;max-width:24rem;box-sizing:border-box}\
+button{font-size:1rem;padding:.5rem 1rem;margin-top:1rem}table{border-collapse:collapse;width:100%}\
+th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}\
+.error{color:#a00000;font-weight:bold}nav a{margin-right:1rem}header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}";
+
+fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="ro" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Consola salonului" }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body { (body) }
+        }
+    }
+}
+
+/// The sign-in form, with an error when the last attempt failed.
+pub(super) fn signin(csrf: &str, error: Option<&str>) -> Markup {
+    layout(
+        "Autentificare",
+        html! {
+            main {
+                h1 { "Consola salonului" }
+                @if let Some(e) = error {
+                    p.error role="alert" { (e) }
+                }
+                form method="post" action="/console/signin" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="login" { "Adresa de e-mail" }
+                    input id="login" name="login" type="email" autocomplete="username" required;
+                    label for="password" { "Parola" }
+                    input id="password" name="password" type="password" autocomplete="current-password" required;
+                    button type="submit" { "Intră în cont" }
+                }
+            }
+        },
+    )
+}
+
+/// A page with one sentence (a refusal, an error).
+pub(super) fn message(text: &str) -> Markup {
+    layout(
+        "Consola salonului",
+        html! {
+            main {
+                h1 { "Consola salonului" }
+                p role="alert" { (text) }
+                p { a href="/console" { "Înapoi la programări" } }
+            }
+        },
+    )
+}
+
+/// The salon's book for a day, stylist by stylist.
+pub(super) fn day(b: &Business, date: Date, appointments: &[Appointment], csrf: &str) -> Markup {
+    let tz = b.time_zone.tz().clone();
+    let (prev, next) = (date.yesterday().ok(), date.tomorrow().ok());
+    layout(
+        &format!("Programări {date}"),
+        html! {
+            header {
+                h1 { (b.name) }
+                form method="post" action="/console/signout" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Ieșire" }
+                }
+            }
+            nav aria-label="Zile" {
+                @if let Some(p) = prev { a href={ "/console?date=" (p) } { "← Ziua dinainte" } }
+                @if let Some(n) = next { a href={ "/console?date=" (n) } { "Ziua următoare →" } }
+            }
+            main {
+                h2 { "Programările din " (speech::date(date)) }
+                @for s in &b.staff {
+                    @let theirs: Vec<&Appointment> = appointments.iter().filter(|a| a.staff == s.id).collect();
+                    section aria-labelledby={ "stilist-" (s.id) } {
+                        h3 id={ "stilist-" (s.id) } { (s.name) }
+                        @if theirs.is_empty() {
+                            p { "Nicio programare." }
+                        } @else {
+                            table {
+                                thead { tr {
+                                    th scope="col" { "Ora" }
+                                    th scope="col" { "Client" }
+                                    th scope="col" { "Telefon" }
+                                    th scope="col" { "Serviciu" }
+                                    th scope="col" { "Sursă" }
+                                    th scope="col" { "Stare" }
+                                    th scope="col" { "Apel" }
+                                } }
+                                tbody {
+                                    @for a in theirs {
+                                        @let start = a.start.to_zoned_datetime(tz.clone());
+                                        @let end = a.end.to_zoned_datetime(tz.clone());
+                                        tr {
+                                            td { (start.strftime("%H:%M")) "–" (end.strftime("%H:%M")) }
+                                            td { (a.client_name) }
+                                            td {
+                                                (a.client.national())
+                                                @if a.phone_origin == PhoneOrigin::Spoken {
+                                                    " (spus la telefon, neverificat)"
+                                                }
+                                            }
+                                            td { (a.service_name) }
+                                            td { (source(a.source)) }
+                                            td { (status(&a.status)) }
+                                            td { @if let Some(c) = &a.call_sid { code { (c) } } @else { "—" } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn source(s: Source) -> &'static str {
+    match s {
+        Source::Voice => "asistentul vocal",
+    }
+}
+
+fn status(s: &AppointmentStatus) -> &'static str {
+    match s {
+        AppointmentStatus::Booked => "programat",
+        AppointmentStatus::Cancelled { .. } => "anulat",
+    }
+}

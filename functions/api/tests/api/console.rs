@@ -1,0 +1,299 @@
+//! The owner's console over HTTP, as a browser speaks to it: signing in and out, the session
+//! cookie's attributes, the CSRF checks, the slowdown of failed sign-ins, and that an owner
+//! sees their own salon's book only.
+
+use jiff::SignedDuration;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use salon_domain::owner::{Login, OwnerAccount};
+use salon_domain::{Business, BusinessId, Clock, PhoneE164, demo};
+use salon_functions::console::hash_password;
+use salon_wire::tools::CREATE_VOICE_APPOINTMENT;
+use serde_json::json;
+
+use crate::helpers::{CALLER, TestApp, spawn_app};
+
+const OWNER: &str = "ana@salon-demo.ro";
+const PASSWORD: &str = "parola-lunga-de-test";
+const OTHER_OWNER: &str = "ion@alt-salon.ro";
+
+/// A browser without redirects followed, so each answer is seen as it is.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The demo salon with an owner account, another salon with its own, and a booking made by
+/// the agent for Tuesday at 10:00.
+async fn console_app() -> TestApp {
+    let app = spawn_app().await;
+    let mut other: Business = demo::business(PhoneE164::parse("+40312345000").unwrap());
+    other.id = BusinessId::parse("alt-salon").unwrap();
+    other.name = "Alt Salon".into();
+    app.store.put_business(&other).await.unwrap();
+    for (login, business) in [(OWNER, demo::BUSINESS_ID), (OTHER_OWNER, "alt-salon")] {
+        let account = OwnerAccount {
+            login: Login::parse(login).unwrap(),
+            business: BusinessId::parse(business).unwrap(),
+            password_hash: hash_password(PASSWORD).unwrap(),
+            created: app.clock.now(),
+        };
+        assert!(app.store.create_owner(&account).await.unwrap());
+    }
+    let booked = app
+        .tool_as(
+            CALLER,
+            CREATE_VOICE_APPOINTMENT,
+            "b1",
+            json!({"service": "tuns", "date": "2026-12-15", "time": "10:00", "stylist": "Ana", "client_name": "Ion Popescu"}),
+        )
+        .await;
+    assert_eq!(booked["ok"], true, "{booked}");
+    app
+}
+
+/// The value a `Set-Cookie` of the answer gives `name`, with the whole header.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<(String, String)> {
+    r.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| {
+            let value = v[name.len() + 1..].split(';').next().unwrap().to_owned();
+            (value, v.to_owned())
+        })
+}
+
+/// The sign-in form's CSRF token, from its cookie (the form holds the same).
+async fn signin_form(app: &TestApp, http: &reqwest::Client) -> String {
+    let r = http
+        .get(format!("{}/console/signin", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (token, _) = set_cookie(&r, "salon_csrf").expect("a CSRF cookie");
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&format!("value=\"{token}\"")), "{html}");
+    assert!(html.contains("<label for=\"login\">Adresa de e-mail</label>"));
+    token
+}
+
+async fn sign_in(
+    app: &TestApp,
+    http: &reqwest::Client,
+    login: &str,
+    password: &str,
+) -> reqwest::Response {
+    let token = signin_form(app, http).await;
+    http.post(format!("{}/console/signin", app.base))
+        .header(COOKIE, format!("salon_csrf={token}"))
+        .form(&[("login", login), ("password", password), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs in and returns the session cookie's value.
+async fn session(app: &TestApp, http: &reqwest::Client, login: &str) -> String {
+    let r = sign_in(app, http, login, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    set_cookie(&r, "salon_session").expect("a session cookie").0
+}
+
+async fn day(app: &TestApp, http: &reqwest::Client, cookie: &str, date: &str) -> reqwest::Response {
+    http.get(format!("{}/console?date={date}", app.base))
+        .header(COOKIE, format!("salon_session={cookie}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_owner_signs_in_sees_the_days_book_and_signs_out() {
+    let app = console_app().await;
+    let http = browser();
+    // No session: the sign-in page.
+    let r = http
+        .get(format!("{}/console", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/console/signin");
+
+    let r = sign_in(&app, &http, "  Ana@Salon-Demo.ro ", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/console");
+    let (cookie, header) = set_cookie(&r, "salon_session").unwrap();
+    assert_eq!(cookie.len(), 64, "256 random bits");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/console"] {
+        assert!(header.contains(attribute), "{header}");
+    }
+    // The store keeps the session under a hash, never the cookie itself.
+    assert!(
+        app.store
+            .console_session(&cookie, app.clock.now())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let r = day(&app, &http, &cookie, "2026-12-15").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<html lang=\"ro\">"));
+    assert!(
+        html.contains("Programările din marți, 15 decembrie"),
+        "{html}"
+    );
+    for shown in [
+        "Ion Popescu",
+        "0722 123 456",
+        "Tuns",
+        "10:00–10:30",
+        "asistentul vocal",
+        "programat",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+    // Another day: nothing booked.
+    let html = day(&app, &http, &cookie, "2026-12-16")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Ion Popescu"));
+
+    // Signing out ends the session: its cookie opens nothing any more.
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let r = http
+        .post(format!("{}/console/signout", app.base))
+        .header(COOKIE, format!("salon_session={cookie}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/console/signin");
+    let r = day(&app, &http, &cookie, "2026-12-15").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn another_salons_owner_sees_nothing_of_this_salon() {
+    let app = console_app().await;
+    let http = browser();
+    let theirs = session(&app, &http, OTHER_OWNER).await;
+    let html = day(&app, &http, &theirs, "2026-12-15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Alt Salon"));
+    assert!(
+        !html.contains("Ion Popescu") && !html.contains("0722 123 456"),
+        "{html}"
+    );
+    // Nothing in the request picks the salon: a made-up cookie is no session.
+    let r = day(&app, &http, &"0".repeat(64), "2026-12-15").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_cross_site_form_is_refused() {
+    let app = console_app().await;
+    let http = browser();
+    // A sign-in posted from elsewhere carries no CSRF cookie (SameSite=Strict, and another
+    // site cannot set it).
+    let r = http
+        .post(format!("{}/console/signin", app.base))
+        .form(&[("login", OWNER), ("password", PASSWORD), ("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&r, "salon_session").is_none());
+    // A sign-out with the session's cookie but without its form token changes nothing.
+    let cookie = session(&app, &http, OWNER).await;
+    for csrf in ["", "not-the-token"] {
+        let r = http
+            .post(format!("{}/console/signout", app.base))
+            .header(COOKIE, format!("salon_session={cookie}"))
+            .form(&[("csrf", csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    assert_eq!(
+        day(&app, &http, &cookie, "2026-12-15").await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_slow_down_further_attempts() {
+    let app = console_app().await;
+    let http = browser();
+    for _ in 0..5 {
+        let r = sign_in(&app, &http, OWNER, "parola-gresita").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Adresa sau parola nu sunt corecte."),
+            "{html}"
+        );
+    }
+    // Then even the right password must wait a second, refused without a look at it.
+    let r = sign_in(&app, &http, OWNER, PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(set_cookie(&r, "salon_session").is_none());
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Prea multe încercări greșite.")
+    );
+    // Each further wrong one doubles the wait: two seconds after the sixth.
+    app.clock.advance(SignedDuration::from_secs(1));
+    assert_eq!(
+        sign_in(&app, &http, OWNER, "parola-gresita").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.clock.advance(SignedDuration::from_secs(1));
+    assert_eq!(
+        sign_in(&app, &http, OWNER, PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // An unknown login is answered as a wrong password, and counted alike.
+    let r = sign_in(&app, &http, "nimeni@salon-demo.ro", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // Once the wait is over, the right password signs in (and the count starts again).
+    app.clock.advance(SignedDuration::from_secs(1));
+    assert_eq!(
+        sign_in(&app, &http, OWNER, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let failures = app
+        .store
+        .signin_failures(&Login::parse(OWNER).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(failures.count, 0);
+}
