@@ -30,6 +30,24 @@ export MOTO_PYTHON="$venvs/moto/bin/python"
 ensure_venv oracles twilio
 export ORACLE_PYTHON="$venvs/oracles/bin/python"
 
+# The console's browser tests: Debian's Chromium with its WebDriver, and axe-core from npm
+# (checks the pages' accessibility in the browser), pinned and kept between runs.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "==> installing chromium and chromium-driver (Debian's packages)"
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q chromium chromium-driver >/dev/null
+fi
+axe_version=4.14.1
+axe_dir="$HOME/.cache/salon-voice/npm/axe-core-$axe_version"
+if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+  echo "==> installing axe-core $axe_version into $axe_dir"
+  mkdir -p "$axe_dir"
+  npm install --prefix "$axe_dir" --no-save --no-audit --no-fund "axe-core@$axe_version" >/dev/null
+fi
+export AXE_CORE_JS="$axe_dir/node_modules/axe-core/axe.min.js"
+
 echo "==> template.yaml (cfn-lint, sam validate --lint)"
 scripts/lint-template.sh
 echo "==> scripts/deploy.sh (credentials first, stack names, one-secret changes)"

@@ -11,7 +11,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-wid
 label{display:block;margin-top:.75rem}input{font-size:1rem;padding:.4rem;width:100%;max-width:24rem;box-sizing:border-box}\
 button{font-size:1rem;padding:.5rem 1rem;margin-top:1rem}table{border-collapse:collapse;width:100%}\
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}\
-.error{color:#a00000;font-weight:bold}nav a{margin-right:1rem}header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}";
+.error{color:#a00000;font-weight:bold}nav a{margin-right:1rem}header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}td code{word-break:break-all}.nowrap{white-space:nowrap}@media (max-width:40rem){thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table,tbody,tr,td{display:block;width:100%}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.1rem 0}td::before{content:attr(data-label) \": \";font-weight:bold}}";
 
 fn layout(title: &str, body: Markup) -> Markup {
     html! {
@@ -106,19 +106,20 @@ pub(super) fn day(b: &Business, date: Date, appointments: &[Appointment], csrf: 
                                     @for a in theirs {
                                         @let start = a.start.to_zoned_datetime(tz.clone());
                                         @let end = a.end.to_zoned_datetime(tz.clone());
+                                        // On a phone each row is a card: the labels come from data-label.
                                         tr {
-                                            td { (start.strftime("%H:%M")) "–" (end.strftime("%H:%M")) }
-                                            td { (a.client_name) }
-                                            td {
-                                                (a.client.national())
+                                            td.nowrap data-label="Ora" { (start.strftime("%H:%M")) "–" (end.strftime("%H:%M")) }
+                                            td data-label="Client" { (a.client_name) }
+                                            td data-label="Telefon" {
+                                                span.nowrap { (a.client.national()) }
                                                 @if a.phone_origin == PhoneOrigin::Spoken {
                                                     " (spus la telefon, neverificat)"
                                                 }
                                             }
-                                            td { (a.service_name) }
-                                            td { (source(a.source)) }
-                                            td { (status(&a.status)) }
-                                            td { @if let Some(c) = &a.call_sid { code { (c) } } @else { "—" } }
+                                            td data-label="Serviciu" { (a.service_name) }
+                                            td data-label="Sursă" { (source(a.source)) }
+                                            td data-label="Stare" { (status(&a.status)) }
+                                            td data-label="Apel" { @if let Some(c) = &a.call_sid { code { (c) } } @else { "—" } }
                                         }
                                     }
                                 }

@@ -13,8 +13,8 @@ use serde_json::json;
 
 use crate::helpers::{CALLER, TestApp, spawn_app};
 
-const OWNER: &str = "ana@salon-demo.ro";
-const PASSWORD: &str = "parola-lunga-de-test";
+pub(crate) const OWNER: &str = "ana@salon-demo.ro";
+pub(crate) const PASSWORD: &str = "parola-lunga-de-test";
 const OTHER_OWNER: &str = "ion@alt-salon.ro";
 
 /// A browser without redirects followed, so each answer is seen as it is.
@@ -27,7 +27,7 @@ fn browser() -> reqwest::Client {
 
 /// The demo salon with an owner account, another salon with its own, and a booking made by
 /// the agent for Tuesday at 10:00.
-async fn console_app() -> TestApp {
+pub(crate) async fn console_app() -> TestApp {
     let app = spawn_app().await;
     let mut other: Business = demo::business(PhoneE164::parse("+40312345000").unwrap());
     other.id = BusinessId::parse("alt-salon").unwrap();

@@ -2,6 +2,7 @@
 
 mod budget;
 mod console;
+mod console_browser;
 mod handover;
 mod helpers;
 mod holds;

@@ -1,0 +1,222 @@
+//! The console in a real browser: headless Chromium (Debian's `chromium`, driven by its
+//! `chromedriver` over WebDriver) signs in as the owner, reads the day's book, and signs out;
+//! screenshots at a phone's width and a desk's; axe-core, run in the page, finds no serious or
+//! critical accessibility violation. The README's test command installs Chromium and axe-core
+//! (`AXE_CORE_JS` names the script); without them this test fails with what is missing.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use super::console::{OWNER, PASSWORD, console_app};
+
+/// A chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start chromedriver ({e}): run the README's test command, which installs chromium and chromium-driver")
+        });
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Driver {
+        child,
+        port,
+        _profile: tempfile::tempdir().unwrap(),
+    }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    // The WebDriver client's TLS (unused on loopback, but built): one provider, chosen here.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // Headless, sandboxless (tests run as root), and quiet: no network of its own.
+    let args = json!([
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        format!("--user-data-dir={}", driver._profile.path().display()),
+        "--window-size=1280,900",
+    ]);
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), json!({ "args": args }));
+    ClientBuilder::rustls()
+        .expect("a TLS configuration")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session")
+}
+
+/// Where screenshots go: `CONSOLE_SCREENSHOTS`, or a folder under the system's temporary one.
+fn screenshots() -> PathBuf {
+    let dir = std::env::var_os("CONSOLE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("salon-console-screenshots"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Takes a screenshot at a width (and a height), checking it is a PNG of some size.
+async fn shoot(c: &Client, name: &str, width: u32, height: u32) {
+    c.set_window_size(width, height).await.unwrap();
+    let png = c.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "{name}");
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Runs axe-core in the page; returns the serious and critical violations.
+async fn serious_violations(c: &Client) -> Vec<Value> {
+    let path = std::env::var("AXE_CORE_JS").unwrap_or_else(|_| {
+        panic!("AXE_CORE_JS is not set: run the README's test command, which installs axe-core")
+    });
+    let axe = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    c.execute(&axe, vec![]).await.unwrap();
+    let result = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']})
+                .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help}))))
+                .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    result
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
+    let app = console_app().await;
+    // Chromium treats localhost as a secure origin: the Secure cookie is kept over HTTP.
+    let base = app.base.replace("127.0.0.1", "localhost");
+    let driver = driver().await;
+    let c = browser(&driver).await;
+
+    c.goto(&format!("{base}/console")).await.unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/signin")
+    );
+    shoot(&c, "signin-phone", 390, 844).await;
+    assert_eq!(
+        serious_violations(&c).await,
+        Vec::<Value>::new(),
+        "the sign-in page"
+    );
+
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys(OWNER)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_url(&format!("{base}/console").parse().unwrap())
+        .await
+        .unwrap();
+
+    // Tuesday's book: the agent's booking, under Ana.
+    c.goto(&format!("{base}/console?date=2026-12-15"))
+        .await
+        .unwrap();
+    let ana = c
+        .find(Locator::Css("section[aria-labelledby=stilist-ana]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ana.contains("Ion Popescu") && ana.contains("10:00–10:30") && ana.contains("Tuns"),
+        "{ana}"
+    );
+    shoot(&c, "day-phone", 390, 844).await;
+    shoot(&c, "day-desktop", 1280, 900).await;
+    assert_eq!(
+        serious_violations(&c).await,
+        Vec::<Value>::new(),
+        "the day's book"
+    );
+
+    // Signing out lands on the sign-in page, and the book is closed again.
+    c.find(Locator::Css("form[action='/console/signout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_url(&format!("{base}/console/signin").parse().unwrap())
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/console?date=2026-12-15"))
+        .await
+        .unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/console/signin")
+    );
+    c.close().await.unwrap();
+}
