@@ -209,6 +209,15 @@ fn store_down(e: impl std::fmt::Display) -> ToolReply {
     )
 }
 
+/// Why the store refused a booking, a move or a cancellation, as the Romanian sentence the
+/// agent would say (the console shows the owner the same), with the nearest free times.
+pub(crate) fn refusal(business: &Business, at: Option<DateTime>, e: BookingError) -> String {
+    match booking_error(business, at, e) {
+        ToolReply::Err(e) => e.message,
+        ToolReply::Ok(_) => String::new(),
+    }
+}
+
 /// Runs a tool. `call_id` comes from the model; with the call SID it makes the booking's key.
 pub async fn run(
     store: &Store,

@@ -37,6 +37,8 @@ pub enum AppointmentStatus {
 pub enum Source {
     /// Booked by the voice agent during a call.
     Voice,
+    /// Added by the salon in its console.
+    Manual,
 }
 
 /// How the appointment's phone number was learned.
@@ -49,6 +51,9 @@ pub enum PhoneOrigin {
     /// Said by a caller whose number was hidden: anyone could have said it, so the owner
     /// sees it marked, and the number's owner learns of it by the confirmation.
     Spoken,
+    /// Typed by the salon in its console (a walk-in, a call the owner took): as sure as the
+    /// salon is.
+    Salon,
 }
 
 /// An appointment. Never deleted: cancelling changes its status.

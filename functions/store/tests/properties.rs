@@ -377,6 +377,7 @@ impl Case {
                     call_sid: Some(call_sid(*call)),
                     key: IdempotencyKey::parse(format!("op-{n}")).unwrap(),
                     tool_call: None,
+                    source: salon_domain::Source::Voice,
                 };
                 self.store
                     .book(&req, now)

@@ -209,6 +209,7 @@ async fn take_chair(
         call_sid: None,
         key: IdempotencyKey::parse(key).unwrap(),
         tool_call: None,
+        source: salon_domain::Source::Voice,
     };
     store
         .book(&req, Timestamp::now())

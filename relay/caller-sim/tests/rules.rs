@@ -36,6 +36,7 @@ async fn book_other(store: &Store, date: Date, hour: i8, who: Option<&str>, n: u
         call_sid: None,
         key: IdempotencyKey::parse(format!("other-{n}")).unwrap(),
         tool_call: None,
+        source: salon_domain::Source::Voice,
     };
     store
         .book(&req, Timestamp::now())

@@ -6,6 +6,7 @@
 //! the session, never from the request.
 
 mod auth;
+mod book;
 mod pages;
 
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub fn router() -> Router<AppState> {
         .route("/console", get(day))
         .route("/console/signin", get(signin_page).post(signin))
         .route("/console/signout", post(signout))
+        .route("/console/appointments", post(book::add))
+        .route("/console/appointments/{id}/cancel", post(book::cancel))
 }
 
 /// Headers every console page carries: no caching, no framing, nothing loaded from elsewhere.
@@ -249,10 +252,16 @@ async fn day(
         Ok(a) => a,
         Err(e) => return unavailable(e),
     };
-    page(
-        StatusCode::OK,
-        pages::day(&b, date, &appointments, &owner.session.csrf),
-    )
+    let services = match state.store.services(&b.id).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let form = pages::NewAppointment {
+        csrf: &owner.session.csrf,
+        key: &auth::random_token(),
+        services: &services,
+    };
+    page(StatusCode::OK, pages::day(&b, date, &appointments, &form))
 }
 
 fn forbidden() -> Response {

@@ -3,12 +3,12 @@
 
 use jiff::civil::Date;
 use maud::{DOCTYPE, Markup, html};
-use salon_domain::{Appointment, AppointmentStatus, Business, PhoneOrigin, Source};
+use salon_domain::{Appointment, AppointmentStatus, Business, PhoneOrigin, Service, Source};
 
 use crate::speech;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;line-height:1.4}\
-label{display:block;margin-top:.75rem}input{font-size:1rem;padding:.4rem;width:100%;max-width:24rem;box-sizing:border-box}\
+label{display:block;margin-top:.75rem}input,select{font-size:1rem;padding:.4rem;width:100%;max-width:24rem;box-sizing:border-box}\
 button{font-size:1rem;padding:.5rem 1rem;margin-top:1rem}table{border-collapse:collapse;width:100%}\
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}\
 .error{color:#a00000;font-weight:bold}nav a{margin-right:1rem}header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}td code{word-break:break-all}.nowrap{white-space:nowrap}@media (max-width:40rem){thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table,tbody,tr,td{display:block;width:100%}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.1rem 0}td::before{content:attr(data-label) \": \";font-weight:bold}}";
@@ -65,8 +65,22 @@ pub(super) fn message(text: &str) -> Markup {
     )
 }
 
-/// The salon's book for a day, stylist by stylist.
-pub(super) fn day(b: &Business, date: Date, appointments: &[Appointment], csrf: &str) -> Markup {
+/// What the day page's forms need: the session's CSRF token, a fresh key for the new
+/// appointment's form (sent twice, it books once), the salon's services.
+pub(super) struct NewAppointment<'a> {
+    pub(super) csrf: &'a str,
+    pub(super) key: &'a str,
+    pub(super) services: &'a [Service],
+}
+
+/// The salon's book for a day, stylist by stylist, and the form to add an appointment.
+pub(super) fn day(
+    b: &Business,
+    date: Date,
+    appointments: &[Appointment],
+    form: &NewAppointment<'_>,
+) -> Markup {
+    let csrf = form.csrf;
     let tz = b.time_zone.tz().clone();
     let (prev, next) = (date.yesterday().ok(), date.tomorrow().ok());
     layout(
@@ -101,6 +115,7 @@ pub(super) fn day(b: &Business, date: Date, appointments: &[Appointment], csrf: 
                                     th scope="col" { "Sursă" }
                                     th scope="col" { "Stare" }
                                     th scope="col" { "Apel" }
+                                    th scope="col" { "Acțiuni" }
                                 } }
                                 tbody {
                                     @for a in theirs {
@@ -120,6 +135,12 @@ pub(super) fn day(b: &Business, date: Date, appointments: &[Appointment], csrf: 
                                             td data-label="Sursă" { (source(a.source)) }
                                             td data-label="Stare" { (status(&a.status)) }
                                             td data-label="Apel" { @if let Some(c) = &a.call_sid { code { (c) } } @else { "—" } }
+                                            td data-label="Acțiuni" {
+                                                form method="post" action={ "/console/appointments/" (a.id) "/cancel" } {
+                                                    input type="hidden" name="csrf" value=(csrf);
+                                                    button type="submit" aria-label={ "Anulează programarea lui " (a.client_name) " de la " (start.strftime("%H:%M")) } { "Anulează" }
+                                                }
+                                            }
                                         }
                                     }
                                 }
@@ -127,14 +148,50 @@ pub(super) fn day(b: &Business, date: Date, appointments: &[Appointment], csrf: 
                         }
                     }
                 }
+                (new_appointment(b, date, form))
             }
         },
     )
 }
 
+/// The form that adds an appointment by hand on the day shown.
+fn new_appointment(b: &Business, date: Date, form: &NewAppointment<'_>) -> Markup {
+    html! {
+        section aria-labelledby="programare-noua" {
+            h2 id="programare-noua" { "Programare nouă" }
+            form method="post" action="/console/appointments" {
+                input type="hidden" name="csrf" value=(form.csrf);
+                input type="hidden" name="key" value=(form.key);
+                input type="hidden" name="date" value=(date);
+                label for="time" { "Ora" }
+                input id="time" name="time" type="time" step="900" required;
+                label for="service" { "Serviciul" }
+                select id="service" name="service" required {
+                    @for s in form.services.iter().filter(|s| s.active) {
+                        option value=(s.id) { (s.name) }
+                    }
+                }
+                label for="stylist" { "Stilistul" }
+                select id="stylist" name="stylist" {
+                    option value="" { "Oricine este liber" }
+                    @for s in b.active_staff() {
+                        option value=(s.id) { (s.name) }
+                    }
+                }
+                label for="client_name" { "Numele clientului" }
+                input id="client_name" name="client_name" type="text" autocomplete="off" required;
+                label for="phone" { "Telefonul clientului" }
+                input id="phone" name="phone" type="tel" autocomplete="off" required;
+                button type="submit" { "Adaugă programarea" }
+            }
+        }
+    }
+}
+
 fn source(s: Source) -> &'static str {
     match s {
         Source::Voice => "asistentul vocal",
+        Source::Manual => "introdusă manual",
     }
 }
 

@@ -287,6 +287,7 @@ pub(super) async fn create(
         key,
         // Recorded as it succeeds; its duration is the time up to the booking's write.
         tool_call: Some(succeeded(ctx, names::CREATE_VOICE_APPOINTMENT, call_id)),
+        source: salon_domain::Source::Voice,
     };
     let booking = store.book(&req, ctx.now).await.map_err(|e| match e {
         // Which appointment clashes is not for a caller whose number is not verified.

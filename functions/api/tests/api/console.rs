@@ -297,3 +297,156 @@ async fn wrong_passwords_slow_down_further_attempts() {
         .unwrap();
     assert_eq!(failures.count, 0);
 }
+
+/// A hidden field's value in a page.
+fn field(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        .to_owned()
+}
+
+async fn post_form(
+    app: &TestApp,
+    http: &reqwest::Client,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(format!("{}{path}", app.base))
+        .header(COOKIE, format!("salon_session={cookie}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_owner_adds_and_cancels_by_hand_under_the_same_rules() {
+    use salon_domain::{PhoneOrigin, Source};
+    let app = console_app().await;
+    let http = browser();
+    let cookie = session(&app, &http, OWNER).await;
+    let html = day(&app, &http, &cookie, "2026-12-15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let (csrf, key) = (field(&html, "csrf"), field(&html, "key"));
+    assert!(html.contains("<label for=\"client_name\">Numele clientului</label>"));
+    let walk_in = |time: &'static str, key: String, csrf: String| {
+        vec![
+            ("csrf", csrf),
+            ("key", key),
+            ("date", "2026-12-15".to_owned()),
+            ("time", time.to_owned()),
+            ("service", "tuns".to_owned()),
+            ("stylist", "ana".to_owned()),
+            ("client_name", "Maria Ionescu".to_owned()),
+            ("phone", "0733 000 111".to_owned()),
+        ]
+    };
+    let form = walk_in("11:00", key.clone(), csrf.clone());
+    // Sent twice (a double click): one appointment.
+    for _ in 0..2 {
+        let r = http
+            .post(format!("{}/console/appointments", app.base))
+            .header(COOKIE, format!("salon_session={cookie}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()[LOCATION], "/console?date=2026-12-15");
+    }
+    let maria = PhoneE164::parse("0733000111").unwrap();
+    let demo = BusinessId::parse(demo::BUSINESS_ID).unwrap();
+    let theirs = app.store.client_appointments(&demo, &maria).await.unwrap();
+    assert_eq!(theirs.len(), 1, "booked once");
+    let added = &theirs[0];
+    assert_eq!(
+        (added.source, added.phone_origin, added.staff.as_str()),
+        (Source::Manual, PhoneOrigin::Salon, "ana")
+    );
+    let html = day(&app, &http, &cookie, "2026-12-15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Maria Ionescu") && html.contains("introdusă manual"));
+
+    // Ana's 10:00 is the agent's: refused with the agent's own sentence, nothing written.
+    let r = http
+        .post(format!("{}/console/appointments", app.base))
+        .header(COOKIE, format!("salon_session={cookie}"))
+        .form(&walk_in("10:00", "k2".into(), csrf.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("este deja ocupată"), "{text}");
+    assert_eq!(
+        app.store
+            .client_appointments(&demo, &maria)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Without the session's token: refused, nothing written.
+    let r = http
+        .post(format!("{}/console/appointments", app.base))
+        .header(COOKIE, format!("salon_session={cookie}"))
+        .form(&walk_in("15:00", "k3".into(), "forged".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.store
+            .client_appointments(&demo, &maria)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Another salon's owner cannot cancel it: no such appointment in their salon.
+    let other = session(&app, &http, OTHER_OWNER).await;
+    let other_html = day(&app, &http, &other, "2026-12-15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let path = format!("/console/appointments/{}/cancel", added.id);
+    let r = post_form(
+        &app,
+        &http,
+        &other,
+        &path,
+        &[("csrf", &field(&other_html, "csrf"))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(
+        app.store
+            .appointment(&demo, &added.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_booked()
+    );
+    // Its owner can.
+    let r = post_form(&app, &http, &cookie, &path, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        !app.store
+            .appointment(&demo, &added.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_booked()
+    );
+}

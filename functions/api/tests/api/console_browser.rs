@@ -1,5 +1,6 @@
 //! The console in a real browser: headless Chromium (Debian's `chromium`, driven by its
-//! `chromedriver` over WebDriver) signs in as the owner, reads the day's book, and signs out;
+//! `chromedriver` over WebDriver) signs in as the owner, reads the day's book, adds a walk-in
+//! and cancels it, and signs out;
 //! screenshots at a phone's width and a desk's; axe-core, run in the page, finds no serious or
 //! critical accessibility violation. The README's test command installs Chromium and axe-core
 //! (`AXE_CORE_JS` names the script); without them this test fails with what is missing.
@@ -189,6 +190,50 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         ana.contains("Ion Popescu") && ana.contains("10:00–10:30") && ana.contains("Tuns"),
         "{ana}"
     );
+
+    // A walk-in at 11:00 with Ana, added by hand: it joins her list.
+    c.find(Locator::Id("time"))
+        .await
+        .unwrap()
+        .send_keys("1100AM")
+        .await
+        .unwrap();
+    for option in ["#service option[value=tuns]", "#stylist option[value=ana]"] {
+        c.find(Locator::Css(option))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    for (id, text) in [("client_name", "Maria Ionescu"), ("phone", "0733000111")] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("form[action='/console/appointments'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let ana = c
+        .wait()
+        .for_element(Locator::XPath(
+            "//section[@aria-labelledby='stilist-ana'][contains(., 'Maria Ionescu')]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ana.contains("11:00–11:30") && ana.contains("introdusă manual"),
+        "{ana}"
+    );
     shoot(&c, "day-phone", 390, 844).await;
     shoot(&c, "day-desktop", 1280, 900).await;
     assert_eq!(
@@ -196,6 +241,28 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         Vec::<Value>::new(),
         "the day's book"
     );
+
+    // Cancelled again from its row: gone from the book.
+    c.find(Locator::Css(
+        "button[aria-label='Anulează programarea lui Maria Ionescu de la 11:00']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Id("programare-noua"))
+        .await
+        .unwrap();
+    let ana = c
+        .find(Locator::Css("section[aria-labelledby=stilist-ana]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!ana.contains("Maria Ionescu"), "{ana}");
 
     // Signing out lands on the sign-in page, and the book is closed again.
     c.find(Locator::Css("form[action='/console/signout'] button"))

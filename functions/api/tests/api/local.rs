@@ -319,6 +319,7 @@ async fn the_owners_terminal_view_shows_the_book_the_calls_and_the_messages() {
             call_sid: None,
             key: IdempotencyKey::parse("owner-view-1").unwrap(),
             tool_call: None,
+            source: salon_domain::Source::Voice,
         };
         store.book(&request, now).await.unwrap();
         let sid = CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap();

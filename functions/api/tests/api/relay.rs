@@ -370,6 +370,7 @@ async fn a_taken_time_comes_back_with_alternatives() {
             call_sid: None,
             key: salon_domain::IdempotencyKey::parse(format!("other-{i}")).unwrap(),
             tool_call: None,
+            source: salon_domain::Source::Voice,
         };
         app.store.book(&req, app.clock_now()).await.unwrap();
     }

@@ -129,6 +129,7 @@ async fn anyone_is_named_a_move_keeps_the_stylist_and_the_cut_off_offers_a_perso
         call_sid: None,
         key: salon_domain::IdempotencyKey::parse("other").unwrap(),
         tool_call: None,
+        source: salon_domain::Source::Voice,
     };
     app.store.book(&other, app.clock_now()).await.unwrap();
 

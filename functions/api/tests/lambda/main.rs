@@ -360,6 +360,7 @@ async fn the_sms_sender_sends_what_a_booking_owes_when_its_schedule_invokes_it()
         call_sid: None,
         key: IdempotencyKey::parse("sms-lambda-1").unwrap(),
         tool_call: None,
+        source: salon_domain::Source::Voice,
     };
     d.store.book(&request, now).await.unwrap();
 

@@ -6,7 +6,7 @@ use salon_domain::person::person_key;
 use salon_domain::sms::{Notice, NoticeKind};
 use salon_domain::{
     Appointment, AppointmentId, AppointmentStatus, BusinessId, Client, ClientName, PhoneE164,
-    PhoneOrigin, Source, StaffId,
+    PhoneOrigin, StaffId,
 };
 
 use crate::keys;
@@ -227,7 +227,7 @@ impl Store {
                     start,
                     end,
                     status: AppointmentStatus::Booked,
-                    source: Source::Voice,
+                    source: req.source,
                     phone_origin: req.phone_origin,
                     call_sid: req.call_sid.clone(),
                     created: now,

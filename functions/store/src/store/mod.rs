@@ -152,6 +152,8 @@ pub struct BookingRequest {
     /// The tool call asking for it: recorded on the call (`call_sid`) in the booking's own
     /// transaction, so a booking costs no separate write for its record.
     pub tool_call: Option<ToolCallRecord>,
+    /// Who books it: the voice agent, or the salon in its console.
+    pub source: salon_domain::Source,
 }
 
 impl BookingRequest {

@@ -91,6 +91,7 @@ fn request(client: &str, start: &str, key: &str) -> BookingRequest {
         call_sid: Some(sid(1)),
         key: IdempotencyKey::parse(key).unwrap(),
         tool_call: None,
+        source: salon_domain::Source::Voice,
     }
 }
 

@@ -117,6 +117,7 @@ async fn store(
             call_sid: None,
             key: IdempotencyKey::parse(format!("soak-full-{i}")).map_err(setup)?,
             tool_call: None,
+            source: salon_domain::Source::Voice,
         };
         store
             .book(&request, Timestamp::now())

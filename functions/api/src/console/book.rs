@@ -1,0 +1,156 @@
+//! Changes to the book from the console: an appointment added by hand (a walk-in, a call the
+//! owner took) and a cancellation. They go through the store's booking rules and guarantees
+//! like the agent's: a time the agent has just booked is refused with the same Romanian
+//! sentence, and nothing is written; a form sent twice books once (its key).
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::civil::{Date, Time};
+use salon_domain::{
+    AppointmentId, ClientName, IdempotencyKey, PhoneE164, PhoneOrigin, ServiceId, Source, StaffId,
+};
+use salon_store::BookingRequest;
+use serde::Deserialize;
+
+use super::{auth, forbidden, page, pages, unavailable};
+use crate::app::AppState;
+
+#[derive(Deserialize)]
+pub(super) struct AddForm {
+    csrf: String,
+    /// Drawn when the form was shown: sent twice, the form books once.
+    key: String,
+    date: String,
+    time: String,
+    service: String,
+    /// A stylist's id, or empty for whoever is free.
+    #[serde(default)]
+    stylist: String,
+    client_name: String,
+    phone: String,
+}
+
+pub(super) async fn add(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<AddForm>,
+) -> Response {
+    let owner = match auth::Owner::from_headers(&state, &headers).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return Redirect::to("/console/signin").into_response(),
+        Err(e) => return unavailable(e),
+    };
+    if !owner.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    let b = match state.store.business(&owner.session.business).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return page(StatusCode::NOT_FOUND, pages::message("Salonul nu există.")),
+        Err(e) => return unavailable(e),
+    };
+    let bad = |text: &str| page(StatusCode::BAD_REQUEST, pages::message(text));
+    let Ok(date) = form.date.trim().parse::<Date>() else {
+        return bad("Data nu este validă.");
+    };
+    let Ok(time) = form.time.trim().parse::<Time>() else {
+        return bad("Ora nu este validă.");
+    };
+    let Ok(service) = ServiceId::parse(form.service.trim()) else {
+        return bad("Alegeți un serviciu.");
+    };
+    let staff = match form.stylist.trim() {
+        "" => None,
+        s => match StaffId::parse(s) {
+            Ok(s) => Some(s),
+            Err(_) => return bad("Alegeți un stilist."),
+        },
+    };
+    let Ok(name) = ClientName::parse(&form.client_name) else {
+        return bad("Scrieți numele clientului.");
+    };
+    let Ok(phone) = PhoneE164::parse(&form.phone) else {
+        return bad("Numărul de telefon nu este valid.");
+    };
+    let Ok(key) = IdempotencyKey::parse(format!("console:{}", form.key.trim())) else {
+        return bad("Formularul nu mai este valid: reîncărcați pagina.");
+    };
+    let at = date.to_datetime(time);
+    let req = BookingRequest {
+        business: b.id.clone(),
+        service,
+        more: Vec::new(),
+        client: phone,
+        phone_origin: PhoneOrigin::Salon,
+        client_name: Some(name),
+        start: at,
+        staff,
+        call_sid: None,
+        key,
+        tool_call: None,
+        source: Source::Manual,
+    };
+    match state.store.book(&req, state.clock.now()).await {
+        Ok(_) => Redirect::to(&format!("/console?date={date}")).into_response(),
+        Err(salon_store::BookingError::Store(e)) => unavailable(e),
+        Err(e) => page(
+            StatusCode::CONFLICT,
+            pages::message(&crate::tools::refusal(&b, Some(at), e)),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CancelForm {
+    csrf: String,
+}
+
+/// Cancels an appointment of the owner's salon (the salon is not held to the callers'
+/// cut-off).
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<CancelForm>,
+) -> Response {
+    let owner = match auth::Owner::from_headers(&state, &headers).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return Redirect::to("/console/signin").into_response(),
+        Err(e) => return unavailable(e),
+    };
+    if !owner.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    let business = &owner.session.business;
+    let not_found = || {
+        page(
+            StatusCode::NOT_FOUND,
+            pages::message("Programarea nu există."),
+        )
+    };
+    let Ok(id) = AppointmentId::parse(&id) else {
+        return not_found();
+    };
+    let b = match state.store.business(business).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return not_found(),
+        Err(e) => return unavailable(e),
+    };
+    // Looked up in the owner's salon only: another salon's id is no appointment here.
+    match state
+        .store
+        .cancel(business, &id, None, state.clock.now())
+        .await
+    {
+        Ok(a) => {
+            let day = a.start.to_zoned_datetime(b.time_zone.tz().clone()).date();
+            Redirect::to(&format!("/console?date={day}")).into_response()
+        }
+        Err(salon_store::BookingError::NotFound) => not_found(),
+        Err(salon_store::BookingError::Store(e)) => unavailable(e),
+        Err(e) => page(
+            StatusCode::CONFLICT,
+            pages::message(&crate::tools::refusal(&b, None, e)),
+        ),
+    }
+}
