@@ -7,6 +7,7 @@
 
 mod auth;
 mod book;
+mod messages;
 mod pages;
 
 use std::sync::Arc;
@@ -68,6 +69,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/signout", post(signout))
         .route("/console/appointments", post(book::add))
         .route("/console/appointments/{id}/cancel", post(book::cancel))
+        .route("/console/messages", get(messages::list))
+        .route("/console/messages/{id}/done", post(messages::done))
 }
 
 /// Headers every console page carries: no caching, no framing, nothing loaded from elsewhere.

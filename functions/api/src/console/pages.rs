@@ -3,6 +3,7 @@
 
 use jiff::civil::Date;
 use maud::{DOCTYPE, Markup, html};
+use salon_domain::message::Message;
 use salon_domain::{Appointment, AppointmentStatus, Business, PhoneOrigin, Service, Source};
 
 use crate::speech;
@@ -65,6 +66,76 @@ pub(super) fn message(text: &str) -> Markup {
     )
 }
 
+/// The console's sections.
+fn menu() -> Markup {
+    html! {
+        nav aria-label="Consola" {
+            a href="/console" { "Programări" }
+            a href="/console/messages" { "Mesaje" }
+        }
+    }
+}
+
+/// A message's id as one segment of a path (ids hold a call SID and the model's call id).
+fn segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The messages callers left, newest first; the new ones can be marked done.
+pub(super) fn messages(b: &Business, messages: &[Message], csrf: &str) -> Markup {
+    let tz = b.time_zone.tz().clone();
+    let new = messages.iter().filter(|m| !m.read).count();
+    layout(
+        "Mesaje",
+        html! {
+            header {
+                h1 { (b.name) }
+                form method="post" action="/console/signout" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Ieșire" }
+                }
+            }
+            (menu())
+            main {
+                h2 { "Mesaje" }
+                p { (match new { 0 => "Niciun mesaj nou.".to_owned(), 1 => "Un mesaj nou.".to_owned(), n => format!("{n} mesaje noi.") }) }
+                @for m in messages {
+                    @let at = m.at.to_zoned_datetime(tz.clone());
+                    article aria-label={ "Mesaj de la " (m.name.as_deref().unwrap_or("un apelant")) } {
+                        h3 {
+                            (m.name.as_deref().unwrap_or("Un apelant"))
+                            " · " (speech::date(at.date())) ", ora " (at.strftime("%H:%M"))
+                        }
+                        p {
+                            "Telefon: "
+                            @if let Some(p) = &m.phone { span.nowrap { (p.national()) } } @else { "ascuns" }
+                        }
+                        @if let Some(t) = &m.text { p { (t) } }
+                        @if let Some(r) = &m.recording {
+                            p { "Mesaj vocal de " (r.seconds) " secunde, în contul Twilio al salonului." }
+                        }
+                        @if m.read {
+                            p { "Rezolvat." }
+                        } @else {
+                            form method="post" action={ "/console/messages/" (segment(&m.id)) "/done" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" { "Marchează ca rezolvat" }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
 /// What the day page's forms need: the session's CSRF token, a fresh key for the new
 /// appointment's form (sent twice, it books once), the salon's services.
 pub(super) struct NewAppointment<'a> {
@@ -93,6 +164,7 @@ pub(super) fn day(
                     button type="submit" { "Ieșire" }
                 }
             }
+            (menu())
             nav aria-label="Zile" {
                 @if let Some(p) = prev { a href={ "/console?date=" (p) } { "← Ziua dinainte" } }
                 @if let Some(n) = next { a href={ "/console?date=" (n) } { "Ziua următoare →" } }

@@ -450,3 +450,73 @@ async fn the_owner_adds_and_cancels_by_hand_under_the_same_rules() {
             .is_booked()
     );
 }
+
+#[tokio::test]
+async fn messages_are_read_and_marked_done_by_their_salons_owner_only() {
+    use salon_domain::message::Message;
+    let app = console_app().await;
+    let http = browser();
+    let message = |id: &str, business: &str, name: &str| Message {
+        id: id.into(),
+        business: BusinessId::parse(business).unwrap(),
+        call_sid: salon_domain::CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap(),
+        phone: Some(PhoneE164::parse("0744111222").unwrap()),
+        name: Some(name.into()),
+        text: Some("Vrea să afle dacă faceți extensii.".into()),
+        recording: None,
+        at: app.clock.now(),
+        read: false,
+    };
+    let ours = message(
+        "CA0123456789abcdef0123456789abcdef:call_7",
+        demo::BUSINESS_ID,
+        "Elena Dumitru",
+    );
+    app.store.leave_message(&ours).await.unwrap();
+    app.store
+        .leave_message(&message("CA1:call_1", "alt-salon", "Radu Stan"))
+        .await
+        .unwrap();
+
+    let cookie = session(&app, &http, OWNER).await;
+    let page = |cookie: String| {
+        let (http, base) = (http.clone(), app.base.clone());
+        async move {
+            let r = http
+                .get(format!("{base}/console/messages"))
+                .header(COOKIE, format!("salon_session={cookie}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.text().await.unwrap()
+        }
+    };
+    let html = page(cookie.clone()).await;
+    assert!(
+        html.contains("Un mesaj nou.") && html.contains("Elena Dumitru"),
+        "{html}"
+    );
+    assert!(html.contains("Vrea să afle dacă faceți extensii.") && html.contains("0744 111 222"));
+    assert!(!html.contains("Radu Stan"), "another salon's message");
+    let action = "/console/messages/CA0123456789abcdef0123456789abcdef%3Acall_7/done";
+    assert!(html.contains(action), "{html}");
+
+    // Another salon's owner cannot mark it done: not theirs.
+    let other = session(&app, &http, OTHER_OWNER).await;
+    let other_csrf = field(&page(other.clone()).await, "csrf");
+    let r = post_form(&app, &http, &other, action, &[("csrf", &other_csrf)]).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Without the token: refused.
+    let r = post_form(&app, &http, &cookie, action, &[("csrf", "forged")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let demo = BusinessId::parse(demo::BUSINESS_ID).unwrap();
+    assert!(!app.store.messages(&demo).await.unwrap()[0].read);
+    // Its owner marks it done.
+    let csrf = field(&html, "csrf");
+    let r = post_form(&app, &http, &cookie, action, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(app.store.messages(&demo).await.unwrap()[0].read);
+    let html = page(cookie).await;
+    assert!(html.contains("Niciun mesaj nou.") && html.contains("Rezolvat."));
+}

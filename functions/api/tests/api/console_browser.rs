@@ -1,6 +1,6 @@
 //! The console in a real browser: headless Chromium (Debian's `chromium`, driven by its
 //! `chromedriver` over WebDriver) signs in as the owner, reads the day's book, adds a walk-in
-//! and cancels it, and signs out;
+//! and cancels it, marks a caller's message done, and signs out;
 //! screenshots at a phone's width and a desk's; axe-core, run in the page, finds no serious or
 //! critical accessibility violation. The README's test command installs Chromium and axe-core
 //! (`AXE_CORE_JS` names the script); without them this test fails with what is missing.
@@ -132,6 +132,18 @@ async fn serious_violations(c: &Client) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
     let app = console_app().await;
+    let left = salon_domain::message::Message {
+        id: "CA0123456789abcdef0123456789abcdef:call_7".into(),
+        business: salon_domain::BusinessId::parse(salon_domain::demo::BUSINESS_ID).unwrap(),
+        call_sid: salon_domain::CallSid::parse("CA0123456789abcdef0123456789abcdef").unwrap(),
+        phone: Some(salon_domain::PhoneE164::parse("0744111222").unwrap()),
+        name: Some("Elena Dumitru".into()),
+        text: Some("Vrea să afle dacă faceți extensii.".into()),
+        recording: None,
+        at: "2026-12-14T09:00:00+02:00".parse().unwrap(),
+        read: false,
+    };
+    app.store.leave_message(&left).await.unwrap();
     // Chromium treats localhost as a secure origin: the Secure cookie is kept over HTTP.
     let base = app.base.replace("127.0.0.1", "localhost");
     let driver = driver().await;
@@ -263,6 +275,34 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         .await
         .unwrap();
     assert!(!ana.contains("Maria Ionescu"), "{ana}");
+
+    // The messages: one left by a caller, marked done.
+    c.find(Locator::LinkText("Mesaje"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("article button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let article = c
+        .wait()
+        .for_element(Locator::XPath("//article[contains(., 'Rezolvat.')]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(article.contains("Elena Dumitru"), "{article}");
+    assert_eq!(
+        serious_violations(&c).await,
+        Vec::<Value>::new(),
+        "the messages"
+    );
 
     // Signing out lands on the sign-in page, and the book is closed again.
     c.find(Locator::Css("form[action='/console/signout'] button"))

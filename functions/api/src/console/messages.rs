@@ -1,0 +1,64 @@
+//! The messages callers left when nobody at the salon could take them: read in the console,
+//! newest first, and marked done.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{auth, forbidden, page, pages, unavailable};
+use crate::app::AppState;
+
+pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let owner = match auth::Owner::from_headers(&state, &headers).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return Redirect::to("/console/signin").into_response(),
+        Err(e) => return unavailable(e),
+    };
+    let business = &owner.session.business;
+    let (b, messages) = match (
+        state.store.business(business).await,
+        state.store.messages(business).await,
+    ) {
+        (Ok(Some(b)), Ok(m)) => (b, m),
+        (Ok(None), _) => {
+            return page(StatusCode::NOT_FOUND, pages::message("Salonul nu există."));
+        }
+        (Err(e), _) | (_, Err(e)) => return unavailable(e),
+    };
+    page(
+        StatusCode::OK,
+        pages::messages(&b, &messages, &owner.session.csrf),
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct DoneForm {
+    csrf: String,
+}
+
+/// Marks a message of the owner's salon done.
+pub(super) async fn done(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<DoneForm>,
+) -> Response {
+    let owner = match auth::Owner::from_headers(&state, &headers).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return Redirect::to("/console/signin").into_response(),
+        Err(e) => return unavailable(e),
+    };
+    if !owner.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    match state
+        .store
+        .mark_message_read(&owner.session.business, &id)
+        .await
+    {
+        Ok(true) => Redirect::to("/console/messages").into_response(),
+        Ok(false) => page(StatusCode::NOT_FOUND, pages::message("Mesajul nu există.")),
+        Err(e) => unavailable(e),
+    }
+}
