@@ -154,3 +154,78 @@ pub(super) async fn cancel(
         ),
     }
 }
+
+#[derive(Deserialize)]
+pub(super) struct MoveForm {
+    csrf: String,
+    date: String,
+    time: String,
+    /// A stylist's id; empty keeps the one it is with.
+    #[serde(default)]
+    stylist: String,
+}
+
+/// Moves an appointment of the owner's salon to another time (and stylist), under the same
+/// rules as a caller's move but the cut-off.
+pub(super) async fn move_to(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<MoveForm>,
+) -> Response {
+    let owner = match auth::Owner::from_headers(&state, &headers).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return Redirect::to("/console/signin").into_response(),
+        Err(e) => return unavailable(e),
+    };
+    if !owner.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    let business = &owner.session.business;
+    let not_found = || {
+        page(
+            StatusCode::NOT_FOUND,
+            pages::message("Programarea nu există."),
+        )
+    };
+    let bad = |text: &str| page(StatusCode::BAD_REQUEST, pages::message(text));
+    let Ok(id) = AppointmentId::parse(&id) else {
+        return not_found();
+    };
+    let (Ok(date), Ok(time)) = (
+        form.date.trim().parse::<Date>(),
+        form.time.trim().parse::<Time>(),
+    ) else {
+        return bad("Data sau ora nu este validă.");
+    };
+    let named = match form.stylist.trim() {
+        "" => None,
+        s => match StaffId::parse(s) {
+            Ok(s) => Some(s),
+            Err(_) => return bad("Alegeți un stilist."),
+        },
+    };
+    let stylist = match &named {
+        None => salon_store::Stylist::Same,
+        Some(s) => salon_store::Stylist::Named(s),
+    };
+    let b = match state.store.business(business).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return not_found(),
+        Err(e) => return unavailable(e),
+    };
+    let at = date.to_datetime(time);
+    match state
+        .store
+        .reschedule(business, &id, None, at, stylist, state.clock.now())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/console?date={date}")).into_response(),
+        Err(salon_store::BookingError::NotFound) => not_found(),
+        Err(salon_store::BookingError::Store(e)) => unavailable(e),
+        Err(e) => page(
+            StatusCode::CONFLICT,
+            pages::message(&crate::tools::refusal(&b, Some(at), e)),
+        ),
+    }
+}

@@ -69,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/signout", post(signout))
         .route("/console/appointments", post(book::add))
         .route("/console/appointments/{id}/cancel", post(book::cancel))
+        .route("/console/appointments/{id}/move", post(book::move_to))
         .route("/console/messages", get(messages::list))
         .route("/console/messages/{id}/done", post(messages::done))
 }

@@ -212,6 +212,7 @@ pub(super) fn day(
                                                     input type="hidden" name="csrf" value=(csrf);
                                                     button type="submit" aria-label={ "Anulează programarea lui " (a.client_name) " de la " (start.strftime("%H:%M")) } { "Anulează" }
                                                 }
+                                                (move_form(b, a, date, csrf))
                                             }
                                         }
                                     }
@@ -224,6 +225,31 @@ pub(super) fn day(
             }
         },
     )
+}
+
+/// Moving an appointment: another day, time and (if need be) stylist, folded away until asked.
+fn move_form(b: &Business, a: &Appointment, date: Date, csrf: &str) -> Markup {
+    let id = a.id.as_str();
+    html! {
+        details {
+            summary { "Mută" }
+            form method="post" action={ "/console/appointments/" (id) "/move" } {
+                input type="hidden" name="csrf" value=(csrf);
+                label for={ "mut-data-" (id) } { "Ziua" }
+                input id={ "mut-data-" (id) } name="date" type="date" value=(date) required;
+                label for={ "mut-ora-" (id) } { "Ora" }
+                input id={ "mut-ora-" (id) } name="time" type="time" step="900" required;
+                label for={ "mut-stilist-" (id) } { "Stilistul" }
+                select id={ "mut-stilist-" (id) } name="stylist" {
+                    option value="" { "Același" }
+                    @for s in b.active_staff() {
+                        option value=(s.id) { (s.name) }
+                    }
+                }
+                button type="submit" aria-label={ "Mută programarea lui " (a.client_name) } { "Mută" }
+            }
+        }
+    }
 }
 
 /// The form that adds an appointment by hand on the day shown.

@@ -520,3 +520,93 @@ async fn messages_are_read_and_marked_done_by_their_salons_owner_only() {
     let html = page(cookie).await;
     assert!(html.contains("Niciun mesaj nou.") && html.contains("Rezolvat."));
 }
+
+#[tokio::test]
+async fn the_owner_moves_an_appointment_and_a_taken_time_is_refused() {
+    let app = console_app().await;
+    let http = browser();
+    let demo = BusinessId::parse(demo::BUSINESS_ID).unwrap();
+    let ion = PhoneE164::parse(CALLER).unwrap();
+    let agents = app.store.client_appointments(&demo, &ion).await.unwrap()[0].clone();
+    let cookie = session(&app, &http, OWNER).await;
+    let html = day(&app, &http, &cookie, "2026-12-15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = field(&html, "csrf");
+    let path = format!("/console/appointments/{}/move", agents.id);
+    assert!(html.contains(&path), "{html}");
+    // To 12:00 the same day, with Maria.
+    let r = post_form(
+        &app,
+        &http,
+        &cookie,
+        &path,
+        &[
+            ("csrf", &csrf),
+            ("date", "2026-12-15"),
+            ("time", "12:00"),
+            ("stylist", "maria"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let moved = app
+        .store
+        .appointment(&demo, &agents.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.staff.as_str(), "maria");
+    assert_eq!(moved.start, "2026-12-15T12:00:00+02:00".parse().unwrap());
+    // Onto Ana's break: refused with the rule, left where it is.
+    let r = post_form(
+        &app,
+        &http,
+        &cookie,
+        &path,
+        &[
+            ("csrf", &csrf),
+            ("date", "2026-12-15"),
+            ("time", "13:00"),
+            ("stylist", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("pauza de prânz"));
+    assert_eq!(
+        app.store
+            .appointment(&demo, &agents.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .start,
+        moved.start
+    );
+    // Another salon's owner: no such appointment.
+    let other = session(&app, &http, OTHER_OWNER).await;
+    let other_csrf = field(
+        &day(&app, &http, &other, "2026-12-15")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "csrf",
+    );
+    let r = post_form(
+        &app,
+        &http,
+        &other,
+        &path,
+        &[
+            ("csrf", &other_csrf),
+            ("date", "2026-12-16"),
+            ("time", "12:00"),
+            ("stylist", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
