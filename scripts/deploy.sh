@@ -188,4 +188,7 @@ Relay configuration:
 
 DynamoDB table: {out["TableName"]}
   Demo data: scripts/seed.sh +40XXXXXXXXX  (the Twilio number the salon answers on)
+
+Owner console: {out.get("ConsoleUrl", "(in the stack outputs once deployed)")}
+  First account: OWNER_PASSWORD=... scripts/seed.sh +40XXXXXXXXX -- --owner you@example.com
 """)'

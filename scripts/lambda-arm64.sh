@@ -88,7 +88,7 @@ env SAM_CLI_TELEMETRY=0 __SAM_CLI_APP_DIR="$venvs/sam/sam-home" \
 echo "==> built in $((SECONDS - build_started)) s"
 
 # --- the artefacts ------------------------------------------------------------------------------
-for id in TwilioWebhooks RelayApi SmsSender; do
+for id in TwilioWebhooks RelayApi Console SmsSender; do
   bootstrap="$build_dir/$id/bootstrap"
   [ -x "$bootstrap" ] || { echo "lambda-arm64.sh: sam build left no $bootstrap" >&2; exit 1; }
   kind=$(file -b "$bootstrap")

@@ -41,6 +41,12 @@ pub const RELAY_API: Lambda = Lambda {
     native: env!("CARGO_BIN_EXE_relay-api"),
 };
 
+pub const CONSOLE: Lambda = Lambda {
+    logical_id: "Console",
+    binary: "console",
+    native: env!("CARGO_BIN_EXE_console"),
+};
+
 pub const SMS_SENDER: Lambda = Lambda {
     logical_id: "SmsSender",
     binary: "sms-sender",
@@ -133,6 +139,8 @@ pub fn spec(lambda: Lambda, table: &str, endpoint: &str) -> FunctionSpec {
             .var("TWILIO_SIGNATURE_CHECK", "on")
             .var("RELAY_PUBLIC_URL", RELAY_URL)
             .var("STREAM_TOKEN_SECRET", STREAM_SECRET),
+        // The console: nothing but the globals.
+        "Console" => spec,
         "SmsSender" => spec
             .var("SMS_FROM", SMS_FROM)
             .var("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT)

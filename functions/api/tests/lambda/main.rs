@@ -15,7 +15,7 @@ use salon_lambda_emulator::{Function, HttpApiRequest, HttpApiResponse, Invocatio
 use salon_wire::{auth, paths, token, tools};
 use serde_json::{Value, json};
 
-use deployment::{Deployment, RELAY_API, SMS_SENDER, TWILIO_WEBHOOKS};
+use deployment::{CONSOLE, Deployment, RELAY_API, SMS_SENDER, TWILIO_WEBHOOKS};
 
 const CALL: &str = "CA0123456789abcdef0123456789abcdef";
 const CALLER: &str = "+40722123456";
@@ -307,7 +307,7 @@ const NOT_FROM_THE_TEMPLATE: [&str; 4] = [
 
 #[test]
 fn each_function_gets_the_template_s_variables_and_no_others() {
-    for lambda in [TWILIO_WEBHOOKS, RELAY_API, SMS_SENDER] {
+    for lambda in [TWILIO_WEBHOOKS, RELAY_API, CONSOLE, SMS_SENDER] {
         let mut given: Vec<&str> = Vec::new();
         let spec = deployment::spec(lambda, "table", "http://127.0.0.1:1");
         given.extend(
@@ -384,4 +384,62 @@ async fn the_sms_sender_sends_what_a_booking_owes_when_its_schedule_invokes_it()
     assert_eq!(again["sent"], 0, "{again}");
     let reminded = f.invoke(&json!({"job": "remind"})).await.unwrap();
     assert!(reminded["queued"].is_u64(), "{reminded}");
+}
+
+#[tokio::test]
+async fn the_console_signs_the_owner_in_through_the_lambda_runtime() {
+    use salon_domain::owner::{Login, OwnerAccount};
+    let d = Deployment::new().await;
+    let account = OwnerAccount {
+        login: Login::parse("ana@salon-demo.ro").unwrap(),
+        business: salon_domain::BusinessId::parse(demo::BUSINESS_ID).unwrap(),
+        password_hash: salon_functions::console::hash_password("parola-lunga-de-test").unwrap(),
+        created: jiff::Timestamp::now(),
+    };
+    assert!(d.store.create_owner(&account).await.unwrap());
+    let mut f = d.start(CONSOLE).await;
+    let cookie = |r: &HttpApiResponse, name: &str| {
+        r.cookies
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .cloned()
+    };
+    // No session: the sign-in page, with its CSRF cookie.
+    let r = send(&mut f, &deployment::request(CONSOLE, "GET", "/console")).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/console/signin"));
+    let r = send(
+        &mut f,
+        &deployment::request(CONSOLE, "GET", "/console/signin"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let csrf = cookie(&r, "salon_csrf").expect("a CSRF cookie");
+    let token = csrf["salon_csrf=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Signed in: a Secure session cookie, and the day's book.
+    let form = format!("login=ana%40salon-demo.ro&password=parola-lunga-de-test&csrf={token}");
+    let req = deployment::request(CONSOLE, "POST", "/console/signin")
+        .header("cookie", &format!("salon_csrf={token}"))
+        .body("application/x-www-form-urlencoded", form);
+    let r = send(&mut f, &req).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let session = cookie(&r, "salon_session").expect("a session cookie");
+    assert!(
+        session.contains("Secure") && session.contains("HttpOnly"),
+        "{session}"
+    );
+    let value = session["salon_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let req = deployment::request(CONSOLE, "GET", "/console")
+        .header("cookie", &format!("salon_session={value}"));
+    let r = send(&mut f, &req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("Programările din"), "{}", r.text());
 }
