@@ -7,6 +7,7 @@
 
 mod auth;
 mod book;
+mod calls;
 mod messages;
 mod pages;
 
@@ -71,6 +72,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/appointments/{id}/cancel", post(book::cancel))
         .route("/console/appointments/{id}/move", post(book::move_to))
         .route("/console/messages", get(messages::list))
+        .route("/console/calls/{sid}", get(calls::show))
         .route("/console/messages/{id}/done", post(messages::done))
 }
 

@@ -3,6 +3,8 @@
 
 use jiff::civil::Date;
 use maud::{DOCTYPE, Markup, html};
+use salon_domain::CallRecord;
+use salon_domain::call::{CallOutcome, Speaker};
 use salon_domain::message::Message;
 use salon_domain::{Appointment, AppointmentStatus, Business, PhoneOrigin, Service, Source};
 
@@ -136,6 +138,78 @@ pub(super) fn messages(b: &Business, messages: &[Message], csrf: &str) -> Markup
     )
 }
 
+/// How a call ended, in the owner's words.
+fn outcome(o: CallOutcome) -> &'static str {
+    match o {
+        CallOutcome::EndedByAgent => "încheiat de asistent",
+        CallOutcome::Silence => "apelantul nu a mai răspuns",
+        CallOutcome::MaxLength => "a atins durata maximă",
+        CallOutcome::CallerHungUp => "apelantul a închis",
+        CallOutcome::UpstreamFailed => "asistentul nu a putut răspunde",
+        CallOutcome::Shutdown => "întrerupt de o actualizare",
+        CallOutcome::Transferred => "transferat la salon",
+    }
+}
+
+/// One call: when, from whom, how it ended, what the agent did and what was said.
+pub(super) fn call(b: &Business, r: &CallRecord, retention_days: u32, csrf: &str) -> Markup {
+    let tz = b.time_zone.tz().clone();
+    let from = r
+        .from
+        .as_deref()
+        .and_then(|f| salon_domain::PhoneE164::parse(f).ok())
+        .map_or_else(|| "număr ascuns".to_owned(), |p| p.national());
+    layout(
+        "Apel",
+        html! {
+            header {
+                h1 { (b.name) }
+                form method="post" action="/console/signout" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Ieșire" }
+                }
+            }
+            (menu())
+            main {
+                h2 { "Apel de la " (from) }
+                dl {
+                    @if let Some(t) = r.started {
+                        @let at = t.to_zoned_datetime(tz.clone());
+                        dt { "Început" } dd { (speech::date(at.date())) ", ora " (at.strftime("%H:%M")) }
+                    }
+                    @if let Some(d) = r.duration_seconds { dt { "Durata" } dd { (d) " secunde" } }
+                    @if let Some(s) = &r.summary { dt { "Sfârșit" } dd { (outcome(s.outcome)) } }
+                    dt { "Programări făcute" } dd { (r.appointments.len()) }
+                }
+                h3 { "Ce a făcut asistentul" }
+                @if r.tool_calls.is_empty() {
+                    p { "Nimic în sistemul de programări." }
+                } @else {
+                    ul {
+                        @for t in &r.tool_calls {
+                            li { code { (t.name) } ": " @if let Some(e) = &t.error { "refuzat (" (e) ")" } @else { "reușit" } }
+                        }
+                    }
+                }
+                h3 { "Ce s-a spus" }
+                @match r.summary.as_ref().map(|s| &s.transcript) {
+                    Some(lines) if !lines.is_empty() => {
+                        ol.transcript {
+                            @for l in lines {
+                                li {
+                                    strong { (match l.speaker { Speaker::Caller => "Apelant", Speaker::Agent => "Asistent" }) ": " }
+                                    (l.text)
+                                }
+                            }
+                        }
+                    }
+                    _ => p { "Transcrierea nu mai este păstrată (se păstrează " (speech::count(retention_days, "zi", "zile")) ")." }
+                }
+            }
+        },
+    )
+}
+
 /// What the day page's forms need: the session's CSRF token, a fresh key for the new
 /// appointment's form (sent twice, it books once), the salon's services.
 pub(super) struct NewAppointment<'a> {
@@ -206,7 +280,11 @@ pub(super) fn day(
                                             td data-label="Serviciu" { (a.service_name) }
                                             td data-label="Sursă" { (source(a.source)) }
                                             td data-label="Stare" { (status(&a.status)) }
-                                            td data-label="Apel" { @if let Some(c) = &a.call_sid { code { (c) } } @else { "—" } }
+                                            td data-label="Apel" {
+                                                @if let Some(c) = &a.call_sid {
+                                                    a href={ "/console/calls/" (c) } aria-label={ "Vezi apelul lui " (a.client_name) } { "Vezi apelul" }
+                                                } @else { "—" }
+                                            }
                                             td data-label="Acțiuni" {
                                                 form method="post" action={ "/console/appointments/" (a.id) "/cancel" } {
                                                     input type="hidden" name="csrf" value=(csrf);

@@ -610,3 +610,58 @@ async fn the_owner_moves_an_appointment_and_a_taken_time_is_refused() {
     .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_call_is_one_tap_from_its_appointment_for_its_salons_owner_only() {
+    use crate::helpers::CALL;
+    let app = console_app().await;
+    let http = browser();
+    app.session(CALLER).await;
+    let summary = json!({
+        "outcome": "ended_by_agent",
+        "stream_seconds": 83,
+        "usage": {"input_tokens": 1500, "output_tokens": 900, "input_audio_tokens": 1200, "output_audio_tokens": 800, "cached_input_tokens": 0},
+        "barge_ins": 0,
+        "reconnects": 0,
+        "transcript": [{"speaker": "agent", "text": "Bună ziua! Cu ce vă pot ajuta?"}, {"speaker": "caller", "text": "Aș dori un tuns marți la zece."}]
+    });
+    let r = app.relay(&salon_wire::paths::summary(CALL), &summary).await;
+    assert_eq!(r.status(), 204);
+
+    let cookie = session(&app, &http, OWNER).await;
+    let html = day(&app, &http, &cookie, "2026-12-15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let link = format!("/console/calls/{CALL}");
+    assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+    let get = |cookie: String| {
+        let (http, url) = (http.clone(), format!("{}{link}", app.base));
+        async move {
+            http.get(url)
+                .header(COOKIE, format!("salon_session={cookie}"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = get(cookie).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    for shown in [
+        "Apel de la 0722 123 456",
+        "încheiat de asistent",
+        "create_voice_appointment",
+        "reușit",
+        "Asistent: </strong>Bună ziua! Cu ce vă pot ajuta?",
+        "Apelant: </strong>Aș dori un tuns marți la zece.",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+    // Another salon's owner: no such call.
+    let other = session(&app, &http, OTHER_OWNER).await;
+    let r = get(other).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(!r.text().await.unwrap().contains("Aș dori un tuns"));
+}

@@ -1,8 +1,8 @@
 //! The console in a real browser: headless Chromium (Debian's `chromium`, driven by its
 //! `chromedriver` over WebDriver) signs in as the owner, reads the day's book, adds a walk-in
-//! and cancels it, marks a caller's message done, and signs out;
-//! screenshots at a phone's width and a desk's; axe-core, run in the page, finds no serious or
-//! critical accessibility violation. The README's test command installs Chromium and axe-core
+//! and cancels it, opens the call behind an appointment, marks a caller's message done, and
+//! signs out; screenshots at a phone's width and a desk's; axe-core, run in each page, finds no
+//! serious or critical accessibility violation. The README's test command installs Chromium and axe-core
 //! (`AXE_CORE_JS` names the script); without them this test fails with what is missing.
 
 use std::net::TcpListener;
@@ -144,6 +144,8 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         read: false,
     };
     app.store.leave_message(&left).await.unwrap();
+    // The agent's call is the salon's: its session claimed it.
+    app.session(crate::helpers::CALLER).await;
     // Chromium treats localhost as a secure origin: the Secure cookie is kept over HTTP.
     let base = app.base.replace("127.0.0.1", "localhost");
     let driver = driver().await;
@@ -275,6 +277,28 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         .await
         .unwrap();
     assert!(!ana.contains("Maria Ionescu"), "{ana}");
+
+    // The agent's call behind Ion's appointment, one tap away.
+    c.find(Locator::Css("a[aria-label='Vezi apelul lui Ion Popescu']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let heading = c
+        .wait()
+        .for_element(Locator::Css("main h2"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(heading, "Apel de la 0722 123 456");
+    assert_eq!(
+        serious_violations(&c).await,
+        Vec::<Value>::new(),
+        "the call"
+    );
 
     // The messages: one left by a caller, marked done.
     c.find(Locator::LinkText("Mesaje"))

@@ -316,6 +316,11 @@ impl Store {
 
     /// Keeps call transcripts for `days` (`TRANSCRIPT_RETENTION_DAYS`); the rest of a call
     /// record stays.
+    /// How many days transcripts and messages are kept.
+    pub fn retention_days(&self) -> u32 {
+        self.retention_days
+    }
+
     pub fn with_transcript_retention_days(mut self, days: u32) -> Self {
         self.retention_days = days;
         self
