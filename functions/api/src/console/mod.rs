@@ -10,6 +10,7 @@ mod book;
 mod calls;
 mod messages;
 mod pages;
+mod week;
 
 use std::sync::Arc;
 
@@ -73,6 +74,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/appointments/{id}/move", post(book::move_to))
         .route("/console/messages", get(messages::list))
         .route("/console/calls/{sid}", get(calls::show))
+        .route("/console/week", get(week::show))
         .route("/console/messages/{id}/done", post(messages::done))
 }
 

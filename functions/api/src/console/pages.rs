@@ -14,7 +14,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-wid
 label{display:block;margin-top:.75rem}input,select{font-size:1rem;padding:.4rem;width:100%;max-width:24rem;box-sizing:border-box}\
 button{font-size:1rem;padding:.5rem 1rem;margin-top:1rem}table{border-collapse:collapse;width:100%}\
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}\
-.error{color:#a00000;font-weight:bold}nav a{margin-right:1rem}header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}td code{word-break:break-all}.nowrap{white-space:nowrap}@media (max-width:40rem){thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table,tbody,tr,td{display:block;width:100%}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.1rem 0}td::before{content:attr(data-label) \": \";font-weight:bold}}";
+.error{color:#a00000;font-weight:bold}nav{margin:.5rem 0}nav a,nav strong{margin-right:1rem;display:inline-block;padding:.2rem 0}header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}td code{word-break:break-all}.nowrap{white-space:nowrap}@media (max-width:40rem){thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table,tbody,tr,td{display:block;width:100%}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.1rem 0}td::before{content:attr(data-label) \": \";font-weight:bold}}";
 
 fn layout(title: &str, body: Markup) -> Markup {
     html! {
@@ -72,7 +72,8 @@ pub(super) fn message(text: &str) -> Markup {
 fn menu() -> Markup {
     html! {
         nav aria-label="Consola" {
-            a href="/console" { "Programări" }
+            a href="/console" { "Ziua" }
+            a href="/console/week" { "Săptămâna" }
             a href="/console/messages" { "Mesaje" }
         }
     }
@@ -129,6 +130,70 @@ pub(super) fn messages(b: &Business, messages: &[Message], csrf: &str) -> Markup
                             form method="post" action={ "/console/messages/" (segment(&m.id)) "/done" } {
                                 input type="hidden" name="csrf" value=(csrf);
                                 button type="submit" { "Marchează ca rezolvat" }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A stylist's week, day by day, with links to the other stylists and weeks.
+pub(super) fn week(
+    b: &Business,
+    stylist: &salon_domain::StaffId,
+    days: &[(Date, Vec<Appointment>)],
+    csrf: &str,
+) -> Markup {
+    let tz = b.time_zone.tz().clone();
+    let name = b
+        .staff_member(stylist)
+        .map_or_else(|| stylist.to_string(), |s| s.name.clone());
+    let monday = days.first().map(|d| d.0);
+    let before = monday.and_then(|m| m.checked_sub(jiff::Span::new().days(7)).ok());
+    let after = monday.and_then(|m| m.checked_add(jiff::Span::new().days(7)).ok());
+    layout(
+        &format!("Săptămâna lui {name}"),
+        html! {
+            header {
+                h1 { (b.name) }
+                form method="post" action="/console/signout" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Ieșire" }
+                }
+            }
+            (menu())
+            nav aria-label="Stiliști" {
+                @for s in b.active_staff() {
+                    @if &s.id == stylist {
+                        strong aria-current="page" { (s.name) } " "
+                    } @else if let Some(m) = monday {
+                        a href={ "/console/week?stylist=" (s.id) "&date=" (m) } { (s.name) }
+                    }
+                }
+            }
+            nav aria-label="Săptămâni" {
+                @if let Some(d) = before { a href={ "/console/week?stylist=" (stylist) "&date=" (d) } { "← Săptămâna dinainte" } }
+                @if let Some(d) = after { a href={ "/console/week?stylist=" (stylist) "&date=" (d) } { "Săptămâna următoare →" } }
+            }
+            main {
+                h2 { "Săptămâna lui " (name) }
+                @for (day, appointments) in days {
+                    section aria-labelledby={ "zi-" (day) } {
+                        h3 id={ "zi-" (day) } { a href={ "/console?date=" (day) } { (speech::date(*day)) } }
+                        @if appointments.is_empty() {
+                            p { "Nicio programare." }
+                        } @else {
+                            ul {
+                                @for a in appointments {
+                                    @let start = a.start.to_zoned_datetime(tz.clone());
+                                    @let end = a.end.to_zoned_datetime(tz.clone());
+                                    li {
+                                        span.nowrap { (start.strftime("%H:%M")) "–" (end.strftime("%H:%M")) } " "
+                                        (a.client_name) ", " (a.service_name)
+                                    }
+                                }
                             }
                         }
                     }

@@ -665,3 +665,45 @@ async fn a_call_is_one_tap_from_its_appointment_for_its_salons_owner_only() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(!r.text().await.unwrap().contains("Aș dori un tuns"));
 }
+
+#[tokio::test]
+async fn a_stylists_week_shows_their_days_for_their_salons_owner() {
+    let app = console_app().await;
+    let http = browser();
+    let cookie = session(&app, &http, OWNER).await;
+    let week = |cookie: String, query: &str| {
+        let (http, url) = (http.clone(), format!("{}/console/week?{query}", app.base));
+        async move {
+            let r = http
+                .get(url)
+                .header(COOKIE, format!("salon_session={cookie}"))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    // Any day of the week shows it from its Monday: Ana's Tuesday has the agent's booking.
+    let (status, html) = week(cookie.clone(), "stylist=ana&date=2026-12-17").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Săptămâna lui Ana"), "{html}");
+    assert!(html.contains("luni, 14 decembrie") && html.contains("duminică, 20 decembrie"));
+    let tuesday = html.split("id=\"zi-2026-12-15\"").nth(1).unwrap();
+    let tuesday = tuesday.split("<section").next().unwrap();
+    assert!(
+        tuesday.contains("10:00–10:30") && tuesday.contains("Ion Popescu, Tuns"),
+        "{tuesday}"
+    );
+    // Maria's week is empty; an unknown stylist is a clear error.
+    let (_, html) = week(cookie.clone(), "stylist=maria&date=2026-12-15").await;
+    assert!(!html.contains("Ion Popescu"));
+    let (status, _) = week(cookie, "stylist=nimeni").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Another salon's owner sees their own salon's stylists only.
+    let other = session(&app, &http, OTHER_OWNER).await;
+    let (_, html) = week(other, "stylist=ana&date=2026-12-15").await;
+    assert!(
+        html.contains("Alt Salon") && !html.contains("Ion Popescu"),
+        "{html}"
+    );
+}

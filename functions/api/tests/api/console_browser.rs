@@ -300,6 +300,31 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         "the call"
     );
 
+    // Ana's week, from the menu: Tuesday holds Ion's cut.
+    c.find(Locator::LinkText("Săptămâna"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/console/week?stylist=ana&date=2026-12-15"))
+        .await
+        .unwrap();
+    let tuesday = c
+        .find(Locator::Css("section[aria-labelledby='zi-2026-12-15']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(tuesday.contains("Ion Popescu"), "{tuesday}");
+    shoot(&c, "week-phone", 390, 844).await;
+    assert_eq!(
+        serious_violations(&c).await,
+        Vec::<Value>::new(),
+        "the week"
+    );
+
     // The messages: one left by a caller, marked done.
     c.find(Locator::LinkText("Mesaje"))
         .await

@@ -1,0 +1,72 @@
+//! A stylist's week: the seven days from a Monday, each with its appointments, for planning
+//! at a glance (and on a phone).
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::civil::{Date, Weekday};
+use salon_domain::StaffId;
+use serde::Deserialize;
+
+use super::{auth, page, pages, unavailable};
+use crate::app::AppState;
+
+#[derive(Deserialize)]
+pub(super) struct WeekQuery {
+    date: Option<String>,
+    stylist: Option<String>,
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<WeekQuery>,
+) -> Response {
+    let owner = match auth::Owner::from_headers(&state, &headers).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return Redirect::to("/console/signin").into_response(),
+        Err(e) => return unavailable(e),
+    };
+    let b = match state.store.business(&owner.session.business).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return page(StatusCode::NOT_FOUND, pages::message("Salonul nu există.")),
+        Err(e) => return unavailable(e),
+    };
+    let bad = |text: &str| page(StatusCode::BAD_REQUEST, pages::message(text));
+    let today = state
+        .clock
+        .now()
+        .to_zoned_datetime(b.time_zone.tz().clone())
+        .date();
+    let date = match q.date.as_deref().map(str::parse::<Date>) {
+        None => today,
+        Some(Ok(d)) => d,
+        Some(Err(_)) => return bad("Data nu este validă (AAAA-LL-ZZ)."),
+    };
+    let stylist = match q.stylist.as_deref().map(StaffId::parse) {
+        None => b.active_staff().next().map(|s| s.id.clone()),
+        Some(Ok(s)) if b.staff_member(&s).is_some() => Some(s),
+        Some(_) => return bad("Stilistul nu există."),
+    };
+    let Some(stylist) = stylist else {
+        return bad("Salonul nu are stiliști.");
+    };
+    let monday = date
+        .checked_sub(jiff::Span::new().days(i64::from(date.weekday().to_monday_zero_offset())))
+        .unwrap_or(date);
+    let mut days = Vec::with_capacity(7);
+    let mut day = monday;
+    for _ in 0..7 {
+        let appointments = match state.store.appointments_on(&b, day).await {
+            Ok(a) => a.into_iter().filter(|a| a.staff == stylist).collect(),
+            Err(e) => return unavailable(e),
+        };
+        days.push((day, appointments));
+        day = day.tomorrow().unwrap_or(day);
+    }
+    debug_assert_eq!(monday.weekday(), Weekday::Monday);
+    page(
+        StatusCode::OK,
+        pages::week(&b, &stylist, &days, &owner.session.csrf),
+    )
+}
