@@ -13,7 +13,7 @@ use salon_domain::{
 use salon_store::BookingRequest;
 use serde::Deserialize;
 
-use super::{auth, forbidden, page, pages, unavailable};
+use super::{forbidden, page, pages, signed_in, unavailable};
 use crate::app::AppState;
 
 #[derive(Deserialize)]
@@ -36,10 +36,9 @@ pub(super) async fn add(
     headers: HeaderMap,
     axum::Form(form): axum::Form<AddForm>,
 ) -> Response {
-    let owner = match auth::Owner::from_headers(&state, &headers).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return Redirect::to("/console/signin").into_response(),
-        Err(e) => return unavailable(e),
+    let owner = match signed_in(&state, &headers).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     if !owner.csrf_matches(&form.csrf) {
         return forbidden();
@@ -113,10 +112,9 @@ pub(super) async fn cancel(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<CancelForm>,
 ) -> Response {
-    let owner = match auth::Owner::from_headers(&state, &headers).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return Redirect::to("/console/signin").into_response(),
-        Err(e) => return unavailable(e),
+    let owner = match signed_in(&state, &headers).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     if !owner.csrf_matches(&form.csrf) {
         return forbidden();
@@ -173,10 +171,9 @@ pub(super) async fn move_to(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<MoveForm>,
 ) -> Response {
-    let owner = match auth::Owner::from_headers(&state, &headers).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return Redirect::to("/console/signin").into_response(),
-        Err(e) => return unavailable(e),
+    let owner = match signed_in(&state, &headers).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     if !owner.csrf_matches(&form.csrf) {
         return forbidden();

@@ -4,10 +4,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use salon_domain::CallSid;
 
-use super::{auth, page, pages, unavailable};
+use super::{page, pages, signed_in, unavailable};
 use crate::app::AppState;
 
 pub(super) async fn show(
@@ -15,10 +15,9 @@ pub(super) async fn show(
     headers: HeaderMap,
     Path(sid): Path<String>,
 ) -> Response {
-    let owner = match auth::Owner::from_headers(&state, &headers).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return Redirect::to("/console/signin").into_response(),
-        Err(e) => return unavailable(e),
+    let owner = match signed_in(&state, &headers).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let not_found = || page(StatusCode::NOT_FOUND, pages::message("Apelul nu există."));
     let Ok(sid) = CallSid::parse(&sid) else {

@@ -6,14 +6,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{auth, forbidden, page, pages, unavailable};
+use super::{forbidden, page, pages, signed_in, unavailable};
 use crate::app::AppState;
 
 pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let owner = match auth::Owner::from_headers(&state, &headers).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return Redirect::to("/console/signin").into_response(),
-        Err(e) => return unavailable(e),
+    let owner = match signed_in(&state, &headers).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let business = &owner.session.business;
     let (b, messages) = match (
@@ -44,10 +43,9 @@ pub(super) async fn done(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<DoneForm>,
 ) -> Response {
-    let owner = match auth::Owner::from_headers(&state, &headers).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return Redirect::to("/console/signin").into_response(),
-        Err(e) => return unavailable(e),
+    let owner = match signed_in(&state, &headers).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     if !owner.csrf_matches(&form.csrf) {
         return forbidden();

@@ -204,10 +204,9 @@ async fn signout(
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
     let console = settings(&state);
-    let owner = match auth::Owner::from_headers(&state, &headers).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return Redirect::to("/console/signin").into_response(),
-        Err(e) => return unavailable(e),
+    let owner = match signed_in(&state, &headers).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     if !owner.csrf_matches(&form.csrf) {
         return forbidden();
@@ -231,10 +230,9 @@ async fn day(
     headers: HeaderMap,
     Query(q): Query<DayQuery>,
 ) -> Response {
-    let owner = match auth::Owner::from_headers(&state, &headers).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return Redirect::to("/console/signin").into_response(),
-        Err(e) => return unavailable(e),
+    let owner = match signed_in(&state, &headers).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let b = match state.store.business(&owner.session.business).await {
         Ok(Some(b)) => b,
@@ -270,6 +268,16 @@ async fn day(
         services: &services,
     };
     page(StatusCode::OK, pages::day(&b, date, &appointments, &form))
+}
+
+/// The signed-in owner of a request, or the answer that sends the browser to sign in (or says
+/// the store failed).
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<auth::Owner, Response> {
+    match auth::Owner::from_headers(state, headers).await {
+        Ok(Some(o)) => Ok(o),
+        Ok(None) => Err(Redirect::to("/console/signin").into_response()),
+        Err(e) => Err(unavailable(e)),
+    }
 }
 
 fn forbidden() -> Response {

@@ -68,6 +68,20 @@ pub(super) fn message(text: &str) -> Markup {
     )
 }
 
+/// The top of every page once signed in: the salon's name, signing out, the sections.
+fn top(b: &Business, csrf: &str) -> Markup {
+    html! {
+        header {
+            h1 { (b.name) }
+            form method="post" action="/console/signout" {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Ieșire" }
+            }
+        }
+        (menu())
+    }
+}
+
 /// The console's sections.
 fn menu() -> Markup {
     html! {
@@ -98,14 +112,7 @@ pub(super) fn messages(b: &Business, messages: &[Message], csrf: &str) -> Markup
     layout(
         "Mesaje",
         html! {
-            header {
-                h1 { (b.name) }
-                form method="post" action="/console/signout" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    button type="submit" { "Ieșire" }
-                }
-            }
-            (menu())
+            (top(b, csrf))
             main {
                 h2 { "Mesaje" }
                 p { (match new { 0 => "Niciun mesaj nou.".to_owned(), 1 => "Un mesaj nou.".to_owned(), n => format!("{n} mesaje noi.") }) }
@@ -156,14 +163,7 @@ pub(super) fn week(
     layout(
         &format!("Săptămâna lui {name}"),
         html! {
-            header {
-                h1 { (b.name) }
-                form method="post" action="/console/signout" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    button type="submit" { "Ieșire" }
-                }
-            }
-            (menu())
+            (top(b, csrf))
             nav aria-label="Stiliști" {
                 @for s in b.active_staff() {
                     @if &s.id == stylist {
@@ -227,14 +227,7 @@ pub(super) fn call(b: &Business, r: &CallRecord, retention_days: u32, csrf: &str
     layout(
         "Apel",
         html! {
-            header {
-                h1 { (b.name) }
-                form method="post" action="/console/signout" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    button type="submit" { "Ieșire" }
-                }
-            }
-            (menu())
+            (top(b, csrf))
             main {
                 h2 { "Apel de la " (from) }
                 dl {
@@ -296,14 +289,7 @@ pub(super) fn day(
     layout(
         &format!("Programări {date}"),
         html! {
-            header {
-                h1 { (b.name) }
-                form method="post" action="/console/signout" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    button type="submit" { "Ieșire" }
-                }
-            }
-            (menu())
+            (top(b, csrf))
             nav aria-label="Zile" {
                 @if let Some(p) = prev { a href={ "/console?date=" (p) } { "← Ziua dinainte" } }
                 @if let Some(n) = next { a href={ "/console?date=" (n) } { "Ziua următoare →" } }

@@ -3,12 +3,12 @@
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use jiff::civil::{Date, Weekday};
 use salon_domain::StaffId;
 use serde::Deserialize;
 
-use super::{auth, page, pages, unavailable};
+use super::{page, pages, signed_in, unavailable};
 use crate::app::AppState;
 
 #[derive(Deserialize)]
@@ -22,10 +22,9 @@ pub(super) async fn show(
     headers: HeaderMap,
     Query(q): Query<WeekQuery>,
 ) -> Response {
-    let owner = match auth::Owner::from_headers(&state, &headers).await {
-        Ok(Some(o)) => o,
-        Ok(None) => return Redirect::to("/console/signin").into_response(),
-        Err(e) => return unavailable(e),
+    let owner = match signed_in(&state, &headers).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
     let b = match state.store.business(&owner.session.business).await {
         Ok(Some(b)) => b,
