@@ -13,7 +13,7 @@ use salon_domain::{
 use salon_store::BookingRequest;
 use serde::Deserialize;
 
-use super::{forbidden, page, pages, signed_in, unavailable};
+use super::{CsrfForm, forbidden, page, pages, refused, signed_in, unavailable};
 use crate::app::AppState;
 
 #[derive(Deserialize)]
@@ -91,17 +91,8 @@ pub(super) async fn add(
     };
     match state.store.book(&req, state.clock.now()).await {
         Ok(_) => Redirect::to(&format!("/console?date={date}")).into_response(),
-        Err(salon_store::BookingError::Store(e)) => unavailable(e),
-        Err(e) => page(
-            StatusCode::CONFLICT,
-            pages::message(&crate::tools::refusal(&b, Some(at), e)),
-        ),
+        Err(e) => refused(&b, Some(at), e),
     }
-}
-
-#[derive(Deserialize)]
-pub(super) struct CancelForm {
-    csrf: String,
 }
 
 /// Cancels an appointment of the owner's salon (the salon is not held to the callers'
@@ -110,13 +101,13 @@ pub(super) async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<CancelForm>,
+    axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
     let owner = match signed_in(&state, &headers).await {
         Ok(o) => o,
         Err(r) => return r,
     };
-    if !owner.csrf_matches(&form.csrf) {
+    if !owner.csrf_matches(form.token()) {
         return forbidden();
     }
     let business = &owner.session.business;
@@ -144,12 +135,7 @@ pub(super) async fn cancel(
             let day = a.start.to_zoned_datetime(b.time_zone.tz().clone()).date();
             Redirect::to(&format!("/console?date={day}")).into_response()
         }
-        Err(salon_store::BookingError::NotFound) => not_found(),
-        Err(salon_store::BookingError::Store(e)) => unavailable(e),
-        Err(e) => page(
-            StatusCode::CONFLICT,
-            pages::message(&crate::tools::refusal(&b, None, e)),
-        ),
+        Err(e) => refused(&b, None, e),
     }
 }
 
@@ -218,11 +204,6 @@ pub(super) async fn move_to(
         .await
     {
         Ok(_) => Redirect::to(&format!("/console?date={date}")).into_response(),
-        Err(salon_store::BookingError::NotFound) => not_found(),
-        Err(salon_store::BookingError::Store(e)) => unavailable(e),
-        Err(e) => page(
-            StatusCode::CONFLICT,
-            pages::message(&crate::tools::refusal(&b, Some(at), e)),
-        ),
+        Err(e) => refused(&b, Some(at), e),
     }
 }

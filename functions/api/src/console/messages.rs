@@ -4,9 +4,8 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
-use super::{forbidden, page, pages, signed_in, unavailable};
+use super::{CsrfForm, forbidden, page, pages, signed_in, unavailable};
 use crate::app::AppState;
 
 pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -31,23 +30,18 @@ pub(super) async fn list(State(state): State<AppState>, headers: HeaderMap) -> R
     )
 }
 
-#[derive(Deserialize)]
-pub(super) struct DoneForm {
-    csrf: String,
-}
-
 /// Marks a message of the owner's salon done.
 pub(super) async fn done(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<DoneForm>,
+    axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
     let owner = match signed_in(&state, &headers).await {
         Ok(o) => o,
         Err(r) => return r,
     };
-    if !owner.csrf_matches(&form.csrf) {
+    if !owner.csrf_matches(form.token()) {
         return forbidden();
     }
     match state

@@ -193,9 +193,16 @@ async fn signin(
     r
 }
 
+/// A form that carries nothing but the session's CSRF token (a button).
 #[derive(Deserialize)]
-struct CsrfForm {
+pub(super) struct CsrfForm {
     csrf: String,
+}
+
+impl CsrfForm {
+    pub(super) fn token(&self) -> &str {
+        &self.csrf
+    }
 }
 
 async fn signout(
@@ -277,6 +284,26 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<auth::Owner,
         Ok(Some(o)) => Ok(o),
         Ok(None) => Err(Redirect::to("/console/signin").into_response()),
         Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// The answer to a change the store refused: not found, unavailable, or the rule that
+/// refused it as the agent's own Romanian sentence (409), nothing written.
+fn refused(
+    b: &salon_domain::Business,
+    at: Option<jiff::civil::DateTime>,
+    e: salon_store::BookingError,
+) -> Response {
+    match e {
+        salon_store::BookingError::NotFound => page(
+            StatusCode::NOT_FOUND,
+            pages::message("Programarea nu există."),
+        ),
+        salon_store::BookingError::Store(e) => unavailable(e),
+        e => page(
+            StatusCode::CONFLICT,
+            pages::message(&crate::tools::refusal(b, at, e)),
+        ),
     }
 }
 
