@@ -125,7 +125,9 @@ impl<'a> Calendar<'a> {
         if let Some(c) = business.closures.dates.iter().find(|c| c.date == date) {
             return DayStatus::Closed(ClosedReason::Closure(c.reason.clone()));
         }
-        if let Some(h) = self.holidays.as_ref().and_then(|list| list.on(date)) {
+        if let Some(h) = self.holidays.as_ref().and_then(|list| list.on(date))
+            && !business.closures.open_holidays.contains(&date)
+        {
             return DayStatus::Closed(ClosedReason::Holiday(h.name));
         }
         match business.hours.on(date.weekday()) {
@@ -825,6 +827,34 @@ mod tests {
             calendar.status("2027-01-06".parse().unwrap()),
             DayStatus::Open(_)
         ));
+    }
+
+    #[test]
+    fn the_owner_opens_one_holiday_and_closes_a_day_of_their_own() {
+        let mut b = salon();
+        let (boboteaza, sfantul_ion) =
+            ("2027-01-06".parse().unwrap(), "2027-01-07".parse().unwrap());
+        b.open_on(boboteaza);
+        assert!(matches!(day_status(&b, boboteaza), DayStatus::Open(_)));
+        assert_eq!(
+            day_status(&b, sfantul_ion),
+            DayStatus::Closed(ClosedReason::Holiday("Sfântul Ioan Botezătorul")),
+            "only the holiday opened"
+        );
+        b.close_holiday(boboteaza);
+        assert!(matches!(day_status(&b, boboteaza), DayStatus::Closed(_)));
+
+        let inventory: Date = "2027-01-12".parse().unwrap();
+        b.close_on(inventory, " inventar ").unwrap();
+        assert_eq!(
+            day_status(&b, inventory),
+            DayStatus::Closed(ClosedReason::Closure("inventar".to_owned()))
+        );
+        assert!(b.close_on(inventory, "  ").is_err());
+        b.open_on(inventory);
+        assert!(matches!(day_status(&b, inventory), DayStatus::Open(_)));
+        // An ordinary day opened is no holiday kept open.
+        assert!(b.closures.open_holidays.is_empty());
     }
 
     /// Returns the times `check` accepts on a date, trying every quarter hour of the day.

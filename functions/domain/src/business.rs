@@ -67,6 +67,12 @@ pub enum ConfigError {
         "an absence must end on or after the day it begins ({from} to {to}), with a reason of at most 200 characters"
     )]
     Absence { from: Date, to: Date },
+    /// A change names a stylist the salon does not have.
+    #[error("no stylist {0}")]
+    UnknownStaff(StaffId),
+    /// A closure's reason is said to callers: a few words.
+    #[error("a closure's reason must be 1 to 100 characters")]
+    ClosureReason,
 }
 
 /// An IANA time zone, kept with its name so it can be stored and shown.
@@ -361,6 +367,9 @@ pub struct Closures {
     /// Extra closed dates.
     #[serde(default)]
     pub dates: BTreeSet<Closure>,
+    /// Public holidays the salon opens on after all (its usual hours that weekday).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub open_holidays: BTreeSet<Date>,
 }
 
 impl Default for Closures {
@@ -368,6 +377,7 @@ impl Default for Closures {
         Self {
             romanian_holidays: true,
             dates: BTreeSet::new(),
+            open_holidays: BTreeSet::new(),
         }
     }
 }
@@ -553,5 +563,41 @@ impl Business {
     /// Returns the staff who take new bookings.
     pub fn active_staff(&self) -> impl Iterator<Item = &Staff> {
         self.staff.iter().filter(|s| s.active)
+    }
+
+    /// Returns a stylist to change, or why not.
+    pub fn staff_mut(&mut self, id: &StaffId) -> Result<&mut Staff, ConfigError> {
+        self.staff
+            .iter_mut()
+            .find(|s| &s.id == id)
+            .ok_or_else(|| ConfigError::UnknownStaff(id.clone()))
+    }
+
+    /// Closes the salon on a date (replacing an earlier reason for it).
+    pub fn close_on(&mut self, date: Date, reason: &str) -> Result<(), ConfigError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 100 {
+            return Err(ConfigError::ClosureReason);
+        }
+        self.closures.dates.retain(|c| c.date != date);
+        self.closures.dates.insert(Closure {
+            date,
+            reason: reason.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Opens the salon on a date it closed, or on a public holiday (its usual hours that
+    /// weekday); a date that was open stays open.
+    pub fn open_on(&mut self, date: Date) {
+        self.closures.dates.retain(|c| c.date != date);
+        if crate::holidays::holiday_on(date).is_some() {
+            self.closures.open_holidays.insert(date);
+        }
+    }
+
+    /// Closes a public holiday again after it was opened.
+    pub fn close_holiday(&mut self, date: Date) {
+        self.closures.open_holidays.remove(&date);
     }
 }

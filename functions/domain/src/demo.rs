@@ -54,6 +54,7 @@ pub fn business(number: PhoneE164) -> Business {
         closures: Closures {
             romanian_holidays: true,
             dates: BTreeSet::new(),
+            open_holidays: BTreeSet::new(),
         },
         sms_confirmations: false,
         person_phone: None,

@@ -7,6 +7,7 @@
 
 pub mod appointment;
 pub mod availability;
+pub mod block;
 pub mod business;
 pub mod call;
 pub mod clock;
@@ -26,6 +27,7 @@ pub mod work;
 
 pub use appointment::{Appointment, AppointmentStatus, Client, PhoneOrigin, Source};
 pub use availability::{Busy, Calendar, ClosedReason, DayStatus, Planner, Slot, Unavailable};
+pub use block::Block;
 pub use business::{
     Absence, BookingRules, Business, ConfigError, OpenHours, Staff, WeeklyHours, Zone,
 };

@@ -46,6 +46,12 @@ pub fn slots(b: &BusinessId) -> String {
     format!("BIZ#{b}#SLOTS")
 }
 
+/// Time the owner blocked for a stylist, in the salon's partition, by when it begins
+/// ("BLOCK#" sorts before the catalogue's range).
+pub fn block(start: Timestamp, id: &str) -> String {
+    format!("BLOCK#{}#{id}", instant(start))
+}
+
 /// Formats an instant so that text order is time order.
 pub fn instant(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()

@@ -20,7 +20,7 @@ pub use dynamo::DynamoTable;
 pub use embedded::EmbeddedTable;
 pub use notices::{Claimed, SENDING_LEASE, SMS_ATTEMPTS, SmsOutcome, Waiting};
 pub use store::{
-    ALTERNATIVES, AbsenceError, Booking, BookingError, BookingRequest, CATALOG_TTL, Hold,
-    HoldRequest, Move, Recording, Store, StoreError, Stylist,
+    ALTERNATIVES, AbsenceError, BlockTimeError, Booking, BookingError, BookingRequest, CATALOG_TTL,
+    Hold, HoldRequest, Move, Recording, Store, StoreError, Stylist,
 };
 pub use table::{BackendError, Table};

@@ -273,6 +273,7 @@ fn build(spec: &SalonSpec) -> (Business, Vec<Service>) {
                     reason: "inventar".to_owned(),
                 })
                 .collect(),
+            open_holidays: Default::default(),
         },
         sms_confirmations: false,
         person_phone: None,

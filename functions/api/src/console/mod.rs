@@ -6,10 +6,14 @@
 //! the session, never from the request.
 
 mod auth;
+mod blocks;
 mod book;
 mod calls;
+mod forms;
 mod messages;
 mod pages;
+mod settings;
+mod settings_pages;
 mod week;
 
 use std::sync::Arc;
@@ -76,6 +80,27 @@ pub fn router() -> Router<AppState> {
         .route("/console/calls/{sid}", get(calls::show))
         .route("/console/week", get(week::show))
         .route("/console/messages/{id}/done", post(messages::done))
+        .route("/console/blocks", post(blocks::add))
+        .route("/console/blocks/{id}/remove", post(blocks::remove))
+        .route(
+            "/console/services",
+            get(settings::services).post(settings::add_service),
+        )
+        .route("/console/services/{id}", post(settings::change_service))
+        .route("/console/staff", get(settings::staff))
+        .route("/console/staff/{id}/hours", post(settings::staff_hours))
+        .route("/console/staff/{id}/absences", post(settings::add_absence))
+        .route("/console/schedule", get(settings::schedule))
+        .route("/console/schedule/hours", post(settings::salon_hours))
+        .route("/console/schedule/days", post(settings::close_day))
+        .route(
+            "/console/schedule/days/{date}/open",
+            post(settings::open_day),
+        )
+        .route(
+            "/console/schedule/holidays/{date}/close",
+            post(settings::close_holiday),
+        )
 }
 
 /// Headers every console page carries: no caching, no framing, nothing loaded from elsewhere.
@@ -269,12 +294,19 @@ async fn day(
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
+    let blocks = match state.store.blocks_on(&b, date).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
     let form = pages::NewAppointment {
         csrf: &owner.session.csrf,
         key: &auth::random_token(),
         services: &services,
     };
-    page(StatusCode::OK, pages::day(&b, date, &appointments, &form))
+    page(
+        StatusCode::OK,
+        pages::day(&b, date, &appointments, &blocks, &form),
+    )
 }
 
 /// The signed-in owner of a request, or the answer that sends the browser to sign in (or says
@@ -285,6 +317,48 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<auth::Owner,
         Ok(None) => Err(Redirect::to("/console/signin").into_response()),
         Err(e) => Err(unavailable(e)),
     }
+}
+
+/// The signed-in owner and their salon, for a page.
+async fn viewing(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(auth::Owner, salon_domain::Business), Response> {
+    let owner = signed_in(state, headers).await?;
+    match state.store.business(&owner.session.business).await {
+        Ok(Some(b)) => Ok((owner, b)),
+        Ok(None) => Err(page(
+            StatusCode::NOT_FOUND,
+            pages::message("Salonul nu există."),
+        )),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// The signed-in owner and their salon, for a change sent with `csrf` (refused unless it is
+/// the session's own token).
+async fn changing(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(auth::Owner, salon_domain::Business), Response> {
+    let owner = signed_in(state, headers).await?;
+    if !owner.csrf_matches(csrf) {
+        return Err(forbidden());
+    }
+    match state.store.business(&owner.session.business).await {
+        Ok(Some(b)) => Ok((owner, b)),
+        Ok(None) => Err(page(
+            StatusCode::NOT_FOUND,
+            pages::message("Salonul nu există."),
+        )),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// A refused form: 400 with what to correct.
+fn bad(text: &str) -> Response {
+    page(StatusCode::BAD_REQUEST, pages::message(text))
 }
 
 /// The answer to a change the store refused: not found, unavailable, or the rule that

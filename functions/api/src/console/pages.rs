@@ -6,7 +6,7 @@ use maud::{DOCTYPE, Markup, html};
 use salon_domain::CallRecord;
 use salon_domain::call::{CallOutcome, Speaker};
 use salon_domain::message::Message;
-use salon_domain::{Appointment, AppointmentStatus, Business, PhoneOrigin, Service, Source};
+use salon_domain::{Appointment, AppointmentStatus, Block, Business, PhoneOrigin, Service, Source};
 
 use crate::speech;
 
@@ -16,7 +16,7 @@ button{font-size:1rem;padding:.5rem 1rem;margin-top:1rem}table{border-collapse:c
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}\
 .error{color:#a00000;font-weight:bold}nav{margin:.5rem 0}nav a,nav strong{margin-right:1rem;display:inline-block;padding:.2rem 0}header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}td code{word-break:break-all}.nowrap{white-space:nowrap}@media (max-width:40rem){thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table,tbody,tr,td{display:block;width:100%}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.1rem 0}td::before{content:attr(data-label) \": \";font-weight:bold}}";
 
-fn layout(title: &str, body: Markup) -> Markup {
+pub(super) fn layout(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="ro" {
@@ -69,7 +69,7 @@ pub(super) fn message(text: &str) -> Markup {
 }
 
 /// The top of every page once signed in: the salon's name, signing out, the sections.
-fn top(b: &Business, csrf: &str) -> Markup {
+pub(super) fn top(b: &Business, csrf: &str) -> Markup {
     html! {
         header {
             h1 { (b.name) }
@@ -89,6 +89,9 @@ fn menu() -> Markup {
             a href="/console" { "Ziua" }
             a href="/console/week" { "Săptămâna" }
             a href="/console/messages" { "Mesaje" }
+            a href="/console/services" { "Servicii" }
+            a href="/console/staff" { "Stiliști" }
+            a href="/console/schedule" { "Program" }
         }
     }
 }
@@ -281,6 +284,7 @@ pub(super) fn day(
     b: &Business,
     date: Date,
     appointments: &[Appointment],
+    blocks: &[Block],
     form: &NewAppointment<'_>,
 ) -> Markup {
     let csrf = form.csrf;
@@ -300,6 +304,7 @@ pub(super) fn day(
                     @let theirs: Vec<&Appointment> = appointments.iter().filter(|a| a.staff == s.id).collect();
                     section aria-labelledby={ "stilist-" (s.id) } {
                         h3 id={ "stilist-" (s.id) } { (s.name) }
+                        (blocked(b, blocks.iter().filter(|k| k.staff() == &s.id), csrf))
                         @if theirs.is_empty() {
                             p { "Nicio programare." }
                         } @else {
@@ -351,6 +356,7 @@ pub(super) fn day(
                     }
                 }
                 (new_appointment(b, date, form))
+                (block_form(b, date, csrf))
             }
         },
     )
@@ -376,6 +382,50 @@ fn move_form(b: &Business, a: &Appointment, date: Date, csrf: &str) -> Markup {
                     }
                 }
                 button type="submit" aria-label={ "Mută programarea lui " (a.client_name) } { "Mută" }
+            }
+        }
+    }
+}
+
+/// A stylist's blocked time on the day, each with the button that frees it.
+fn blocked<'a>(b: &Business, blocks: impl Iterator<Item = &'a Block>, csrf: &str) -> Markup {
+    let tz = b.time_zone.tz().clone();
+    html! {
+        @for k in blocks {
+            @let (from, to) = (k.start().to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string(), k.end().to_zoned_datetime(tz.clone()).strftime("%H:%M").to_string());
+            p {
+                "Timp blocat " span.nowrap { (from) "–" (to) }
+                @if !k.note().is_empty() { " (" (k.note()) ")" }
+                form method="post" action={ "/console/blocks/" (k.id()) "/remove" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" aria-label={ "Deblochează " (from) "–" (to) } { "Deblochează" }
+                }
+            }
+        }
+    }
+}
+
+/// The form that blocks a stylist's time on the day shown (a break, an errand).
+fn block_form(b: &Business, date: Date, csrf: &str) -> Markup {
+    html! {
+        section aria-labelledby="blocheaza" {
+            h2 id="blocheaza" { "Blochează timp" }
+            form method="post" action="/console/blocks" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="date" value=(date);
+                label for="block-stylist" { "Stilistul" }
+                select id="block-stylist" name="stylist" required {
+                    @for s in b.active_staff() {
+                        option value=(s.id) { (s.name) }
+                    }
+                }
+                label for="block-from" { "De la ora" }
+                input id="block-from" name="from" type="time" step="900" required;
+                label for="block-to" { "Până la ora" }
+                input id="block-to" name="to" type="time" step="900" required;
+                label for="block-note" { "Notă (opțional)" }
+                input id="block-note" name="note" type="text" maxlength="100" autocomplete="off";
+                button type="submit" { "Blochează" }
             }
         }
     }

@@ -15,10 +15,10 @@ use crate::helpers::{CALLER, TestApp, spawn_app};
 
 pub(crate) const OWNER: &str = "ana@salon-demo.ro";
 pub(crate) const PASSWORD: &str = "parola-lunga-de-test";
-const OTHER_OWNER: &str = "ion@alt-salon.ro";
+pub(crate) const OTHER_OWNER: &str = "ion@alt-salon.ro";
 
 /// A browser without redirects followed, so each answer is seen as it is.
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -98,13 +98,18 @@ async fn sign_in(
 }
 
 /// Signs in and returns the session cookie's value.
-async fn session(app: &TestApp, http: &reqwest::Client, login: &str) -> String {
+pub(crate) async fn session(app: &TestApp, http: &reqwest::Client, login: &str) -> String {
     let r = sign_in(app, http, login, PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     set_cookie(&r, "salon_session").expect("a session cookie").0
 }
 
-async fn day(app: &TestApp, http: &reqwest::Client, cookie: &str, date: &str) -> reqwest::Response {
+pub(crate) async fn day(
+    app: &TestApp,
+    http: &reqwest::Client,
+    cookie: &str,
+    date: &str,
+) -> reqwest::Response {
     http.get(format!("{}/console?date={date}", app.base))
         .header(COOKIE, format!("salon_session={cookie}"))
         .send()
@@ -299,7 +304,7 @@ async fn wrong_passwords_slow_down_further_attempts() {
 }
 
 /// A hidden field's value in a page.
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     html.split(&format!("name=\"{name}\" value=\""))
         .nth(1)
         .and_then(|s| s.split('"').next())
@@ -307,7 +312,7 @@ fn field(html: &str, name: &str) -> String {
         .to_owned()
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     app: &TestApp,
     http: &reqwest::Client,
     cookie: &str,

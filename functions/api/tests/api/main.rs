@@ -3,6 +3,7 @@
 mod budget;
 mod console;
 mod console_browser;
+mod console_settings;
 mod handover;
 mod helpers;
 mod holds;

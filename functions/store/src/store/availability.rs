@@ -41,6 +41,7 @@ impl Store {
                         call: held_by,
                         until,
                     },
+                    SlotLock::Blocked { blocked } => Holder::Block(blocked),
                 };
                 let (when, staff) = item.sk.split_once('#').unwrap_or((&item.sk, ""));
                 let start = when.parse::<Timestamp>().ok();
@@ -78,7 +79,7 @@ impl Store {
                     let id = id.clone();
                     Some((l, id))
                 }
-                Holder::Call { .. } => None,
+                Holder::Call { .. } | Holder::Block(_) => None,
             })
             .collect())
     }
@@ -142,7 +143,7 @@ impl Store {
                     takeable.insert(lock.sk, (lock.version, true));
                     continue;
                 }
-                Holder::Call { .. } => None,
+                Holder::Call { .. } | Holder::Block(_) => None,
             };
             let end = lock.start.checked_add(LOCK_STEP).unwrap_or(lock.start);
             busy.push(Busy {
@@ -453,6 +454,8 @@ pub(crate) enum Holder {
     Appointment(AppointmentId),
     /// A call, while the caller decides, until `until`.
     Call { call: CallSid, until: Timestamp },
+    /// Time the owner blocked (its id).
+    Block(String),
 }
 
 /// A slot lock as read: one 15-minute step of one stylist.
@@ -465,12 +468,14 @@ pub(crate) struct Lock {
     pub(crate) holder: Holder,
 }
 
-/// A slot lock as stored: `{"appointment": …}` (as it always was) or a call's hold.
+/// A slot lock as stored: `{"appointment": …}` (as it always was), a call's hold, or time the
+/// owner blocked.
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum SlotLock {
     Booked { appointment: AppointmentId },
     Held { held_by: CallSid, until: Timestamp },
+    Blocked { blocked: String },
 }
 
 /// Locks a write may take over, by sort key: the version read, and whether the hold is the

@@ -132,7 +132,8 @@ impl Store {
                     takeable.insert(item.sk.clone(), (item.version, true));
                     caps.mine.insert(key, item.sk);
                 }
-                SlotLock::Held { .. } => {
+                // A block never writes a token; were one found, its place is used.
+                SlotLock::Held { .. } | SlotLock::Blocked { .. } => {
                     caps.used.entry(key).or_default().insert(k);
                 }
             }

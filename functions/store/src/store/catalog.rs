@@ -88,6 +88,43 @@ impl Store {
         Err(StoreError::Contended)
     }
 
+    /// Changes a salon's profile with `edit` (the owner's console): read, changed, checked as
+    /// a whole and written on condition of the version read, so two edits at once both land
+    /// (the later one is applied again to the profile the earlier one wrote). `None`: no such
+    /// salon. The numbers it answers are not changed here.
+    pub async fn edit_business(
+        &self,
+        id: &BusinessId,
+        edit: impl Fn(&mut Business) -> Result<(), ConfigError>,
+    ) -> Result<Option<Business>, StoreError> {
+        let pk = keys::business(id);
+        for attempt in 0..MAX_ATTEMPTS {
+            let Some(item) = self.table.get(&pk, keys::PROFILE).await? else {
+                return Ok(None);
+            };
+            let mut b: Business = decode(&item)?;
+            let numbers = b.numbers.clone();
+            edit(&mut b)?;
+            b.numbers = numbers;
+            b.validate()?;
+            let write = put(
+                pk.clone(),
+                keys::PROFILE.to_owned(),
+                item.version + 1,
+                &b,
+                Cond::Version(item.version),
+            );
+            let written = self.table.transact(vec![write]).await;
+            self.catalog.forget(id);
+            match written {
+                Ok(()) => return Ok(Some(b)),
+                Err(TransactError::Backend(e)) => return Err(e.into()),
+                Err(_) => super::jittered_pause(attempt).await,
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
     /// Lists every business, with one query.
     pub async fn business_ids(&self) -> Result<Vec<BusinessId>, StoreError> {
         // Business ids are printable ASCII.

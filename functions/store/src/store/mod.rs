@@ -20,6 +20,8 @@ use crate::table::{BackendError, Cond, Item, Table, Write};
 mod appointments;
 pub use appointments::{Move, Stylist};
 mod availability;
+mod blocks;
+pub use blocks::BlockTimeError;
 mod booking;
 mod cache;
 mod caps;

@@ -2,12 +2,9 @@
 
 use jiff::Timestamp;
 use salon_domain::business::Absence;
-use salon_domain::{Appointment, Business, BusinessId, StaffId};
+use salon_domain::{Appointment, Business, BusinessId, ConfigError, StaffId};
 
-use crate::keys;
-use crate::table::{Cond, TransactError};
-
-use super::{MAX_ATTEMPTS, Store, StoreError, decode, put};
+use super::{Store, StoreError};
 
 /// Why an absence was not added.
 #[derive(Debug, thiserror::Error)]
@@ -31,43 +28,19 @@ impl Store {
         staff: &StaffId,
         absence: Absence,
     ) -> Result<Vec<Appointment>, AbsenceError> {
-        let pk = keys::business(business);
-        let mut written = None;
-        for _ in 0..MAX_ATTEMPTS {
-            let item = self
-                .table
-                .get(&pk, keys::PROFILE)
-                .await
-                .map_err(StoreError::from)?
-                .ok_or(AbsenceError::UnknownStaff)?;
-            let mut b: Business = decode(&item)?;
-            let member = b
-                .staff
-                .iter_mut()
-                .find(|s| &s.id == staff)
-                .ok_or(AbsenceError::UnknownStaff)?;
-            member.absences.insert(absence.clone());
-            b.validate().map_err(StoreError::from)?;
-            let write = put(
-                pk.clone(),
-                keys::PROFILE.to_owned(),
-                item.version + 1,
-                &b,
-                Cond::Version(item.version),
-            );
-            let result = self.table.transact(vec![write]).await;
-            self.catalog.forget(business);
-            match result {
-                Ok(()) => {
-                    written = Some(b);
-                    break;
-                }
-                Err(TransactError::Backend(e)) => return Err(StoreError::from(e).into()),
-                // Someone else changed the profile meanwhile: add it to theirs.
-                Err(_) => continue,
+        let edited = self
+            .edit_business(business, |b| {
+                b.staff_mut(staff)?.absences.insert(absence.clone());
+                Ok(())
+            })
+            .await;
+        let b = match edited {
+            Ok(Some(b)) => b,
+            Ok(None) | Err(StoreError::InvalidBusiness(ConfigError::UnknownStaff(_))) => {
+                return Err(AbsenceError::UnknownStaff);
             }
-        }
-        let b = written.ok_or(StoreError::Contended)?;
+            Err(e) => return Err(e.into()),
+        };
         Ok(self.booked_with(&b, staff, &absence).await?)
     }
 

@@ -9,6 +9,7 @@ use salon_domain::{
 use salon_store::{BookingRequest, Store, seed};
 
 mod availability;
+mod blocks;
 mod booking;
 mod calls;
 mod caps;
@@ -22,9 +23,11 @@ mod owners;
 mod persistence;
 mod races;
 mod segments;
+mod settings;
 mod stylists;
 mod waitlist;
 use availability::*;
+use blocks::*;
 use booking::*;
 use calls::*;
 use caps::*;
@@ -38,6 +41,7 @@ use owners::*;
 use persistence::*;
 use races::*;
 use segments::*;
+use settings::*;
 use stylists::*;
 use waitlist::*;
 
@@ -159,6 +163,8 @@ macro_rules! contract {
                 a_capped_salon_books_at_most_seven_and_three_quarter_hours,
                 a_freed_time_goes_to_the_first_waiting_client_it_fits,
                 console_accounts_sessions_and_failed_sign_ins,
+                blocked_time_is_nobodys_and_conflicts_change_nothing,
+                the_owners_edits_are_checked_whole_and_concurrent_ones_both_land,
             );
         }
     };
