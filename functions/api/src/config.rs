@@ -203,6 +203,19 @@ pub fn retention_days(env: &dyn Env) -> Result<u32, ConfigError> {
     }
 }
 
+/// OpenAI's prices for the cost estimates (`OPENAI_PRICES`, US dollars per million tokens:
+/// `audio_in=32,audio_out=64,text_in=4,text_out=16,cached_in=0.4`; gpt-realtime's list prices
+/// when unset or for a name left out).
+pub fn openai_prices(env: &dyn Env) -> Result<salon_domain::analytics::Prices, ConfigError> {
+    match env.var("OPENAI_PRICES") {
+        None => Ok(Default::default()),
+        Some(v) => salon_domain::analytics::Prices::parse(&v).map_err(|e| ConfigError::Invalid {
+            name: "OPENAI_PRICES",
+            why: e.to_string(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! [`serve::serve`] (hyper, with a header-read timeout).
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 pub mod app;
 pub mod config;
 pub mod console;

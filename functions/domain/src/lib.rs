@@ -5,6 +5,7 @@
 //! always an argument (see [`clock`]), so every rule can be tested on any day of the year.
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 pub mod appointment;
 pub mod availability;
 pub mod block;

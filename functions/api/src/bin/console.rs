@@ -1,7 +1,9 @@
 //! Lambda: the salon owner's console (HTML pages at /console). Its own function, with its own
 //! environment and permissions: it holds none of the relay's or Twilio's secrets.
 
-use salon_functions::config::{ProcessEnv, StoreConfig, deployed_clock, retention_days};
+use salon_functions::config::{
+    ProcessEnv, StoreConfig, deployed_clock, openai_prices, retention_days,
+};
 use salon_functions::console::ConsoleSettings;
 use salon_functions::{AppState, open_store, router, telemetry};
 
@@ -18,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
     // Always over HTTPS in AWS: the session cookie is Secure.
     let console = ConsoleSettings {
         secure_cookies: true,
+        prices: openai_prices(&env)?,
     };
     let state = AppState::new(store, None, None).with_console(Some(console));
     lambda_http::run(router(state))

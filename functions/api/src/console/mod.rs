@@ -5,10 +5,12 @@
 //! salon's book for a day. An owner sees their own salon only: every page reads the salon from
 //! the session, never from the request.
 
+mod analytics;
 mod auth;
 mod blocks;
 mod book;
 mod calls;
+mod charts;
 mod forms;
 mod messages;
 mod pages;
@@ -37,11 +39,13 @@ pub use auth::hash_password;
 pub struct ConsoleSettings {
     /// Cookies only over HTTPS: off for a local run over plain HTTP only.
     pub secure_cookies: bool,
+    /// OpenAI's prices, for the cost estimates (`OPENAI_PRICES`).
+    pub prices: salon_domain::analytics::Prices,
 }
 
 impl ConsoleSettings {
-    /// Reads `CONSOLE` (`on` serves it) and `CONSOLE_SECURE_COOKIES` (`off` for local runs over
-    /// plain HTTP; on by default).
+    /// Reads `CONSOLE` (`on` serves it), `CONSOLE_SECURE_COOKIES` (`off` for local runs over
+    /// plain HTTP; on by default) and `OPENAI_PRICES`.
     pub fn from_env(env: &dyn Env) -> Result<Option<Self>, ConfigError> {
         match env.var("CONSOLE").as_deref().map(str::trim) {
             None | Some("" | "off") => return Ok(None),
@@ -63,7 +67,10 @@ impl ConsoleSettings {
                 });
             }
         };
-        Ok(Some(Self { secure_cookies }))
+        Ok(Some(Self {
+            secure_cookies,
+            prices: crate::config::openai_prices(env)?,
+        }))
     }
 }
 
@@ -80,6 +87,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/calls/{sid}", get(calls::show))
         .route("/console/week", get(week::show))
         .route("/console/messages/{id}/done", post(messages::done))
+        .route("/console/analytics", get(analytics::show))
+        .route("/console/analytics.json", get(analytics::json))
         .route("/console/blocks", post(blocks::add))
         .route("/console/blocks/{id}/remove", post(blocks::remove))
         .route(

@@ -14,7 +14,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-wid
 label{display:block;margin-top:.75rem}input,select{font-size:1rem;padding:.4rem;width:100%;max-width:24rem;box-sizing:border-box}\
 button{font-size:1rem;padding:.5rem 1rem;margin-top:1rem}table{border-collapse:collapse;width:100%}\
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ccc;vertical-align:top}\
-.error{color:#a00000;font-weight:bold}nav{margin:.5rem 0}nav a,nav strong{margin-right:1rem;display:inline-block;padding:.2rem 0}header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}td code{word-break:break-all}.nowrap{white-space:nowrap}@media (max-width:40rem){thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table,tbody,tr,td{display:block;width:100%}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.1rem 0}td::before{content:attr(data-label) \": \";font-weight:bold}}";
+.error{color:#a00000;font-weight:bold}nav{margin:.5rem 0}nav a,nav strong{margin-right:1rem;display:inline-block;padding:.2rem 0}header{display:flex;justify-content:space-between;align-items:center;flex-wrap:wrap}td code{word-break:break-all}.nowrap{white-space:nowrap}.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.5rem;margin:0}.figures div{border:1px solid #ccc;padding:.4rem .6rem}.figures dt{font-size:.9rem}.figures dd{margin:0;font-size:1.3rem;font-weight:bold}@media (max-width:40rem){thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table,tbody,tr,td{display:block;width:100%}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.1rem 0}td::before{content:attr(data-label) \": \";font-weight:bold}}";
 
 pub(super) fn layout(title: &str, body: Markup) -> Markup {
     html! {
@@ -92,6 +92,7 @@ fn menu() -> Markup {
             a href="/console/services" { "Servicii" }
             a href="/console/staff" { "Stiliști" }
             a href="/console/schedule" { "Program" }
+            a href="/console/analytics" { "Telefonul" }
         }
     }
 }
@@ -207,7 +208,7 @@ pub(super) fn week(
 }
 
 /// How a call ended, in the owner's words.
-fn outcome(o: CallOutcome) -> &'static str {
+pub(super) fn outcome(o: CallOutcome) -> &'static str {
     match o {
         CallOutcome::EndedByAgent => "încheiat de asistent",
         CallOutcome::Silence => "apelantul nu a mai răspuns",

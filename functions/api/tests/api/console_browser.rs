@@ -129,6 +129,32 @@ async fn serious_violations(c: &Client) -> Vec<Value> {
         .collect()
 }
 
+/// Signs in on the sign-in page as the owner, and waits for the day's book.
+async fn sign_in(c: &Client, base: &str) {
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys(OWNER)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_url(&format!("{base}/console").parse().unwrap())
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
     let app = console_app().await;
@@ -166,28 +192,7 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         "the sign-in page"
     );
 
-    c.find(Locator::Id("login"))
-        .await
-        .unwrap()
-        .send_keys(OWNER)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_url(&format!("{base}/console").parse().unwrap())
-        .await
-        .unwrap();
+    sign_in(&c, &base).await;
 
     // Tuesday's book: the agent's booking, under Ana.
     c.goto(&format!("{base}/console?date=2026-12-15"))
@@ -374,5 +379,203 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
             .path()
             .ends_with("/console/signin")
     );
+    c.close().await.unwrap();
+}
+
+/// Clicks what `css` finds.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Types into the field with `id`, after emptying it.
+async fn type_into(c: &Client, id: &str, text: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Checks a page with axe-core and takes its screenshots.
+async fn check_page(c: &Client, name: &str) {
+    assert_eq!(serious_violations(c).await, Vec::<Value>::new(), "{name}");
+    shoot(c, &format!("{name}-phone"), 390, 844).await;
+    shoot(c, &format!("{name}-desktop"), 1280, 900).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_chromium() {
+    use salon_domain::{BusinessId, ServiceId, StaffId, demo};
+    let app = console_app().await;
+    let demo_id = BusinessId::parse(demo::BUSINESS_ID).unwrap();
+    let agents = app
+        .store
+        .client_appointments(
+            &demo_id,
+            &salon_domain::PhoneE164::parse(crate::helpers::CALLER).unwrap(),
+        )
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let usage = json!({"input_tokens": 2000, "output_tokens": 2100, "input_audio_tokens": 1000, "output_audio_tokens": 2000, "cached_input_tokens": 0});
+    for (n, at, booked) in [
+        (1, "2026-12-12T08:05:00Z", Some(&agents)),
+        (2, "2026-12-12T08:40:00Z", None),
+        (3, "2026-12-11T15:00:00Z", None),
+        (4, "2026-12-09T07:30:00Z", None),
+    ] {
+        crate::console_settings::seed_call(
+            &app,
+            n,
+            demo::BUSINESS_ID,
+            at,
+            None,
+            booked,
+            usage.clone(),
+        )
+        .await;
+    }
+    let base = app.base.replace("127.0.0.1", "localhost");
+    let driver = driver().await;
+    let c = browser(&driver).await;
+    c.goto(&format!("{base}/console")).await.unwrap();
+    sign_in(&c, &base).await;
+
+    // Ana's 12:00 to 13:00 blocked on Tuesday.
+    c.goto(&format!("{base}/console?date=2026-12-15"))
+        .await
+        .unwrap();
+    click(&c, "#block-stylist option[value=ana]").await;
+    type_into(&c, "block-from", "1200PM").await;
+    type_into(&c, "block-to", "0100PM").await;
+    type_into(&c, "block-note", "la bancă").await;
+    click(&c, "form[action='/console/blocks'] button").await;
+    let ana = c
+        .wait()
+        .for_element(Locator::XPath(
+            "//section[@aria-labelledby='stilist-ana'][contains(., 'Timp blocat')]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ana.contains("12:00–13:00 (la bancă)"), "{ana}");
+    let b = app.store.business(&demo_id).await.unwrap().unwrap();
+    assert_eq!(
+        app.store
+            .blocks_on(&b, "2026-12-15".parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A cut costs 55 lei now.
+    c.find(Locator::LinkText("Servicii"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    type_into(&c, "pret-tuns", "55").await;
+    click(&c, "button[aria-label='Salvează Tuns']").await;
+    let tuns = c
+        .wait()
+        .for_element(Locator::XPath(
+            "//section[@aria-labelledby='serviciu-tuns'][contains(., '55 lei')]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        tuns.contains("30 de minute") || tuns.contains("30 minute"),
+        "{tuns}"
+    );
+    check_page(&c, "services").await;
+    let tuns = app
+        .store
+        .services(&demo_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.id == ServiceId::parse("tuns").unwrap())
+        .unwrap();
+    assert_eq!(tuns.price.bani, 5500);
+
+    // Ion starts at 12:00 on Tuesdays.
+    c.find(Locator::LinkText("Stiliști"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "#propriu-ion").await;
+    type_into(&c, "ion-tue-open", "1200PM").await;
+    click(&c, "button[aria-label='Salvează programul lui Ion']").await;
+    c.wait()
+        .for_element(Locator::Css("section[aria-labelledby=stilist-ion]"))
+        .await
+        .unwrap();
+    check_page(&c, "staff").await;
+    let b = app.store.business(&demo_id).await.unwrap().unwrap();
+    let ion = b.staff_member(&StaffId::parse("ion").unwrap()).unwrap();
+    assert_eq!(
+        ion.hours.as_ref().and_then(|h| h.tuesday).map(|d| d.open()),
+        Some(jiff::civil::time(12, 0, 0, 0)),
+        "{ion:?}"
+    );
+
+    // Christmas opened.
+    c.find(Locator::LinkText("Program"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "button[aria-label='Deschide de Crăciunul']").await;
+    c.wait()
+        .for_element(Locator::Css("button[aria-label='Închide de Crăciunul']"))
+        .await
+        .unwrap();
+    check_page(&c, "schedule").await;
+
+    // The phone's figures: charts drawn from the seeded calls.
+    c.find(Locator::LinkText("Telefonul"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::LinkText("Ultimele 7 zile"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let main = c
+        .wait()
+        .for_element(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        main.contains("Apeluri\n4") || main.contains("Apeluri 4"),
+        "{main}"
+    );
+    let bars = c
+        .find_all(Locator::Css("svg[aria-labelledby^=pe-zi] rect"))
+        .await
+        .unwrap();
+    assert_eq!(bars.len(), 7, "a bar a day");
+    check_page(&c, "analytics").await;
     c.close().await.unwrap();
 }

@@ -417,3 +417,182 @@ async fn a_stylists_hours_the_salons_closed_days_and_an_opened_holiday_reach_the
         .unwrap();
     assert_eq!(r.headers().get(LOCATION).unwrap(), "/console/signin");
 }
+
+/// Records a finished call of `business` that began at `at`, as the webhooks, the tools and
+/// the relay would have.
+pub(crate) async fn seed_call(
+    app: &TestApp,
+    n: u32,
+    business: &str,
+    at: &str,
+    tool_error: Option<&str>,
+    booked: Option<&salon_domain::AppointmentId>,
+    usage: serde_json::Value,
+) -> salon_domain::CallSid {
+    use salon_domain::call::{CallEvent, CallStatus, ToolCallRecord};
+    let sid = salon_domain::CallSid::parse(format!("CA{n:032x}")).unwrap();
+    let at: jiff::Timestamp = at.parse().unwrap();
+    let started = CallEvent::Started {
+        business: BusinessId::parse(business).unwrap(),
+        from: "+40722000999".into(),
+        to: demo::DEMO_NUMBER.into(),
+        at,
+    };
+    app.store
+        .claim_call(&sid, &started, &format!("MZ{n}"))
+        .await
+        .unwrap();
+    let mut events = vec![CallEvent::ToolCall(ToolCallRecord {
+        name: "check_availability".into(),
+        call_id: format!("c{n}"),
+        error: tool_error.map(str::to_owned),
+        at,
+        millis: 30,
+    })];
+    if let Some(id) = booked {
+        events.push(CallEvent::Appointment(id.clone()));
+    }
+    let summary = serde_json::from_value(json!({
+        "outcome": "ended_by_agent", "stream_seconds": 50, "usage": usage,
+        "barge_ins": 3, "reconnects": 0, "transcript": []
+    }))
+    .unwrap();
+    events.push(CallEvent::Summary { summary, at });
+    events.push(CallEvent::Status {
+        status: CallStatus::Completed,
+        sequence: 3,
+        duration_seconds: Some(if booked.is_some() { 60 } else { 120 }),
+        at,
+    });
+    for e in &events {
+        app.store.record_call(&sid, e).await.unwrap();
+    }
+    sid
+}
+
+#[tokio::test]
+async fn the_phones_figures_come_from_the_salons_own_calls_at_the_configured_prices() {
+    let app = console_app().await;
+    let http = browser();
+    let demo = demo_id();
+    let agents = app
+        .store
+        .client_appointments(
+            &demo,
+            &salon_domain::PhoneE164::parse(crate::helpers::CALLER).unwrap(),
+        )
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let usage = json!({"input_tokens": 2000, "output_tokens": 2100, "input_audio_tokens": 1000, "output_audio_tokens": 2000, "cached_input_tokens": 0});
+    let none = json!({"input_tokens": 0, "output_tokens": 0, "input_audio_tokens": 0, "output_audio_tokens": 0, "cached_input_tokens": 0});
+    // Saturday 12 December at 10:05 and 10:40 local; another salon's call; one before the period.
+    let booked = seed_call(
+        &app,
+        1,
+        demo::BUSINESS_ID,
+        "2026-12-12T08:05:00Z",
+        None,
+        Some(&agents),
+        usage.clone(),
+    )
+    .await;
+    seed_call(
+        &app,
+        2,
+        demo::BUSINESS_ID,
+        "2026-12-12T08:40:00Z",
+        Some("closed"),
+        None,
+        none.clone(),
+    )
+    .await;
+    seed_call(
+        &app,
+        3,
+        "alt-salon",
+        "2026-12-12T09:00:00Z",
+        None,
+        None,
+        usage,
+    )
+    .await;
+    seed_call(
+        &app,
+        4,
+        demo::BUSINESS_ID,
+        "2026-12-01T09:00:00Z",
+        None,
+        None,
+        none,
+    )
+    .await;
+
+    let cookie = session(&app, &http, OWNER).await;
+    let get = |cookie: String, path: &'static str| {
+        let (http, url) = (http.clone(), format!("{}{path}", app.base));
+        async move {
+            http.get(url)
+                .header(COOKIE, format!("salon_session={cookie}"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = get(cookie.clone(), "/console/analytics.json?days=7").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let j: serde_json::Value = r.json().await.unwrap();
+    let f = &j["figures"];
+    assert_eq!(
+        (f["calls"].as_u64(), f["booked_calls"].as_u64()),
+        (Some(2), Some(1)),
+        "{j}"
+    );
+    assert_eq!(f["conversion_percent"], 50);
+    assert_eq!(f["services"], json!([["Tuns", 1]]));
+    assert_eq!(f["average_seconds"], 90);
+    assert_eq!(f["barge_ins_per_call_centi"], 300);
+    assert_eq!(f["per_hour"][5][10], 2, "Saturday, 10:00 local");
+    assert_eq!(
+        f["tools"],
+        json!([{"name": "check_availability", "calls": 2, "succeeded": 1}])
+    );
+    // At the configured prices ($40 and $80 per million audio tokens, $5 and $20 text):
+    // 1000 × 40 + 1000 × 5 + 2000 × 80 + 100 × 20 = 207 000 milli-dollars per million = $0.207.
+    assert_eq!(f["cost_nano_dollars"], 207_000_000);
+    assert_eq!(f["cost_per_booking_nano_dollars"], 207_000_000);
+    assert_eq!(j["recent_calls"].as_array().unwrap().len(), 2);
+
+    let r = get(cookie, "/console/analytics?days=7").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    for shown in [
+        "<svg role=\"img\"",
+        "<title id=\"pe-zi-t\">Apeluri pe zi</title>",
+        "Cele mai multe apeluri: sâmbătă la ora 10, 2.",
+        "<dd>1 (50%)</dd>",
+        "<dt>Cost OpenAI estimat</dt><dd>$0.2070</dd>",
+        "<dt>Pe apel</dt><dd>$0.1035</dd>",
+        "<dt>Pe programare</dt><dd>$0.2070</dd>",
+        &format!("href=\"/console/calls/{booked}\""),
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+
+    // Another salon's owner sees their own call only; without a session, the sign-in page.
+    let other = session(&app, &http, OTHER_OWNER).await;
+    let j: serde_json::Value = get(other, "/console/analytics.json?days=7")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(j["figures"]["calls"], 1);
+    assert!(!j.to_string().contains(&booked.to_string()));
+    let r = http
+        .get(format!("{}/console/analytics.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get(LOCATION).unwrap(), "/console/signin");
+}

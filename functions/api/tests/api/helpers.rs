@@ -31,6 +31,9 @@ pub struct TestApp {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// The OpenAI prices the test app is configured with (US dollars per million tokens).
+pub const TEST_PRICES: &str = "audio_in=40,audio_out=80,text_in=5,text_out=20,cached_in=2.5";
+
 /// Monday 14 December 2026, 08:00 in Bucharest.
 pub fn monday_morning() -> Timestamp {
     "2026-12-14T08:00:00+02:00".parse().unwrap()
@@ -73,6 +76,8 @@ pub async fn spawn_app_on(table: Arc<BreakableTable>, dir: Option<tempfile::Temp
         .with_owner(Some(owner))
         .with_console(Some(salon_functions::console::ConsoleSettings {
             secure_cookies: true,
+            // Not the defaults: the console's estimates must use the configured prices.
+            prices: salon_domain::analytics::Prices::parse(TEST_PRICES).unwrap(),
         }))
         .with_clock(clock.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
