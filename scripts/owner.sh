@@ -4,6 +4,7 @@
 #
 #   scripts/owner.sh                                   # the local store (./data)
 #   scripts/owner.sh --date 2026-12-15                 # another day's book
+#   scripts/owner.sh --days 7                          # the phone's figures over 7 days (30 by default)
 #   scripts/owner.sh --store dynamodb --table NAME     # the deployed table (AWS credentials)
 #
 # Options: --business ID (default salon-demo), --data-dir DIR, --endpoint-url URL.

@@ -109,7 +109,8 @@ pub fn router(state: AppState) -> Router {
     if state.relay_api.is_some() {
         app = app.merge(relay_api::router());
     }
-    if state.owner.is_some() {
+    // Under an owner token, or the console's session.
+    if state.owner.is_some() || state.console.is_some() {
         app = app.merge(owner::router());
     }
     if state.console.is_some() {

@@ -59,7 +59,8 @@ impl HttpApiRequest {
     }
 
     /// Routes the request by an explicit route such as `POST /calls/{callSid}/session`,
-    /// which fills `pathParameters` as API Gateway does.
+    /// which fills `pathParameters` as API Gateway does: `ANY` matches every method, and a
+    /// last segment `{name+}` (greedy) matches the rest of the path, one segment or more.
     pub fn route(mut self, route_key: &str) -> Result<Self, RouteMismatch> {
         let mismatch = || RouteMismatch {
             route_key: route_key.to_owned(),
@@ -69,16 +70,35 @@ impl HttpApiRequest {
         let (method, pattern) = route_key.split_once(' ').ok_or_else(mismatch)?;
         let (want, got): (Vec<_>, Vec<_>) =
             (pattern.split('/').collect(), self.path.split('/').collect());
-        if method != self.method || want.len() != got.len() {
+        if method != "ANY" && method != self.method {
+            return Err(mismatch());
+        }
+        let greedy = want
+            .last()
+            .and_then(|w| w.strip_prefix('{'))
+            .and_then(|w| w.strip_suffix("+}"));
+        let fixed = want.len() - usize::from(greedy.is_some());
+        let fits = match greedy {
+            Some(_) => got.len() > fixed,
+            None => got.len() == want.len(),
+        };
+        if !fits {
             return Err(mismatch());
         }
         let mut params = Vec::new();
-        for (w, g) in want.iter().zip(&got) {
+        for (w, g) in want[..fixed].iter().zip(&got) {
             match w.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
                 Some(name) if !g.is_empty() => params.push((name.to_owned(), (*g).to_owned())),
                 None if w == g => {}
                 _ => return Err(mismatch()),
             }
+        }
+        if let Some(name) = greedy {
+            let rest = got[fixed..].join("/");
+            if rest.is_empty() {
+                return Err(mismatch());
+            }
+            params.push((name.to_owned(), rest));
         }
         self.route_key = route_key.to_owned();
         self.path_parameters = params;

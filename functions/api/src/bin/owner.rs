@@ -1,18 +1,20 @@
-//! The owner's view in a terminal, until the console exists: the day's book, the recent calls
-//! with their outcome, and the unread messages, as tables.
+//! The owner's view in a terminal: the day's book, the recent calls with their outcome, the
+//! unread messages, as tables, and how the phone did over the last days (the console's
+//! figures, at the prices of `OPENAI_PRICES`).
 //!
-//! `owner [--business ID] [--date YYYY-MM-DD] (--store embedded [--data-dir DIR] | --store
-//! dynamodb --table NAME [--endpoint-url URL])` (`scripts/owner.sh` runs it).
+//! `owner [--business ID] [--date YYYY-MM-DD] [--days N] (--store embedded [--data-dir DIR] |
+//! --store dynamodb --table NAME [--endpoint-url URL])` (`scripts/owner.sh` runs it).
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use jiff::SignedDuration;
+use salon_domain::analytics::dollars;
 use salon_domain::{BusinessId, SystemClock, demo};
-use salon_functions::config::StoreConfig;
+use salon_functions::config::{ProcessEnv, StoreConfig, openai_prices};
 use salon_functions::open_store;
 
-const USAGE: &str = "usage: owner [--business ID] [--date YYYY-MM-DD] (--store embedded [--data-dir DIR] | --store dynamodb --table NAME [--endpoint-url URL])";
+const USAGE: &str = "usage: owner [--business ID] [--date YYYY-MM-DD] [--days N] (--store embedded [--data-dir DIR] | --store dynamodb --table NAME [--endpoint-url URL])";
 
 /// How far back the recent calls go, and how many are shown.
 const RECENT: SignedDuration = SignedDuration::from_hours(48);
@@ -120,6 +122,73 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect();
     table(&["left", "name", "call back", "message"], &rows);
+
+    let days: u16 = match value("--days") {
+        Some(d) => d.parse().with_context(|| format!("--days {d:?}"))?,
+        None => 30,
+    };
+    let prices = openai_prices(&ProcessEnv)?;
+    let today = now.to_zoned_datetime(tz.clone()).date();
+    let (f, _) = salon_functions::analytics::read(&store, &b, today, days, &prices).await?;
+    println!("\nThe phone, {} to {}", f.from, f.to);
+    let per_call = |n: u32| format!("{}.{:02}", n / 100, n % 100);
+    let money = |n: Option<u64>| n.map_or("-".to_owned(), dollars);
+    let mut rows = vec![
+        vec!["calls".to_owned(), f.calls.to_string()],
+        vec![
+            "ended with a booking".to_owned(),
+            format!("{} ({}%)", f.booked_calls, f.conversion_percent),
+        ],
+        vec![
+            "average length".to_owned(),
+            f.average_seconds.map_or("-".into(), |s| format!("{s} s")),
+        ],
+        vec![
+            "barge-ins per call".to_owned(),
+            per_call(f.barge_ins_per_call_centi),
+        ],
+        vec![
+            "reconnects per call".to_owned(),
+            per_call(f.reconnects_per_call_centi),
+        ],
+        vec![
+            "tokens in / out".to_owned(),
+            format!("{} / {}", f.tokens.input_tokens, f.tokens.output_tokens),
+        ],
+        vec![
+            "estimated OpenAI cost".to_owned(),
+            dollars(f.cost_nano_dollars),
+        ],
+        vec!["  per call".to_owned(), money(f.cost_per_call_nano_dollars)],
+        vec![
+            "  per booking".to_owned(),
+            money(f.cost_per_booking_nano_dollars),
+        ],
+    ];
+    let busiest = f
+        .per_hour
+        .iter()
+        .enumerate()
+        .flat_map(|(d, row)| row.iter().enumerate().map(move |(h, n)| (*n, d, h)))
+        .max()
+        .filter(|(n, _, _)| *n > 0);
+    if let Some((n, d, h)) = busiest {
+        let day = jiff::civil::Weekday::from_monday_zero_offset(d as i8)?;
+        rows.push(vec![
+            "busiest hour".to_owned(),
+            format!("{day:?} {h}:00 ({n} calls)"),
+        ]);
+    }
+    for (name, n) in &f.services {
+        rows.push(vec![format!("booked: {name}"), n.to_string()]);
+    }
+    for t in &f.tools {
+        rows.push(vec![
+            format!("tool {}", t.name),
+            format!("{} of {} succeeded", t.succeeded, t.calls),
+        ]);
+    }
+    table(&["figure", "value"], &rows);
     Ok(())
 }
 

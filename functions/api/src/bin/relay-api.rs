@@ -3,7 +3,6 @@
 use salon_functions::config::{
     ProcessEnv, RelayApiSettings, StoreConfig, deployed_clock, retention_days,
 };
-use salon_functions::owner::OwnerSettings;
 use salon_functions::{AppState, open_store, router, telemetry};
 
 #[tokio::main]
@@ -16,8 +15,8 @@ async fn main() -> anyhow::Result<()> {
         deployed_clock(&env)?,
     )
     .await?;
-    let state = AppState::new(store, None, Some(RelayApiSettings::from_env(&env)?))
-        .with_owner(OwnerSettings::from_env(&env)?);
+    // The owner's API is the console's function's (away from the relay's secret).
+    let state = AppState::new(store, None, Some(RelayApiSettings::from_env(&env)?));
     // anyhow: a start-up failure prints as words in the function's log ("TABLE_NAME is not
     // set"), where lambda_http's boxed error would print its Debug form.
     lambda_http::run(router(state))

@@ -328,6 +328,22 @@ async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<auth::Owner,
     }
 }
 
+/// The salon of the console session a request carries, and whether `csrf` (a header of a
+/// JSON change) is the session's own token: for the owner's JSON API under a session.
+pub(crate) async fn session_salon(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: Option<&str>,
+) -> Result<Option<(salon_domain::BusinessId, bool)>, salon_store::StoreError> {
+    if state.console.is_none() {
+        return Ok(None);
+    }
+    Ok(auth::Owner::from_headers(state, headers).await?.map(|o| {
+        let matches = csrf.is_some_and(|c| o.csrf_matches(c));
+        (o.session.business, matches)
+    }))
+}
+
 /// The signed-in owner and their salon, for a page.
 async fn viewing(
     state: &AppState,

@@ -330,6 +330,17 @@ async fn the_owners_terminal_view_shows_the_book_the_calls_and_the_messages() {
             at: now,
         };
         store.claim_call(&sid, &started, "MZ1").await.unwrap();
+        let summary = serde_json::from_value(serde_json::json!({
+            "outcome": "ended_by_agent", "stream_seconds": 75, "barge_ins": 2, "reconnects": 1,
+            "usage": {"input_tokens": 1000, "output_tokens": 1000, "input_audio_tokens": 1000,
+                      "output_audio_tokens": 1000, "cached_input_tokens": 0},
+            "transcript": []
+        }))
+        .unwrap();
+        store
+            .record_call(&sid, &CallEvent::Summary { summary, at: now })
+            .await
+            .unwrap();
         store
             .leave_message(&Message {
                 id: "m1".into(),
@@ -349,7 +360,9 @@ async fn the_owners_terminal_view_shows_the_book_the_calls_and_the_messages() {
     let out = Command::new(env!("CARGO_BIN_EXE_owner"))
         .args(["--store", "embedded", "--data-dir"])
         .arg(dir.path())
-        .args(["--date", &day.to_string()])
+        .args(["--date", &day.to_string(), "--days", "7"])
+        // $100 and $200 per million audio tokens: 1000 of each cost $0.30.
+        .env("OPENAI_PRICES", "audio_in=100,audio_out=200")
         .output()
         .unwrap();
     assert!(
@@ -366,6 +379,10 @@ async fn the_owners_terminal_view_shows_the_book_the_calls_and_the_messages() {
         "Maria Ionescu",
         "Vrea să afle dacă faceți extensii.",
         "0733 000 111",
+        "calls                  1",
+        "average length         75 s",
+        "barge-ins per call     2.00",
+        "estimated OpenAI cost  $0.3000",
     ] {
         assert!(text.contains(expected), "{expected:?} in:\n{text}");
     }

@@ -9,6 +9,7 @@ mod helpers;
 mod holds;
 mod local;
 mod oracle;
+mod owner_api;
 mod relay;
 mod sms;
 mod spans;

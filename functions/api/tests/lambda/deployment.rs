@@ -139,17 +139,18 @@ pub fn spec(lambda: Lambda, table: &str, endpoint: &str) -> FunctionSpec {
             .var("TWILIO_SIGNATURE_CHECK", "on")
             .var("RELAY_PUBLIC_URL", RELAY_URL)
             .var("STREAM_TOKEN_SECRET", STREAM_SECRET),
-        // The console: nothing but the globals.
-        "Console" => spec,
+        // The console: none of the relay's or Twilio's secrets; the owners' tokens, and the
+        // prices of its estimates.
+        "Console" => spec
+            .var("OWNER_TOKENS", OWNER_TOKENS)
+            .var("OPENAI_PRICES", ""),
         "SmsSender" => spec
             .var("SMS_FROM", SMS_FROM)
             .var("TWILIO_ACCOUNT_SID", TWILIO_ACCOUNT)
             .var("TWILIO_API_KEY_SID", TWILIO_KEY_SID)
             .var("TWILIO_API_KEY_SECRET", TWILIO_KEY_SECRET)
             .var("TWILIO_AUTH_TOKEN", AUTH_TOKEN),
-        _ => spec
-            .var("RELAY_SECRET", RELAY_SECRET)
-            .var("OWNER_TOKENS", OWNER_TOKENS),
+        _ => spec.var("RELAY_SECRET", RELAY_SECRET),
     }
 }
 

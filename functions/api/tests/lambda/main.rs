@@ -262,17 +262,6 @@ async fn the_relay_s_session_and_tool_calls_are_answered_through_the_lambda_runt
     );
     let recorded: Vec<&str> = record.tool_calls.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(recorded, [tools::GET_AVAILABLE_SERVICES]);
-
-    // The owner's API, routed to the same function, under the salon's token.
-    let owner = |token: &str| {
-        deployment::request(RELAY_API, "GET", "/api/owner/messages")
-            .header("authorization", &format!("Bearer {token}"))
-    };
-    let r = send(&mut f, &owner("owner-token-0123456789abcdef0123456789")).await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json().unwrap(), json!({"messages": []}));
-    let r = send(&mut f, &owner("a-wrong-token-0123456789abcdef0123456789")).await;
-    assert_eq!(r.status, 401);
 }
 
 #[tokio::test]
@@ -442,4 +431,29 @@ async fn the_console_signs_the_owner_in_through_the_lambda_runtime() {
     let r = send(&mut f, &req).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("Programările din"), "{}", r.text());
+    // Every other page through the console's one greedy route.
+    let req = deployment::request(CONSOLE, "GET", "/console/services")
+        .header("cookie", &format!("salon_session={value}"));
+    let r = send(&mut f, &req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("Serviciu nou"), "{}", r.text());
+
+    // The owner's JSON API, served by this function: under the session, or the salon's token.
+    let req = deployment::request(CONSOLE, "GET", "/api/owner/services")
+        .header("cookie", &format!("salon_session={value}"));
+    let r = send(&mut f, &req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json().unwrap()["services"].as_array().unwrap().len(),
+        demo::services().len()
+    );
+    let owner = |token: &str| {
+        deployment::request(CONSOLE, "GET", "/api/owner/messages")
+            .header("authorization", &format!("Bearer {token}"))
+    };
+    let r = send(&mut f, &owner("owner-token-0123456789abcdef0123456789")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json().unwrap(), json!({"messages": []}));
+    let r = send(&mut f, &owner("a-wrong-token-0123456789abcdef0123456789")).await;
+    assert_eq!(r.status, 401);
 }

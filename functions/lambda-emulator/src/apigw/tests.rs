@@ -62,6 +62,12 @@ fn a_route_must_match_the_method_and_the_path() {
     assert!(req().route("POST /a/{x}/c").is_err());
     assert!(req().route("POST /a").is_err());
     assert!(req().route("/a/b").is_err());
+    assert!(req().route("ANY /a/b").is_ok());
+    // A greedy last segment takes the rest of the path, one segment or more.
+    let r = req().route("ANY /a/{proxy+}").unwrap();
+    assert_eq!(r.path_parameters, [("proxy".to_owned(), "b".to_owned())]);
+    assert!(req().route("POST /a/b/{proxy+}").is_err());
+    assert!(req().route("POST /{proxy+}").is_ok());
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! The owner's API, until the console exists (and for integrations after it): the salon's
-//! messages and the stylists' absences, under a per-salon token from configuration
-//! (`OWNER_TOKENS`).
+//! The owner's JSON API, for integrations: the console's operations (the book, appointments
+//! added, moved and cancelled, blocked time, services, stylists' hours and absences, messages,
+//! the phone's figures) under a per-salon token from configuration (`OWNER_TOKENS`) or the
+//! console's session (a change then carries the session's CSRF token in `X-CSRF-Token`).
 
 use std::sync::Arc;
 
@@ -25,10 +26,12 @@ const MIN_TOKEN_LEN: usize = 32;
 #[derive(Debug, Clone, Default)]
 pub struct OwnerSettings {
     tokens: Vec<(BusinessId, Secret)>,
+    /// OpenAI's prices for the figures' cost estimates (`OPENAI_PRICES`).
+    prices: salon_domain::analytics::Prices,
 }
 
 impl OwnerSettings {
-    /// Reads `OWNER_TOKENS`; `None` when it is not set (no owner API).
+    /// Reads `OWNER_TOKENS` (`None` when it is not set: no owner API) and `OPENAI_PRICES`.
     pub fn from_env(env: &dyn Env) -> Result<Option<Self>, ConfigError> {
         let Some(raw) = env.var("OWNER_TOKENS") else {
             return Ok(None);
@@ -49,12 +52,18 @@ impl OwnerSettings {
             }
             tokens.push((business, Secret::new(token.trim().to_owned())));
         }
-        Ok(Some(Self { tokens }))
+        Ok(Some(Self {
+            tokens,
+            prices: crate::config::openai_prices(env)?,
+        }))
     }
 
     /// With these tokens (tests).
     pub fn new(tokens: Vec<(BusinessId, Secret)>) -> Self {
-        Self { tokens }
+        Self {
+            tokens,
+            prices: Default::default(),
+        }
     }
 
     /// The salon a bearer token belongs to, compared in constant time against every token.
@@ -75,13 +84,38 @@ impl OwnerSettings {
     }
 }
 
+mod book;
+mod settings;
+
 /// The owner's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/owner/messages", get(messages))
         .route("/api/owner/messages/{id}/read", post(read))
         .route("/api/owner/staff/{id}/absences", post(add_absence))
+        .route("/api/owner/book", get(book::day))
+        .route("/api/owner/appointments", post(book::add))
+        .route("/api/owner/appointments/{id}/cancel", post(book::cancel))
+        .route("/api/owner/appointments/{id}/move", post(book::move_to))
+        .route("/api/owner/blocks", post(book::block))
+        .route(
+            "/api/owner/blocks/{id}",
+            axum::routing::delete(book::unblock),
+        )
+        .route("/api/owner/services", get(settings::services))
+        .route(
+            "/api/owner/services/{id}",
+            axum::routing::put(settings::change_service),
+        )
+        .route(
+            "/api/owner/staff/{id}/hours",
+            axum::routing::put(settings::staff_hours),
+        )
+        .route("/api/owner/analytics", get(settings::analytics))
 }
+
+/// The header a change under the console's session carries its CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
 #[derive(Deserialize)]
 struct Filter {
@@ -89,14 +123,39 @@ struct Filter {
     unread: bool,
 }
 
-/// The salon the request's token belongs to: 404 when this deployment has no owner API, 401
-/// for a token of no salon.
-fn salon(state: &AppState, headers: &HeaderMap) -> Result<BusinessId, StatusCode> {
-    let settings: &Arc<OwnerSettings> = state.owner.as_ref().ok_or(StatusCode::NOT_FOUND)?;
-    settings.salon_of(headers).ok_or(StatusCode::UNAUTHORIZED)
+/// The salon a request speaks for: its bearer token's, else its console session's (a change,
+/// `writes`, must then carry the session's CSRF token: 403 without). 404 when this deployment
+/// serves neither, 401 for a token of no salon or no session.
+async fn salon(
+    state: &AppState,
+    headers: &HeaderMap,
+    writes: bool,
+) -> Result<BusinessId, StatusCode> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        let settings: &Arc<OwnerSettings> = state.owner.as_ref().ok_or(StatusCode::UNAUTHORIZED)?;
+        return settings.salon_of(headers).ok_or(StatusCode::UNAUTHORIZED);
+    }
+    if state.console.is_none() {
+        return Err(if state.owner.is_some() {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::NOT_FOUND
+        });
+    }
+    let csrf = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    match crate::console::session_salon(state, headers, csrf).await {
+        Ok(Some((business, _))) if !writes => Ok(business),
+        Ok(Some((business, true))) => Ok(business),
+        Ok(Some(_)) => Err(StatusCode::FORBIDDEN),
+        Ok(None) => Err(StatusCode::UNAUTHORIZED),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a console session");
+            Err(StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
 }
 
-fn refused(status: StatusCode) -> Response {
+pub(crate) fn refused(status: StatusCode) -> Response {
     (
         status,
         axum::Json(json!({"error": status.canonical_reason()})),
@@ -110,7 +169,7 @@ async fn messages(
     headers: HeaderMap,
     Query(filter): Query<Filter>,
 ) -> Response {
-    let business = match salon(&state, &headers) {
+    let business = match salon(&state, &headers, false).await {
         Ok(b) => b,
         Err(status) => return refused(status),
     };
@@ -135,7 +194,7 @@ async fn read(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let business = match salon(&state, &headers) {
+    let business = match salon(&state, &headers, true).await {
         Ok(b) => b,
         Err(status) => return refused(status),
     };
@@ -161,7 +220,7 @@ async fn add_absence(
     Path(id): Path<String>,
     body: Result<axum::Json<Absence>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let business = match salon(&state, &headers) {
+    let business = match salon(&state, &headers, true).await {
         Ok(b) => b,
         Err(status) => return refused(status),
     };
