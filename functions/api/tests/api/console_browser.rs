@@ -475,6 +475,40 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
         1
     );
 
+    // The agent's 10:00 with Ana moved to 16:00 with Maria, from its row.
+    c.find(Locator::XPath(
+        "//tr[contains(., 'Ion Popescu')]//summary[. = 'Mută']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    type_into(&c, &format!("mut-ora-{agents}"), "0400PM").await;
+    click(&c, &format!("#mut-stilist-{agents} option[value=maria]")).await;
+    click(&c, "button[aria-label='Mută programarea lui Ion Popescu']").await;
+    let maria = c
+        .wait()
+        .for_element(Locator::XPath(
+            "//section[@aria-labelledby='stilist-maria'][contains(., 'Ion Popescu')]",
+        ))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(maria.contains("16:00–16:30"), "{maria}");
+    let moved = app
+        .store
+        .appointment(&demo_id, &agents)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (moved.staff.as_str(), moved.start),
+        ("maria", "2026-12-15T16:00:00+02:00".parse().unwrap())
+    );
+
     // A cut costs 55 lei now.
     c.find(Locator::LinkText("Servicii"))
         .await
