@@ -27,8 +27,9 @@ pub fn service(s: &ServiceId) -> String {
     format!("SERVICE#{s}")
 }
 
+pub const CLIENT_PREFIX: &str = "CLIENT#";
 pub fn client(p: &PhoneE164) -> String {
-    format!("CLIENT#{p}")
+    format!("{CLIENT_PREFIX}{p}")
 }
 
 pub const APPOINTMENT_PREFIX: &str = "APPT#";

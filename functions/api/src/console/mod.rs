@@ -11,6 +11,7 @@ mod blocks;
 mod book;
 mod calls;
 mod charts;
+mod clients;
 mod forms;
 mod messages;
 mod pages;
@@ -87,6 +88,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/calls/{sid}", get(calls::show))
         .route("/console/week", get(week::show))
         .route("/console/messages/{id}/done", post(messages::done))
+        .route("/console/clients", get(clients::list))
+        .route("/console/clients/{phone}", get(clients::history))
         .route("/console/analytics", get(analytics::show))
         .route("/console/analytics.json", get(analytics::json))
         .route("/console/blocks", post(blocks::add))

@@ -89,6 +89,7 @@ fn menu() -> Markup {
             a href="/console" { "Ziua" }
             a href="/console/week" { "Săptămâna" }
             a href="/console/messages" { "Mesaje" }
+            a href="/console/clients" { "Clienți" }
             a href="/console/services" { "Servicii" }
             a href="/console/staff" { "Stiliști" }
             a href="/console/schedule" { "Program" }
@@ -466,14 +467,14 @@ fn new_appointment(b: &Business, date: Date, form: &NewAppointment<'_>) -> Marku
     }
 }
 
-fn source(s: Source) -> &'static str {
+pub(super) fn source(s: Source) -> &'static str {
     match s {
         Source::Voice => "asistentul vocal",
         Source::Manual => "introdusă manual",
     }
 }
 
-fn status(s: &AppointmentStatus) -> &'static str {
+pub(super) fn status(s: &AppointmentStatus) -> &'static str {
     match s {
         AppointmentStatus::Booked => "programat",
         AppointmentStatus::Cancelled { .. } => "anulat",

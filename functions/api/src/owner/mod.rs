@@ -112,6 +112,8 @@ pub fn router() -> Router<AppState> {
             axum::routing::put(settings::staff_hours),
         )
         .route("/api/owner/analytics", get(settings::analytics))
+        .route("/api/owner/clients", get(settings::clients))
+        .route("/api/owner/clients/{phone}", get(settings::client))
 }
 
 /// The header a change under the console's session carries its CSRF token in.

@@ -113,6 +113,43 @@ pub(super) async fn staff_hours(
     }
 }
 
+/// `GET /api/owner/clients`: the salon's clients, by name.
+pub(super) async fn clients(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let b = match business(&state, &headers, false).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    match state.store.clients(&b.id).await {
+        Ok(list) => Json(json!({ "clients": list })).into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// `GET /api/owner/clients/{phone}`: one number's appointments, booked and cancelled (each
+/// with `phone_origin`: `spoken` is a number said aloud, not verified).
+pub(super) async fn client(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(phone): Path<String>,
+) -> Response {
+    let b = match business(&state, &headers, false).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let Ok(phone) = salon_domain::PhoneE164::parse(&phone) else {
+        return refused(StatusCode::NOT_FOUND);
+    };
+    let (client, appointments) = tokio::join!(
+        state.store.client(&b.id, &phone),
+        state.store.client_appointments(&b.id, &phone)
+    );
+    match (client, appointments) {
+        (Ok(None), Ok(a)) if a.is_empty() => refused(StatusCode::NOT_FOUND),
+        (Ok(c), Ok(a)) => Json(json!({ "client": c, "appointments": a })).into_response(),
+        (Err(e), _) | (_, Err(e)) => unavailable(e),
+    }
+}
+
 #[derive(Deserialize)]
 pub(super) struct Period {
     #[serde(default = "thirty")]

@@ -580,6 +580,38 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
         .unwrap();
     check_page(&c, "schedule").await;
 
+    // The clients, and Ion's history one tap away.
+    c.find(Locator::LinkText("Clienți"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    check_page(&c, "clients").await;
+    c.find(Locator::LinkText("Ion Popescu"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let history = c
+        .wait()
+        .for_element(Locator::Css("main table"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        history.contains("Tuns") && history.contains("Maria"),
+        "{history}"
+    );
+    assert_eq!(
+        serious_violations(&c).await,
+        Vec::<Value>::new(),
+        "a client's history"
+    );
+
     // The phone's figures: charts drawn from the seeded calls.
     c.find(Locator::LinkText("Telefonul"))
         .await

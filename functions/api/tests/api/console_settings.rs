@@ -596,3 +596,79 @@ async fn the_phones_figures_come_from_the_salons_own_calls_at_the_configured_pri
         .unwrap();
     assert_eq!(r.headers().get(LOCATION).unwrap(), "/console/signin");
 }
+
+#[tokio::test]
+async fn the_client_list_their_history_and_the_bookings_to_confirm_are_the_salons_own() {
+    use salon_domain::{ClientName, IdempotencyKey, PhoneE164, PhoneOrigin, Source};
+    let app = console_app().await;
+    let http = browser();
+    // A caller booked for someone else, at a number they said aloud.
+    let spoken = salon_store::BookingRequest {
+        business: demo_id(),
+        service: ServiceId::parse("tuns").unwrap(),
+        more: Vec::new(),
+        client: PhoneE164::parse("0744000222").unwrap(),
+        phone_origin: PhoneOrigin::Spoken,
+        client_name: Some(ClientName::parse("Dan Pop").unwrap()),
+        start: "2026-12-16T11:00".parse().unwrap(),
+        staff: None,
+        call_sid: None,
+        key: IdempotencyKey::parse("spoken-1").unwrap(),
+        tool_call: None,
+        source: Source::Voice,
+    };
+    app.store
+        .book(&spoken, crate::helpers::monday_morning())
+        .await
+        .unwrap();
+
+    let cookie = session(&app, &http, OWNER).await;
+    let html = page(&app, &http, &cookie, "/console/clients").await;
+    assert!(
+        html.contains("href=\"/console/clients/+40722123456\">Ion Popescu</a>"),
+        "{html}"
+    );
+    let to_confirm = html.split("<h2>Clienți</h2>").next().unwrap();
+    assert!(
+        to_confirm.contains("Dan Pop") && to_confirm.contains("(neverificat)"),
+        "{to_confirm}"
+    );
+    assert!(
+        !to_confirm.contains("Ion Popescu"),
+        "a caller-ID booking needs no confirming"
+    );
+    let clients = html.split("<h2>Clienți</h2>").nth(1).unwrap();
+    assert!(
+        !clients.contains("Dan Pop"),
+        "a spoken number makes no client"
+    );
+    let found = page(&app, &http, &cookie, "/console/clients?q=popesc").await;
+    assert!(found.contains(">Ion Popescu</a>"));
+    let none = page(&app, &http, &cookie, "/console/clients?q=Ionescu").await;
+    assert!(!none.contains(">Ion Popescu</a>"));
+
+    let html = page(&app, &http, &cookie, "/console/clients/+40722123456").await;
+    for shown in [
+        "Ion Popescu",
+        "0722 123 456",
+        "Tuns",
+        "asistentul vocal",
+        "programat",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+    let html = page(&app, &http, &cookie, "/console/clients/+40744000222").await;
+    assert!(html.contains("număr spus, neverificat"), "{html}");
+
+    // Another salon's owner: none of these clients.
+    let other = session(&app, &http, OTHER_OWNER).await;
+    let theirs = page(&app, &http, &other, "/console/clients").await;
+    assert!(!theirs.contains("Ion Popescu") && !theirs.contains("Dan Pop"));
+    let r = http
+        .get(format!("{}/console/clients/+40722123456", app.base))
+        .header(COOKIE, format!("salon_session={other}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}

@@ -258,6 +258,36 @@ async fn the_console_operations_run_over_json_under_a_token() {
         cancelled["appointment"]["status"]["state"], "cancelled",
         "{cancelled}"
     );
+    let (_, clients) = call(&app, me, Method::GET, "/api/owner/clients", None).await;
+    let names: Vec<&str> = clients["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"Ion Popescu") && names.contains(&"Maria Ionescu"),
+        "{clients}"
+    );
+    let (s, history) = call(
+        &app,
+        me,
+        Method::GET,
+        "/api/owner/clients/+40733000111",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(history["appointments"][0]["source"], "manual");
+    let (s, _) = call(
+        &app,
+        them,
+        Method::GET,
+        "/api/owner/clients/+40733000111",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, figures) = call(&app, me, Method::GET, "/api/owner/analytics?days=7", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(figures["figures"]["from"], "2026-12-08");

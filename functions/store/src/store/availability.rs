@@ -163,10 +163,21 @@ impl Store {
         business: &Business,
         day: Date,
     ) -> Result<Vec<salon_domain::Appointment>, StoreError> {
+        self.appointments_between(business, day, day).await
+    }
+
+    /// The appointments booked on local dates `from..=to` of the salon, by start: one read of
+    /// the slot locks, then each appointment once.
+    pub async fn appointments_between(
+        &self,
+        business: &Business,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<salon_domain::Appointment>, StoreError> {
         let tz = business.time_zone.tz().clone();
         let (Ok(from), Ok(to)) = (
-            day.to_zoned_datetime(tz.clone()),
-            day.tomorrow().and_then(|d| d.to_zoned_datetime(tz)),
+            from.to_zoned_datetime(tz.clone()),
+            to.tomorrow().and_then(|d| d.to_zoned_datetime(tz)),
         ) else {
             return Ok(Vec::new());
         };

@@ -246,6 +246,24 @@ impl Store {
         item.as_ref().map(decode).transpose()
     }
 
+    /// Lists a salon's clients (those who booked from their own number or were added by the
+    /// salon), by name.
+    pub async fn clients(&self, business: &BusinessId) -> Result<Vec<Client>, StoreError> {
+        let items = self
+            .table
+            .query(
+                &keys::business(business),
+                SkRange::Prefix(keys::CLIENT_PREFIX),
+            )
+            .await?;
+        let mut out = items
+            .iter()
+            .map(decode::<Client>)
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| (&a.name, &a.phone).cmp(&(&b.name, &b.phone)));
+        Ok(out)
+    }
+
     /// Creates or renames a client, keeping when they were first recorded.
     pub async fn put_client(
         &self,

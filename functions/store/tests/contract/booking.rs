@@ -385,4 +385,20 @@ pub(crate) async fn a_spoken_number_books_without_creating_or_renaming_a_client(
             .unwrap()
             .is_none()
     );
+    // The client list holds the clients only; the book of those days holds both bookings.
+    let clients = store.clients(&demo_id()).await.unwrap();
+    let listed: Vec<&str> = clients.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(listed, ["Maria Ionescu"]);
+    let b = store.business(&demo_id()).await.unwrap().unwrap();
+    let booked = store
+        .appointments_between(
+            &b,
+            "2026-12-14".parse().unwrap(),
+            "2026-12-16".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(booked.len(), 2);
+    assert!(booked.iter().all(|a| a.phone_origin == PhoneOrigin::Spoken));
+    assert!(booked[0].start < booked[1].start);
 }
