@@ -63,8 +63,9 @@ pub struct Appointment {
     pub id: AppointmentId,
     /// The salon it belongs to.
     pub business: BusinessId,
-    /// Who it is for.
-    pub client: PhoneE164,
+    /// Who it is for: their number, or none for a walk-in the salon booked without one.
+    #[serde(default)]
+    pub client: Option<PhoneE164>,
     /// The name given for it.
     pub client_name: String,
     /// What is done.
@@ -150,7 +151,7 @@ mod tests {
         Appointment {
             id: AppointmentId::parse("a1").unwrap(),
             business: BusinessId::parse("salon").unwrap(),
-            client: PhoneE164::parse("0722123456").unwrap(),
+            client: Some(PhoneE164::parse("0722123456").unwrap()),
             client_name: "Ion".into(),
             service: ServiceId::parse("tuns").unwrap(),
             service_name: "Tuns".into(),

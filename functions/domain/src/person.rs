@@ -24,9 +24,13 @@ pub struct Booked {
 }
 
 /// The key of a person within a business: the number and the name as compared when spoken
-/// (case, diacritics and spacing do not make another person).
-pub fn person_key(phone: &PhoneE164, name: &str) -> String {
-    format!("{phone}#{}", fold(name))
+/// (case, diacritics and spacing do not make another person). A walk-in without a number is
+/// their name alone ("-" is no number's first character).
+pub fn person_key(phone: Option<&PhoneE164>, name: &str) -> String {
+    match phone {
+        Some(phone) => format!("{phone}#{}", fold(name)),
+        None => format!("-#{}", fold(name)),
+    }
 }
 
 #[cfg(test)]
@@ -36,14 +40,11 @@ mod tests {
     #[test]
     fn a_person_is_a_number_and_a_spoken_name() {
         let p = PhoneE164::parse("0722123456").unwrap();
-        assert_eq!(
-            person_key(&p, "Ion Popescu"),
-            person_key(&p, "ion  popescu")
-        );
-        assert_eq!(person_key(&p, "Ștefan"), person_key(&p, "Stefan"));
-        assert_ne!(
-            person_key(&p, "Ion Popescu"),
-            person_key(&p, "Maria Popescu")
-        );
+        let p = Some(&p);
+        assert_eq!(person_key(p, "Ion Popescu"), person_key(p, "ion  popescu"));
+        assert_eq!(person_key(p, "Ștefan"), person_key(p, "Stefan"));
+        assert_ne!(person_key(p, "Ion Popescu"), person_key(p, "Maria Popescu"));
+        assert_ne!(person_key(p, "Ion"), person_key(None, "Ion"));
+        assert_eq!(person_key(None, "Ion"), person_key(None, "ion"));
     }
 }

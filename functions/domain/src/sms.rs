@@ -50,9 +50,12 @@ pub enum Notice {
 }
 
 impl Notice {
-    /// An appointment event, to its client.
-    pub fn appointment(kind: NoticeKind, appointment: Appointment) -> Self {
-        Self::Appointment { kind, appointment }
+    /// An appointment event, to its client; none for a walk-in without a number.
+    pub fn appointment(kind: NoticeKind, appointment: Appointment) -> Option<Self> {
+        appointment
+            .client
+            .is_some()
+            .then_some(Self::Appointment { kind, appointment })
     }
 
     pub fn kind(&self) -> NoticeKind {
@@ -63,12 +66,12 @@ impl Notice {
         }
     }
 
-    /// Who gets the text.
-    pub fn to(&self) -> &PhoneE164 {
+    /// Who gets the text (none: a walk-in without a number, who is never owed one).
+    pub fn to(&self) -> Option<&PhoneE164> {
         match self {
-            Self::Appointment { appointment, .. } => &appointment.client,
-            Self::Message { to, .. } => to,
-            Self::Waitlist { entry } => &entry.client,
+            Self::Appointment { appointment, .. } => appointment.client.as_ref(),
+            Self::Message { to, .. } => Some(to),
+            Self::Waitlist { entry } => Some(&entry.client),
         }
     }
 

@@ -84,7 +84,7 @@ pub fn slot(step: Timestamp, staff: &StaffId) -> String {
 
 /// The partition of one person's time locks (a number and a name), one per 15-minute step
 /// under its instant, so they cannot overlap themselves.
-pub fn person(b: &BusinessId, phone: &PhoneE164, name: &str) -> String {
+pub fn person(b: &BusinessId, phone: Option<&PhoneE164>, name: &str) -> String {
     format!(
         "BIZ#{b}#PERSON#{}",
         salon_domain::person::person_key(phone, name)
@@ -106,7 +106,7 @@ pub fn natural(
 ) -> String {
     format!(
         "BOOKING#{call}#{}#{services}#{}",
-        salon_domain::person::person_key(client, name),
+        salon_domain::person::person_key(Some(client), name),
         instant(start)
     )
 }

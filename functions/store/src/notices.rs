@@ -339,7 +339,10 @@ impl Store {
             if !starts_that_day || !wants_reminder(&appointment, now) {
                 continue;
             }
-            let notice = Notice::appointment(NoticeKind::Reminder, appointment);
+            // A walk-in without a number is owed no reminder.
+            let Some(notice) = Notice::appointment(NoticeKind::Reminder, appointment) else {
+                continue;
+            };
             match self
                 .table
                 .transact(reminder_writes(notice, now).into())

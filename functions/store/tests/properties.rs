@@ -368,7 +368,7 @@ impl Case {
                     business: self.business.id.clone(),
                     service: services[0].clone(),
                     more: services[1..].to_vec(),
-                    client: phone(*person),
+                    client: Some(phone(*person)),
                     phone_origin: PhoneOrigin::CallerId,
                     client_name: Some(
                         ClientName::parse(NAMES[usize::from(*person) % NAMES.len()]).unwrap(),
@@ -539,7 +539,7 @@ fn check(b: &Business, services: &[Service], appointments: &[Appointment]) -> Re
             held.entry(&a.staff).or_default().push((s, e, &a.id));
         }
         people
-            .entry((a.client.to_string(), a.client_name.clone()))
+            .entry((format!("{:?}", a.client), a.client_name.clone()))
             .or_default()
             .push((a.start, a.end));
     }

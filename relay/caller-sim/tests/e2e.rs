@@ -201,7 +201,7 @@ async fn take_chair(
         business: demo_id(),
         service: ServiceId::parse("tuns").unwrap(),
         more: Vec::new(),
-        client: PhoneE164::parse(phone).unwrap(),
+        client: Some(PhoneE164::parse(phone).unwrap()),
         phone_origin: salon_domain::PhoneOrigin::CallerId,
         client_name: Some(salon_domain::ClientName::parse("Client Ocupat").unwrap()),
         start: date.to_datetime(jiff::civil::Time::constant(10, 0, 0, 0)),

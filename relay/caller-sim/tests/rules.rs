@@ -28,7 +28,7 @@ async fn book_other(store: &Store, date: Date, hour: i8, who: Option<&str>, n: u
         business: demo_id(),
         service: ServiceId::parse("tuns").unwrap(),
         more: Vec::new(),
-        client: PhoneE164::parse(&format!("07330000{n:02}")).unwrap(),
+        client: Some(PhoneE164::parse(&format!("07330000{n:02}")).unwrap()),
         phone_origin: PhoneOrigin::CallerId,
         client_name: Some(ClientName::parse("Client Ocupat").unwrap()),
         start: date.to_datetime(Time::constant(hour, 0, 0, 0)),

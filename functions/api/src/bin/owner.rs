@@ -66,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
                     local(a.end).strftime("%H:%M")
                 ),
                 a.client_name,
-                a.client.national(),
+                a.client.as_ref().map_or("-".into(), |p| p.national()),
                 a.service_name,
                 staff,
             ]

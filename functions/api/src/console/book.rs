@@ -68,8 +68,13 @@ pub(super) async fn add(
     let Ok(name) = ClientName::parse(&form.client_name) else {
         return bad("Scrieți numele clientului.");
     };
-    let Ok(phone) = PhoneE164::parse(&form.phone) else {
-        return bad("Numărul de telefon nu este valid.");
+    // A walk-in may leave no number: booked under their name alone, owed no text.
+    let phone = match form.phone.trim() {
+        "" => None,
+        typed => match PhoneE164::parse(typed) {
+            Ok(p) => Some(p),
+            Err(_) => return bad("Numărul de telefon nu este valid."),
+        },
     };
     let Ok(key) = IdempotencyKey::parse(format!("console:{}", form.key.trim())) else {
         return bad("Formularul nu mai este valid: reîncărcați pagina.");

@@ -127,7 +127,9 @@ fn clients_page(
                             li {
                                 a href={ "/console?date=" (day) } { (speech::date(day)) ", ora " (time) }
                                 " – " (a.client_name) ", " (a.service_name) ", "
-                                a href={ "/console/clients/" (a.client) } { span.nowrap { (a.client.national()) } }
+                                @if let Some(p) = &a.client {
+                                    a href={ "/console/clients/" (p) } { span.nowrap { (p.national()) } }
+                                }
                                 " (neverificat)"
                             }
                         }

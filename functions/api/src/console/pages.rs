@@ -330,7 +330,10 @@ pub(super) fn day(
                                             td.nowrap data-label="Ora" { (start.strftime("%H:%M")) "–" (end.strftime("%H:%M")) }
                                             td data-label="Client" { (a.client_name) }
                                             td data-label="Telefon" {
-                                                span.nowrap { (a.client.national()) }
+                                                @match &a.client {
+                                                    Some(p) => span.nowrap { (p.national()) },
+                                                    None => "fără telefon",
+                                                }
                                                 @if a.phone_origin == PhoneOrigin::Spoken {
                                                     " (spus la telefon, neverificat)"
                                                 }
@@ -459,8 +462,8 @@ fn new_appointment(b: &Business, date: Date, form: &NewAppointment<'_>) -> Marku
                 }
                 label for="client_name" { "Numele clientului" }
                 input id="client_name" name="client_name" type="text" autocomplete="off" required;
-                label for="phone" { "Telefonul clientului" }
-                input id="phone" name="phone" type="tel" autocomplete="off" required;
+                label for="phone" { "Telefonul clientului (gol pentru un client fără telefon)" }
+                input id="phone" name="phone" type="tel" autocomplete="off";
                 button type="submit" { "Adaugă programarea" }
             }
         }

@@ -97,7 +97,9 @@ pub(super) struct NewAppointment {
     #[serde(default)]
     stylist: Option<StaffId>,
     client_name: String,
-    phone: String,
+    /// None for a walk-in who leaves no number.
+    #[serde(default)]
+    phone: Option<String>,
     /// The integration's own key: sent again, the request books once.
     key: String,
 }
@@ -122,11 +124,14 @@ pub(super) async fn add(
             "client_name is not a name",
         );
     };
-    let Ok(phone) = PhoneE164::parse(&req.phone) else {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "phone is not a phone number",
-        );
+    let phone = match req.phone.as_deref().map(PhoneE164::parse).transpose() {
+        Ok(p) => p,
+        Err(_) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "phone is not a phone number",
+            );
+        }
     };
     let Ok(key) = IdempotencyKey::parse(format!("owner-api:{}", req.key)) else {
         return error(

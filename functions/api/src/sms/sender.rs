@@ -82,10 +82,13 @@ impl Sender {
             let notice = &claimed.record.notice;
             let outcome = match (business, self.stale(&claimed.record, now).await?) {
                 (_, Some(reason)) => SmsOutcome::Withdrawn { reason },
-                (Some(b), None) => {
-                    let text = render(&b, notice);
-                    self.api.send(notice.to(), &text).await
-                }
+                (Some(b), None) => match notice.to() {
+                    Some(to) => self.api.send(to, &render(&b, notice)).await,
+                    None => SmsOutcome::Refused {
+                        code: None,
+                        reason: "no number to text".into(),
+                    },
+                },
                 (None, None) => SmsOutcome::Refused {
                     code: None,
                     reason: "the salon no longer exists".into(),

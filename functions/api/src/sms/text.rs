@@ -107,7 +107,7 @@ mod tests {
         let appointment = Appointment {
             id: AppointmentId::parse("a1").unwrap(),
             business: b.id.clone(),
-            client: PhoneE164::parse("0722123456").unwrap(),
+            client: Some(PhoneE164::parse("0722123456").unwrap()),
             client_name: name.into(),
             service: demo::services()[0].id.clone(),
             service_name: service.into(),
@@ -123,7 +123,10 @@ mod tests {
             work: None,
             more: Vec::new(),
         };
-        (b, Notice::appointment(kind, appointment))
+        (
+            b,
+            Notice::appointment(kind, appointment).expect("the appointment has a number"),
+        )
     }
 
     #[test]

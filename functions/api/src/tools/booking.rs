@@ -278,7 +278,7 @@ pub(super) async fn create(
         business: ctx.business.id.clone(),
         service: chosen.first.id.clone(),
         more: chosen.more_ids(),
-        client: phone,
+        client: Some(phone),
         phone_origin,
         client_name,
         start: at,

@@ -607,7 +607,7 @@ async fn the_client_list_their_history_and_the_bookings_to_confirm_are_the_salon
         business: demo_id(),
         service: ServiceId::parse("tuns").unwrap(),
         more: Vec::new(),
-        client: PhoneE164::parse("0744000222").unwrap(),
+        client: Some(PhoneE164::parse("0744000222").unwrap()),
         phone_origin: PhoneOrigin::Spoken,
         client_name: Some(ClientName::parse("Dan Pop").unwrap()),
         start: "2026-12-16T11:00".parse().unwrap(),
@@ -671,4 +671,71 @@ async fn the_client_list_their_history_and_the_bookings_to_confirm_are_the_salon
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_walk_in_is_added_by_name_alone_when_they_leave_no_number() {
+    let app = console_app().await;
+    let http = browser();
+    let cookie = session(&app, &http, OWNER).await;
+    let html = day(&app, &http, &cookie, "2026-12-15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let (csrf, key) = (field(&html, "csrf"), field(&html, "key"));
+    let r = post_form(
+        &app,
+        &http,
+        &cookie,
+        "/console/appointments",
+        &[
+            ("csrf", &csrf),
+            ("key", &key),
+            ("date", "2026-12-15"),
+            ("time", "11:00"),
+            ("service", "tuns"),
+            ("stylist", "maria"),
+            ("client_name", "Elena Stan"),
+            ("phone", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let b = app.store.business(&demo_id()).await.unwrap().unwrap();
+    let booked = app
+        .store
+        .appointments_on(&b, "2026-12-15".parse().unwrap())
+        .await
+        .unwrap();
+    let walk_in = booked
+        .iter()
+        .find(|a| a.client_name == "Elena Stan")
+        .expect("booked");
+    assert_eq!(walk_in.client, None);
+    let html = day(&app, &http, &cookie, "2026-12-15")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("fără telefon"), "{html}");
+    // A number that is not one is still refused.
+    let r = post_form(
+        &app,
+        &http,
+        &cookie,
+        "/console/appointments",
+        &[
+            ("csrf", &csrf),
+            ("key", "another"),
+            ("date", "2026-12-15"),
+            ("time", "12:00"),
+            ("service", "tuns"),
+            ("stylist", ""),
+            ("client_name", "Dan Stan"),
+            ("phone", "12"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }

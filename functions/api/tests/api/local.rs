@@ -311,7 +311,7 @@ async fn the_owners_terminal_view_shows_the_book_the_calls_and_the_messages() {
             business: b.id.clone(),
             service: tuns,
             more: Vec::new(),
-            client: PhoneE164::parse("0722123456").unwrap(),
+            client: Some(PhoneE164::parse("0722123456").unwrap()),
             phone_origin: salon_domain::PhoneOrigin::CallerId,
             client_name: Some(ClientName::parse("Ion Popescu").unwrap()),
             start: slot.start.datetime(),

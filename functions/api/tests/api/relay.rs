@@ -360,7 +360,7 @@ async fn a_taken_time_comes_back_with_alternatives() {
             business: salon_domain::BusinessId::parse(demo::BUSINESS_ID).unwrap(),
             service: salon_domain::ServiceId::parse("tuns").unwrap(),
             more: Vec::new(),
-            client: salon_domain::PhoneE164::parse(&format!("07330000{i:02}")).unwrap(),
+            client: Some(salon_domain::PhoneE164::parse(&format!("07330000{i:02}")).unwrap()),
             phone_origin: salon_domain::PhoneOrigin::CallerId,
             client_name: Some(
                 salon_domain::ClientName::parse(["Ana", "Bogdan", "Carmen"][i]).unwrap(),

@@ -121,7 +121,7 @@ async fn anyone_is_named_a_move_keeps_the_stylist_and_the_cut_off_offers_a_perso
         business: salon_domain::BusinessId::parse(demo::BUSINESS_ID).unwrap(),
         service: ServiceId::parse("tuns").unwrap(),
         more: Vec::new(),
-        client: PhoneE164::parse("0733000000").unwrap(),
+        client: Some(PhoneE164::parse("0733000000").unwrap()),
         phone_origin: salon_domain::PhoneOrigin::CallerId,
         client_name: Some(salon_domain::ClientName::parse("Maria Ionescu").unwrap()),
         start: "2026-12-17T11:00".parse().unwrap(),

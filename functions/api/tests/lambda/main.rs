@@ -341,7 +341,7 @@ async fn the_sms_sender_sends_what_a_booking_owes_when_its_schedule_invokes_it()
         business: b.id.clone(),
         service: tuns,
         more: Vec::new(),
-        client: PhoneE164::parse(CALLER).unwrap(),
+        client: Some(PhoneE164::parse(CALLER).unwrap()),
         phone_origin: PhoneOrigin::CallerId,
         client_name: Some(ClientName::parse("Ion Popescu").unwrap()),
         start: slots[0].start.datetime(),

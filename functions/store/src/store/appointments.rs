@@ -81,31 +81,34 @@ impl Store {
             .stored_appointment(business, id)
             .await?
             .ok_or(BookingError::NotFound)?;
-        if requester.is_some_and(|p| p != &stored.appointment.client) {
+        // A caller reaches their own number's appointments only (never a walk-in's).
+        if requester.is_some_and(|p| Some(p) != stored.appointment.client.as_ref()) {
             return Err(BookingError::NotFound);
         }
         Ok((stored, version))
     }
 
-    /// Writes an appointment and its copy under the client, on condition nobody changed it.
+    /// Writes an appointment (on condition nobody changed it) and its copy under the client's
+    /// number, if it has one.
     fn appointment_writes(stored: &StoredAppointment, version: u64) -> Vec<Write> {
         let a = &stored.appointment;
-        vec![
-            put(
-                keys::business(&a.business),
-                keys::appointment(&a.id),
-                version + 1,
-                stored,
-                Cond::Version(version),
-            ),
-            put(
-                keys::client_appointments(&a.business, &a.client),
+        let mut writes = vec![put(
+            keys::business(&a.business),
+            keys::appointment(&a.id),
+            version + 1,
+            stored,
+            Cond::Version(version),
+        )];
+        if let Some(phone) = &a.client {
+            writes.push(put(
+                keys::client_appointments(&a.business, phone),
                 keys::appointment(&a.id),
                 version + 1,
                 stored,
                 Cond::Any,
-            ),
-        ]
+            ));
+        }
+        writes
     }
 
     /// Cancels an appointment and frees its time. Cancelling twice returns the cancelled one.
@@ -173,18 +176,16 @@ impl Store {
                 });
             }
             writes.extend(
-                PersonLocks::new(business, &a.client, &a.client_name)
+                PersonLocks::new(business, a.client.as_ref(), &a.client_name)
                     .release(lock_steps(a.start, a.end)),
             );
             stored.appointment.status = AppointmentStatus::Cancelled { at: now };
             writes.extend(Self::appointment_writes(&stored, version));
-            if sms {
-                writes.push(notice_write(
-                    Notice::appointment(NoticeKind::Cancelled, stored.appointment.clone()),
-                    version + 1,
-                    now,
-                    None,
-                ));
+            if sms
+                && let Some(notice) =
+                    Notice::appointment(NoticeKind::Cancelled, stored.appointment.clone())
+            {
+                writes.push(notice_write(notice, version + 1, now, None));
             }
             // Unconditional: it never fails the transaction.
             writes.extend(recording.map(|r| tool_call_write(r.call_sid, r.call, None)));
@@ -357,8 +358,9 @@ impl Store {
                 }
             };
             let staff_claims = writes.len();
-            let person = person
-                .get_or_insert_with(|| PersonLocks::new(business, &old.client, &old.client_name));
+            let person = person.get_or_insert_with(|| {
+                PersonLocks::new(business, old.client.as_ref(), &old.client_name)
+            });
             let claims = person.claim(
                 new_steps.iter().copied().filter(|s| !old_steps.contains(s)),
                 id,
@@ -373,13 +375,11 @@ impl Store {
             stored.appointment.moved = Some(now);
             let natural = stored.natural_key.take();
             writes.extend(Self::appointment_writes(&stored, version));
-            if b.sms_confirmations {
-                writes.push(notice_write(
-                    Notice::appointment(NoticeKind::Moved, stored.appointment.clone()),
-                    version + 1,
-                    now,
-                    None,
-                ));
+            if b.sms_confirmations
+                && let Some(notice) =
+                    Notice::appointment(NoticeKind::Moved, stored.appointment.clone())
+            {
+                writes.push(notice_write(notice, version + 1, now, None));
             }
             for sk in old_locks.iter().filter(|k| !new_locks.contains(k)) {
                 writes.push(Write::Delete {

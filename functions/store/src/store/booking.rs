@@ -57,13 +57,13 @@ impl Store {
         name: &str,
         now: Timestamp,
     ) -> Result<Option<StaffId>, StoreError> {
-        let person = person_key(phone, name);
+        let person = person_key(Some(phone), name);
         Ok(self
             .client_appointments(business, phone)
             .await?
             .into_iter()
             .filter(|a| a.is_booked() && a.start < now)
-            .filter(|a| person_key(&a.client, &a.client_name) == person)
+            .filter(|a| person_key(a.client.as_ref(), &a.client_name) == person)
             .max_by_key(|a| a.start)
             .map(|a| a.staff))
     }
@@ -110,45 +110,53 @@ impl Store {
             // A number the caller said is not theirs for sure: its client's name is not
             // theirs to borrow (or to hear in the confirmation).
             (None, true) => return Err(BookingError::NameRequired),
-            (None, false) => match self.client(&req.business, &req.client).await? {
-                Some(c) => c.name,
+            (None, false) => match &req.client {
+                Some(phone) => match self.client(&req.business, phone).await? {
+                    Some(c) => c.name,
+                    None => return Err(BookingError::NameRequired),
+                },
                 None => return Err(BookingError::NameRequired),
             },
         };
         // Only a caller ID may create a client (a spoken number could be anyone's), and an
         // existing client keeps their name: a parent booking a child renames nobody.
-        let client_write = (!spoken && name.is_some()).then(|| Write::Ensure {
-            item: Item {
-                pk: keys::business(&req.business),
-                sk: keys::client(&req.client),
-                version: 1,
-                data: encode(&Client {
-                    phone: req.client.clone(),
-                    name: client_name.clone(),
-                    created: now,
-                }),
-                expires_at: None,
-            },
-        });
+        let client_write = req
+            .client
+            .as_ref()
+            .filter(|_| !spoken && name.is_some())
+            .map(|phone| Write::Ensure {
+                item: Item {
+                    pk: keys::business(&req.business),
+                    sk: keys::client(phone),
+                    version: 1,
+                    data: encode(&Client {
+                        phone: phone.clone(),
+                        name: client_name.clone(),
+                        created: now,
+                    }),
+                    expires_at: None,
+                },
+            });
         let pk = keys::business(&req.business);
         // What this booking is, whatever key it came with: the same call, person, service and
         // start (a parent booking a child at the same time is another booking).
         let natural_at = |start| {
             req.call_sid
                 .as_ref()
-                .map(|c| keys::natural(c, &req.client, &client_name, &req.services_key(), start))
+                .zip(req.client.as_ref())
+                .map(|(c, phone)| keys::natural(c, phone, &client_name, &req.services_key(), start))
         };
-        let mut person = PersonLocks::new(&req.business, &req.client, &client_name);
+        let mut person = PersonLocks::new(&req.business, req.client.as_ref(), &client_name);
         // "Anyone" for a known client: their last stylist first, when more than one stylist
         // does the service. Their history is read beside the day's book, so it costs no time.
         let choice = req.staff.is_none() && !spoken && job.qualified(&b) > 1;
         let last = async {
-            match choice {
-                true => {
-                    self.last_stylist(&req.business, &req.client, &client_name, now)
+            match (choice, &req.client) {
+                (true, Some(phone)) => {
+                    self.last_stylist(&req.business, phone, &client_name, now)
                         .await
                 }
-                false => Ok(None),
+                _ => Ok(None),
             }
         };
         // The call's own hold is free for it, and taken over by the booking.
@@ -253,14 +261,16 @@ impl Store {
                         Cond::Absent,
                     ),
                     put(pk.clone(), keys::appointment(&id), 1, &stored, Cond::Absent),
-                    put(
-                        keys::client_appointments(&req.business, &req.client),
+                ];
+                if let Some(phone) = &req.client {
+                    writes.push(put(
+                        keys::client_appointments(&req.business, phone),
                         keys::appointment(&id),
                         1,
                         &stored,
                         Cond::Absent,
-                    ),
-                ];
+                    ));
+                }
                 if let Some(nat) = &natural {
                     writes.push(put(
                         pk.clone(),
@@ -323,13 +333,11 @@ impl Store {
                 };
                 // The text it owes, if the salon sends them (keyed by the new appointment:
                 // they never fail). A replay writes nothing, so a booking owes one text.
-                if b.sms_confirmations {
-                    writes.push(notice_write(
-                        Notice::appointment(NoticeKind::Booked, appointment.clone()),
-                        1,
-                        now,
-                        None,
-                    ));
+                if b.sms_confirmations
+                    && let Some(notice) =
+                        Notice::appointment(NoticeKind::Booked, appointment.clone())
+                {
+                    writes.push(notice_write(notice, 1, now, None));
                 }
                 let failed = match self.table.transact(writes).await {
                     Ok(()) => {

@@ -139,7 +139,8 @@ pub struct BookingRequest {
     /// Services done right after `service` by the same stylist, in one booking (a
     /// combination); usually none.
     pub more: Vec<ServiceId>,
-    pub client: PhoneE164,
+    /// Their number: none only for a walk-in the salon books (a call always has one).
+    pub client: Option<PhoneE164>,
     /// Whether `client` is the caller ID or a number the caller said.
     pub phone_origin: PhoneOrigin,
     /// The name given on the call; required for a new client and for a spoken number.
@@ -165,7 +166,7 @@ impl BookingRequest {
         format!(
             "{}|{}|{}|{}|{}",
             self.business,
-            self.client,
+            self.client.as_ref().map_or("-", PhoneE164::as_str),
             self.services_key(),
             self.start,
             staff

@@ -27,7 +27,7 @@ pub(super) struct PersonLocks {
 }
 
 impl PersonLocks {
-    pub(super) fn new(business: &BusinessId, phone: &PhoneE164, name: &str) -> Self {
+    pub(super) fn new(business: &BusinessId, phone: Option<&PhoneE164>, name: &str) -> Self {
         Self {
             pk: keys::person(business, phone, name),
             stale: HashMap::new(),

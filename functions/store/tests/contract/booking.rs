@@ -402,3 +402,90 @@ pub(crate) async fn a_spoken_number_books_without_creating_or_renaming_a_client(
     assert!(booked.iter().all(|a| a.phone_origin == PhoneOrigin::Spoken));
     assert!(booked[0].start < booked[1].start);
 }
+
+/// A walk-in the salon books without a number: by name alone, holding the chair like any
+/// booking, moved and cancelled by the salon, never reachable by a caller's number and owed no
+/// text even in a salon that texts.
+pub(crate) async fn a_walk_in_without_a_number_is_booked_by_name_and_owed_no_text(store: Store) {
+    seeded(&store).await;
+    let mut b = store.business(&demo_id()).await.unwrap().unwrap();
+    b.sms_confirmations = true;
+    store.put_business(&b).await.unwrap();
+    let now = monday_morning();
+    let walk_in = |name: Option<&str>, at: &str, key: &str| {
+        let mut r = request("0722000001", at, key);
+        r.client = None;
+        r.phone_origin = PhoneOrigin::Salon;
+        r.call_sid = None;
+        r.source = salon_domain::Source::Manual;
+        r.client_name = name.map(|n| ClientName::parse(n).unwrap());
+        r
+    };
+    assert!(matches!(
+        store
+            .book(&walk_in(None, "2026-12-15T10:00", "w0"), now)
+            .await,
+        Err(BookingError::NameRequired)
+    ));
+    let a = store
+        .book(&walk_in(Some("Elena Stan"), "2026-12-15T10:00", "w1"), now)
+        .await
+        .unwrap()
+        .appointment;
+    assert_eq!(a.client, None);
+    // Sent again, it books once; the same person cannot sit in two chairs at once.
+    let again = store
+        .book(&walk_in(Some("Elena Stan"), "2026-12-15T10:00", "w1"), now)
+        .await
+        .unwrap();
+    assert!(again.replayed && again.appointment.id == a.id);
+    assert!(matches!(
+        store
+            .book(&walk_in(Some("elena stan"), "2026-12-15T10:15", "w2"), now)
+            .await,
+        Err(BookingError::ClientBusy(_))
+    ));
+    store
+        .book(&walk_in(Some("Dana Stan"), "2026-12-15T10:15", "w3"), now)
+        .await
+        .unwrap();
+    assert!(
+        store.waiting_sms().await.unwrap().is_empty(),
+        "no number, no text"
+    );
+    // The chair is held: the time is not offered to callers with that stylist.
+    assert!(
+        store
+            .check(
+                &demo_id(),
+                &service("tuns"),
+                dt("2026-12-15T10:00"),
+                Some(&a.staff),
+                now
+            )
+            .await
+            .is_err()
+    );
+    // A caller's number reaches no walk-in; the salon moves and cancels it.
+    assert!(matches!(
+        store
+            .cancel(&demo_id(), &a.id, Some(&phone("0722000001")), now)
+            .await,
+        Err(BookingError::NotFound)
+    ));
+    let moved = store
+        .reschedule(
+            &demo_id(),
+            &a.id,
+            None,
+            dt("2026-12-15T11:00"),
+            Stylist::Same,
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.client, None);
+    let cancelled = store.cancel(&demo_id(), &a.id, None, now).await.unwrap();
+    assert!(!cancelled.is_booked());
+    assert!(store.waiting_sms().await.unwrap().is_empty());
+}

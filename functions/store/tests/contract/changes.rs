@@ -75,7 +75,7 @@ pub(crate) async fn moving_swaps_the_times_in_one_step(store: Store) {
         .reschedule(
             &demo_id(),
             &a.id,
-            Some(&a.client),
+            a.client.as_ref(),
             dt("2026-12-15T10:15"),
             Stylist::Named(&ana),
             now,

@@ -87,7 +87,7 @@ fn request(client: &str, start: &str, key: &str) -> BookingRequest {
         business: demo_id(),
         service: service("tuns"),
         more: Vec::new(),
-        client: phone(client),
+        client: Some(phone(client)),
         phone_origin: PhoneOrigin::CallerId,
         client_name: Some(ClientName::parse("Ion Popescu").unwrap()),
         start: dt(start),
@@ -165,6 +165,7 @@ macro_rules! contract {
                 console_accounts_sessions_and_failed_sign_ins,
                 blocked_time_is_nobodys_and_conflicts_change_nothing,
                 the_owners_edits_are_checked_whole_and_concurrent_ones_both_land,
+                a_walk_in_without_a_number_is_booked_by_name_and_owed_no_text,
             );
         }
     };

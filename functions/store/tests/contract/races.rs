@@ -26,7 +26,12 @@ async fn race(
         .into_iter()
         .map(|r| {
             let store = store.clone();
-            tokio::spawn(async move { (r.client.clone(), store.book(&r, now).await) })
+            tokio::spawn(async move {
+                (
+                    r.client.clone().expect("a caller has a number"),
+                    store.book(&r, now).await,
+                )
+            })
         })
         .collect();
     let mut won = Vec::new();

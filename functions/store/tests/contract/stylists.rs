@@ -333,7 +333,7 @@ pub(crate) async fn a_caller_cannot_cancel_or_move_inside_the_salons_cut_off(sto
         .await
         .unwrap()
         .appointment;
-    let client = a.client.clone();
+    let client = a.client.clone().unwrap();
 
     // 121 minutes before: a move is still allowed (to 10:15, so 10:00 stays the test).
     let early = ts("2026-12-15T07:59:00+02:00");

@@ -125,7 +125,7 @@ pub(crate) async fn a_freed_time_goes_to_the_first_waiting_client_it_fits(store:
         "the cancellation's and the offer's"
     );
     assert_eq!(texts.len(), 1);
-    assert_eq!(texts[0].to(), &phone(&nth_phone(13)));
+    assert_eq!(texts[0].to(), Some(&phone(&nth_phone(13))));
 
     // Maria's 10:00 moves to the afternoon: her waiting client, first in line, gets it.
     store

@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
             "  {} for {} ({}), {} at {}, with {}",
             a.service_name,
             a.client_name,
-            a.client,
+            a.client.as_ref().map_or("-".into(), |p| p.to_string()),
             start.date(),
             start.strftime("%H:%M"),
             a.staff

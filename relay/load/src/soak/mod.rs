@@ -109,7 +109,7 @@ async fn store(
             business: BusinessId::parse(demo::BUSINESS_ID).map_err(setup)?,
             service: ServiceId::parse("tuns").map_err(setup)?,
             more: Vec::new(),
-            client: phone.clone(),
+            client: Some(phone.clone()),
             phone_origin: PhoneOrigin::CallerId,
             client_name: Some(ClientName::parse("Client Ocupat").map_err(setup)?),
             start: date.to_datetime(time),
