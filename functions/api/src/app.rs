@@ -111,7 +111,7 @@ pub fn router(state: AppState) -> Router {
     }
     // Under an owner token, or the console's session.
     if state.owner.is_some() || state.console.is_some() {
-        app = app.merge(owner::router());
+        app = app.merge(owner::router(state.console.is_some()));
     }
     if state.console.is_some() {
         app = app.merge(console::router());

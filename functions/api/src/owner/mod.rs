@@ -87,33 +87,39 @@ impl OwnerSettings {
 mod book;
 mod settings;
 
-/// The owner's routes.
-pub fn router() -> Router<AppState> {
+/// The owner's routes: at `/api/owner` (a token, or the session), and at `/console/api` where
+/// the console's session cookie (`Path=/console`) reaches them from the owner's browser.
+pub fn router(console: bool) -> Router<AppState> {
+    let app = Router::new().nest("/api/owner", routes());
+    match console {
+        true => app.nest("/console/api", routes()),
+        false => app,
+    }
+}
+
+fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/owner/messages", get(messages))
-        .route("/api/owner/messages/{id}/read", post(read))
-        .route("/api/owner/staff/{id}/absences", post(add_absence))
-        .route("/api/owner/book", get(book::day))
-        .route("/api/owner/appointments", post(book::add))
-        .route("/api/owner/appointments/{id}/cancel", post(book::cancel))
-        .route("/api/owner/appointments/{id}/move", post(book::move_to))
-        .route("/api/owner/blocks", post(book::block))
+        .route("/messages", get(messages))
+        .route("/messages/{id}/read", post(read))
+        .route("/staff/{id}/absences", post(add_absence))
+        .route("/book", get(book::day))
+        .route("/appointments", post(book::add))
+        .route("/appointments/{id}/cancel", post(book::cancel))
+        .route("/appointments/{id}/move", post(book::move_to))
+        .route("/blocks", post(book::block))
+        .route("/blocks/{id}", axum::routing::delete(book::unblock))
+        .route("/services", get(settings::services))
         .route(
-            "/api/owner/blocks/{id}",
-            axum::routing::delete(book::unblock),
-        )
-        .route("/api/owner/services", get(settings::services))
-        .route(
-            "/api/owner/services/{id}",
+            "/services/{id}",
             axum::routing::put(settings::change_service),
         )
         .route(
-            "/api/owner/staff/{id}/hours",
+            "/staff/{id}/hours",
             axum::routing::put(settings::staff_hours),
         )
-        .route("/api/owner/analytics", get(settings::analytics))
-        .route("/api/owner/clients", get(settings::clients))
-        .route("/api/owner/clients/{phone}", get(settings::client))
+        .route("/analytics", get(settings::analytics))
+        .route("/clients", get(settings::clients))
+        .route("/clients/{phone}", get(settings::client))
 }
 
 /// The header a change under the console's session carries its CSRF token in.

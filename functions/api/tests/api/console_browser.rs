@@ -270,18 +270,18 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
     .click()
     .await
     .unwrap();
-    c.wait()
-        .for_element(Locator::Id("programare-noua"))
-        .await
-        .unwrap();
+    // Waited for on the page the cancellation leads to (the old one still lists her).
     let ana = c
-        .find(Locator::Css("section[aria-labelledby=stilist-ana]"))
+        .wait()
+        .for_element(Locator::XPath(
+            "//section[@aria-labelledby='stilist-ana'][not(contains(., 'Maria Ionescu'))]",
+        ))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(!ana.contains("Maria Ionescu"), "{ana}");
+    assert!(ana.contains("Ion Popescu"), "{ana}");
 
     // The agent's call behind Ion's appointment, one tap away.
     c.find(Locator::Css("a[aria-label='Vezi apelul lui Ion Popescu']"))
@@ -292,7 +292,7 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         .unwrap();
     let heading = c
         .wait()
-        .for_element(Locator::Css("main h2"))
+        .for_element(Locator::XPath("//main/h2[starts-with(., 'Apel de la')]"))
         .await
         .unwrap()
         .text()
@@ -554,7 +554,7 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
     type_into(&c, "ion-tue-open", "1200PM").await;
     click(&c, "button[aria-label='Salvează programul lui Ion']").await;
     c.wait()
-        .for_element(Locator::Css("section[aria-labelledby=stilist-ion]"))
+        .for_url(&format!("{base}/console/staff#stilist-ion").parse().unwrap())
         .await
         .unwrap();
     check_page(&c, "staff").await;
@@ -625,6 +625,10 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
         .click()
         .await
         .unwrap();
+    c.wait()
+        .for_url(&format!("{base}/console/analytics?days=7").parse().unwrap())
+        .await
+        .unwrap();
     let main = c
         .wait()
         .for_element(Locator::Css("main"))
@@ -643,5 +647,24 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
         .unwrap();
     assert_eq!(bars.len(), 7, "a bar a day");
     check_page(&c, "analytics").await;
+
+    // The JSON API from the signed-in browser: its session cookie reaches /console/api (the
+    // console's pages load nothing, so it is opened as a page of its own).
+    c.goto(&format!("{base}/console/api/book?date=2026-12-15"))
+        .await
+        .unwrap();
+    let text = c
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(json["blocks"][0]["note"], "la bancă", "{json}");
+    assert_eq!(
+        json["appointments"][0]["client_name"], "Ion Popescu",
+        "{json}"
+    );
     c.close().await.unwrap();
 }

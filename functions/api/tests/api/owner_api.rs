@@ -1,5 +1,6 @@
-//! The owner's JSON API: the console's operations under an owner token or the console's
-//! session, each salon's own only, judged by what the store holds.
+//! The owner's JSON API: the console's operations under an owner token (`/api/owner`) or the
+//! console's session (`/console/api`, where the session cookie's path reaches), each salon's
+//! own only, judged by what the store holds.
 
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, COOKIE};
@@ -310,7 +311,7 @@ async fn under_the_consoles_session_a_change_needs_its_csrf_token() {
         &app,
         As::Session(&cookie, None),
         Method::GET,
-        "/api/owner/book?date=2026-12-15",
+        "/console/api/book?date=2026-12-15",
         None,
     )
     .await;
@@ -323,7 +324,7 @@ async fn under_the_consoles_session_a_change_needs_its_csrf_token() {
             &app,
             As::Session(&cookie, forged),
             Method::POST,
-            "/api/owner/blocks",
+            "/console/api/blocks",
             Some(block.clone()),
         )
         .await;
@@ -341,7 +342,7 @@ async fn under_the_consoles_session_a_change_needs_its_csrf_token() {
         &app,
         As::Session(&cookie, Some(&csrf)),
         Method::POST,
-        "/api/owner/blocks",
+        "/console/api/blocks",
         Some(block),
     )
     .await;
@@ -361,7 +362,7 @@ async fn under_the_consoles_session_a_change_needs_its_csrf_token() {
         &app,
         As::Session(&other, None),
         Method::GET,
-        "/api/owner/book?date=2026-12-15",
+        "/console/api/book?date=2026-12-15",
         None,
     )
     .await;

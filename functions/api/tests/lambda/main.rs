@@ -439,7 +439,7 @@ async fn the_console_signs_the_owner_in_through_the_lambda_runtime() {
     assert!(r.text().contains("Serviciu nou"), "{}", r.text());
 
     // The owner's JSON API, served by this function: under the session, or the salon's token.
-    let req = deployment::request(CONSOLE, "GET", "/api/owner/services")
+    let req = deployment::request(CONSOLE, "GET", "/console/api/services")
         .header("cookie", &format!("salon_session={value}"));
     let r = send(&mut f, &req).await;
     assert_eq!(r.status, 200, "{}", r.text());
