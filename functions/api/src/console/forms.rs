@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use jiff::civil::{Time, Weekday};
 use salon_domain::business::{Break, OpenHours};
 use salon_domain::text::fold;
-use salon_domain::{Price, ServiceId, WeeklyHours};
+use salon_domain::{Price, ServiceId, StaffId, WeeklyHours};
 
 /// The week in the forms' order, with each day's field prefix and Romanian name.
 pub(super) const DAYS: [(Weekday, &str, &str); 7] = [
@@ -102,6 +102,29 @@ pub(super) fn week(form: &HashMap<String, String>) -> Result<WeeklyHours, String
     })
 }
 
+/// A new stylist's id from their name ("Ștefania" → `stefania`), unique among `taken`.
+pub(super) fn staff_id(name: &str, taken: &[StaffId]) -> Option<StaffId> {
+    let taken: Vec<ServiceId> = taken
+        .iter()
+        .filter_map(|t| ServiceId::parse(t.as_str()).ok())
+        .collect();
+    service_id(name, &taken).and_then(|id| StaffId::parse(id.as_str()).ok())
+}
+
+/// The services a stylist's form ticks (`svc_{id}` fields), of all the salon's: `None` when
+/// every one is ticked (they do every service, new ones too).
+pub(super) fn services_done(
+    form: &HashMap<String, String>,
+    all: &[ServiceId],
+) -> Option<std::collections::BTreeSet<ServiceId>> {
+    let ticked: std::collections::BTreeSet<ServiceId> = all
+        .iter()
+        .filter(|id| form.contains_key(&format!("svc_{id}")))
+        .cloned()
+        .collect();
+    (ticked.len() < all.len()).then_some(ticked)
+}
+
 /// A new service's id from its name ("Vopsit rădăcină" → `vopsit-radacina`), made unique
 /// among `taken`.
 pub(super) fn service_id(name: &str, taken: &[ServiceId]) -> Option<ServiceId> {
@@ -185,6 +208,22 @@ mod tests {
             let e = week(&form(&bad)).unwrap_err();
             assert!(e.starts_with(says), "{e}");
         }
+    }
+
+    #[test]
+    fn a_stylists_services_are_those_ticked_and_all_ticked_is_every_service() {
+        let all: Vec<ServiceId> = ["tuns", "vopsit"]
+            .map(|s| ServiceId::parse(s).unwrap())
+            .to_vec();
+        assert_eq!(
+            services_done(&form(&[("svc_tuns", "on"), ("svc_vopsit", "on")]), &all),
+            None
+        );
+        let only = services_done(&form(&[("svc_tuns", "on")]), &all).unwrap();
+        assert_eq!(only.into_iter().collect::<Vec<_>>(), [all[0].clone()]);
+        assert!(services_done(&form(&[]), &all).unwrap().is_empty());
+        let taken = [StaffId::parse("stefania").unwrap()];
+        assert_eq!(staff_id("Ștefania", &taken).unwrap().as_str(), "stefania-2");
     }
 
     #[test]

@@ -99,7 +99,10 @@ pub fn router() -> Router<AppState> {
             get(settings::services).post(settings::add_service),
         )
         .route("/console/services/{id}", post(settings::change_service))
-        .route("/console/staff", get(settings::staff))
+        .route(
+            "/console/staff",
+            get(settings::staff).post(settings::add_staff),
+        )
         .route("/console/staff/{id}/hours", post(settings::staff_hours))
         .route("/console/staff/{id}/absences", post(settings::add_absence))
         .route("/console/schedule", get(settings::schedule))

@@ -151,11 +151,15 @@ pub(super) async fn change_service(
     }
 }
 
-/// The stylists, each with their hours and absences.
+/// The stylists, each with their hours, services and absences.
 pub(super) async fn staff(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let (owner, b) = match viewing(&state, &headers).await {
         Ok(o) => o,
         Err(r) => return r,
+    };
+    let services = match state.store.services(&b.id).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
     };
     let today = state
         .clock
@@ -164,7 +168,7 @@ pub(super) async fn staff(State(state): State<AppState>, headers: HeaderMap) -> 
         .date();
     page(
         StatusCode::OK,
-        settings_pages::staff(&b, today, &owner.session.csrf),
+        settings_pages::staff(&b, &services, today, &owner.session.csrf),
     )
 }
 
@@ -189,7 +193,45 @@ fn edit_refused(e: StoreError) -> Response {
     }
 }
 
-/// Sets a stylist's weekly hours (or the salon's), and whether they take bookings.
+#[derive(Deserialize)]
+pub(super) struct NewStylist {
+    csrf: String,
+    name: String,
+}
+
+/// Adds a stylist, who works the salon's hours and does every service until changed.
+pub(super) async fn add_staff(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<NewStylist>,
+) -> Response {
+    let (_, b) = match changing(&state, &headers, &form.csrf).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 40 {
+        return bad("Scrieți numele stilistului (cel mult 40 de caractere).");
+    }
+    let taken: Vec<StaffId> = b.staff.iter().map(|s| s.id.clone()).collect();
+    let Some(id) = forms::staff_id(name, &taken) else {
+        return bad("Numele stilistului are nevoie de litere.");
+    };
+    let edited = state
+        .store
+        .edit_business(&b.id, |b| {
+            b.staff.push(salon_domain::Staff::new(id.clone(), name));
+            Ok(())
+        })
+        .await;
+    match edited {
+        Ok(_) => Redirect::to(&format!("/console/staff#stilist-{id}")).into_response(),
+        Err(e) => edit_refused(e),
+    }
+}
+
+/// Sets a stylist's weekly hours (or the salon's), the services they do, and whether they take
+/// bookings.
 pub(super) async fn staff_hours(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -215,12 +257,21 @@ pub(super) async fn staff_hours(
         },
     };
     let active = form.contains_key("active");
+    let all: Vec<ServiceId> = match state.store.services(&b.id).await {
+        Ok(list) => list.into_iter().map(|s| s.id).collect(),
+        Err(e) => return unavailable(e),
+    };
+    let does = forms::services_done(&form, &all);
+    if does.as_ref().is_some_and(|d| d.is_empty()) {
+        return bad("Bifați cel puțin un serviciu pe care îl face stilistul.");
+    }
     let edited = state
         .store
         .edit_business(&b.id, |b| {
             let s = b.staff_mut(&staff)?;
             s.hours = own.clone();
             s.active = active;
+            s.services = does.clone();
             Ok(())
         })
         .await;

@@ -101,7 +101,7 @@ fn day_fields(hours: Option<&WeeklyHours>, prefix: &str) -> Markup {
 
 /// The stylists: each one's hours (the salon's or their own), whether they take bookings, and
 /// their absences with the form that adds one.
-pub(super) fn staff(b: &Business, today: Date, csrf: &str) -> Markup {
+pub(super) fn staff(b: &Business, services: &[Service], today: Date, csrf: &str) -> Markup {
     layout(
         "Stiliști",
         html! {
@@ -109,14 +109,23 @@ pub(super) fn staff(b: &Business, today: Date, csrf: &str) -> Markup {
             main {
                 h2 { "Stiliști" }
                 @for s in &b.staff {
-                    (stylist(b, s, today, csrf))
+                    (stylist(b, s, services, today, csrf))
+                }
+                section aria-labelledby="stilist-nou" {
+                    h2 id="stilist-nou" { "Stilist nou" }
+                    form method="post" action="/console/staff" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="nume-stilist" { "Numele (cum îl spun clienții)" }
+                        input id="nume-stilist" name="name" type="text" maxlength="40" required;
+                        button type="submit" { "Adaugă stilistul" }
+                    }
                 }
             }
         },
     )
 }
 
-fn stylist(b: &Business, s: &Staff, today: Date, csrf: &str) -> Markup {
+fn stylist(b: &Business, s: &Staff, services: &[Service], today: Date, csrf: &str) -> Markup {
     let id = s.id.as_str();
     html! {
         section aria-labelledby={ "stilist-" (id) } {
@@ -134,6 +143,15 @@ fn stylist(b: &Business, s: &Staff, today: Date, csrf: &str) -> Markup {
                         " Program propriu, cel de mai jos"
                     }
                     (day_fields(Some(s.hours.as_ref().unwrap_or(&b.hours)), id))
+                }
+                fieldset {
+                    legend { "Serviciile pe care le face " (s.name) }
+                    @for svc in services {
+                        label for={ "svc-" (id) "-" (svc.id) } {
+                            input id={ "svc-" (id) "-" (svc.id) } name={ "svc_" (svc.id) } type="checkbox" checked[s.does(&svc.id)] style="width:auto";
+                            " " (svc.name)
+                        }
+                    }
                 }
                 label for={ "activ-" (id) } {
                     input id={ "activ-" (id) } name="active" type="checkbox" checked[s.active] style="width:auto";

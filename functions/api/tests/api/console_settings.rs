@@ -278,6 +278,10 @@ fn week_form<'a>(csrf: &'a str, tuesday_open: &'a str) -> Vec<(&'a str, &'a str)
         ]);
     }
     form.extend([("tue_open", tuesday_open), ("tue_close", "19:00")]);
+    // Every service ticked, as the form shows a stylist who does them all.
+    for s in demo::services() {
+        form.push((leak(format!("svc_{}", s.id)), "on"));
+    }
     form
 }
 
@@ -329,6 +333,70 @@ async fn a_stylists_hours_the_salons_closed_days_and_an_opened_holiday_reach_the
     .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.store.business(&demo_id()).await.unwrap().unwrap(), b);
+
+    // A new stylist, who only cuts: the agent books her for a cut, never for colour.
+    let r = post_form(
+        &app,
+        &http,
+        &cookie,
+        "/console/staff",
+        &[("csrf", &csrf), ("name", "Ștefania")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let mut cuts_only = vec![
+        ("csrf", csrf.as_str()),
+        ("hours", "salon"),
+        ("active", "on"),
+    ];
+    cuts_only.push(("svc_tuns", "on"));
+    let r = post_form(
+        &app,
+        &http,
+        &cookie,
+        "/console/staff/stefania/hours",
+        &cuts_only,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let stefania = app
+        .store
+        .business(&demo_id())
+        .await
+        .unwrap()
+        .unwrap()
+        .staff_member(&StaffId::parse("stefania").unwrap())
+        .cloned()
+        .expect("added");
+    assert_eq!(stefania.name, "Ștefania");
+    assert!(stefania.does(&ServiceId::parse("tuns").unwrap()));
+    assert!(!stefania.does(&ServiceId::parse("vopsit").unwrap()));
+    let colour = app
+        .tool_as(
+            "+40722000113",
+            CREATE_VOICE_APPOINTMENT,
+            "h4",
+            json!({"service": "vopsit", "date": "2026-12-16", "time": "10:00", "stylist": "Ștefania", "client_name": "Ana Pop"}),
+        )
+        .await;
+    assert_eq!(colour["ok"], false, "{colour}");
+    let cut = app
+        .tool_as(
+            "+40722000113",
+            CREATE_VOICE_APPOINTMENT,
+            "h5",
+            json!({"service": "tuns", "date": "2026-12-16", "time": "10:00", "stylist": "Ștefania", "client_name": "Ana Pop"}),
+        )
+        .await;
+    assert_eq!(cut["ok"], true, "{cut}");
+    // No service ticked at all: refused.
+    let none = [
+        ("csrf", csrf.as_str()),
+        ("hours", "salon"),
+        ("active", "on"),
+    ];
+    let r = post_form(&app, &http, &cookie, "/console/staff/stefania/hours", &none).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Christmas (a Friday) opened, Tuesday 29 closed for inventory.
     let html = page(&app, &http, &cookie, "/console/schedule").await;
