@@ -85,6 +85,7 @@ impl OwnerSettings {
 }
 
 mod book;
+mod salon;
 mod settings;
 
 /// The owner's routes: at `/api/owner` (a token, or the session), and at `/console/api` where
@@ -108,7 +109,16 @@ fn routes() -> Router<AppState> {
         .route("/appointments/{id}/move", post(book::move_to))
         .route("/blocks", post(book::block))
         .route("/blocks/{id}", axum::routing::delete(book::unblock))
-        .route("/services", get(settings::services))
+        .route(
+            "/services",
+            get(settings::services).post(salon::add_service),
+        )
+        .route("/staff", post(salon::add_staff))
+        .route("/staff/{id}", axum::routing::patch(salon::change_staff))
+        .route("/hours", axum::routing::put(salon::hours))
+        .route("/days/{date}/close", post(salon::close_day))
+        .route("/days/{date}/open", post(salon::open_day))
+        .route("/holidays/{date}/close", post(salon::close_holiday))
         .route(
             "/services/{id}",
             axum::routing::put(settings::change_service),

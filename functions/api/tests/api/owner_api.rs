@@ -369,3 +369,167 @@ async fn under_the_consoles_session_a_change_needs_its_csrf_token() {
     assert_eq!(theirs["appointments"], json!([]));
     assert_eq!(theirs["blocks"], json!([]));
 }
+
+#[tokio::test]
+async fn the_salons_settings_change_over_json_for_its_own_salon_only() {
+    let app = console_app().await;
+    let me = As::Token(OWNER_TOKEN);
+    let them = As::Token(OTHER_OWNER_TOKEN);
+
+    // A new service, and one whose id is taken.
+    let service = json!({"id": "tuns-barbati", "name": "Tuns bărbați", "minutes": 25, "price": {"bani": 4000}});
+    let (s, made) = call(
+        &app,
+        me,
+        Method::POST,
+        "/api/owner/services",
+        Some(service.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let (s, _) = call(&app, me, Method::POST, "/api/owner/services", Some(service)).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _) = call(
+        &app,
+        me,
+        Method::POST,
+        "/api/owner/services",
+        Some(json!({"id": "x", "name": "X", "minutes": 7, "price": {"bani": 1}})),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "7 minutes is no duration"
+    );
+
+    // A new stylist who only cuts; an empty list of services is refused.
+    let (s, _) = call(
+        &app,
+        me,
+        Method::POST,
+        "/api/owner/staff",
+        Some(json!({"id": "stefania", "name": "Ștefania"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _) = call(
+        &app,
+        me,
+        Method::PATCH,
+        "/api/owner/staff/stefania",
+        Some(json!({"services": ["tuns"]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(
+        &app,
+        me,
+        Method::PATCH,
+        "/api/owner/staff/stefania",
+        Some(json!({"services": []})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let b = app.store.business(&demo_id()).await.unwrap().unwrap();
+    let stefania = b
+        .staff_member(&StaffId::parse("stefania").unwrap())
+        .unwrap();
+    assert!(stefania.does(&salon_domain::ServiceId::parse("tuns").unwrap()));
+    assert!(!stefania.does(&salon_domain::ServiceId::parse("vopsit").unwrap()));
+    // `null`: every service again.
+    let (s, _) = call(
+        &app,
+        me,
+        Method::PATCH,
+        "/api/owner/staff/stefania",
+        Some(json!({"services": null})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let b = app.store.business(&demo_id()).await.unwrap().unwrap();
+    assert_eq!(
+        b.staff_member(&StaffId::parse("stefania").unwrap())
+            .unwrap()
+            .services,
+        None
+    );
+
+    // Christmas opened, the 29th closed, the salon's Saturdays shortened.
+    let (s, _) = call(
+        &app,
+        me,
+        Method::POST,
+        "/api/owner/days/2026-12-25/open",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = call(
+        &app,
+        me,
+        Method::POST,
+        "/api/owner/days/2026-12-29/close",
+        Some(json!({"reason": "inventar"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let mut week = serde_json::to_value(&b.hours).unwrap();
+    week["saturday"] = json!({"open": "09:00", "close": "13:00"});
+    let (s, body) = call(&app, me, Method::PUT, "/api/owner/hours", Some(week)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let b = app.store.business(&demo_id()).await.unwrap().unwrap();
+    assert!(
+        b.closures
+            .open_holidays
+            .contains(&"2026-12-25".parse().unwrap())
+    );
+    assert!(b.closures.dates.iter().any(|c| c.reason == "inventar"));
+    assert_eq!(
+        b.hours.saturday.unwrap().close(),
+        jiff::civil::time(13, 0, 0, 0)
+    );
+    let (s, _) = call(
+        &app,
+        me,
+        Method::POST,
+        "/api/owner/holidays/2026-12-25/close",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Another salon's token changes its own salon only; nobody's changes nothing.
+    let (s, _) = call(
+        &app,
+        them,
+        Method::PATCH,
+        "/api/owner/staff/stefania",
+        Some(json!({"active": false})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(
+        &app,
+        As::Nobody,
+        Method::POST,
+        "/api/owner/days/2026-12-30/close",
+        Some(json!({"reason": "x"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let after = app.store.business(&demo_id()).await.unwrap().unwrap();
+    assert!(
+        after
+            .staff_member(&StaffId::parse("stefania").unwrap())
+            .unwrap()
+            .active
+    );
+    assert!(
+        !after
+            .closures
+            .open_holidays
+            .contains(&"2026-12-25".parse().unwrap())
+    );
+    assert!(after.closures.dates.iter().all(|c| c.reason != "x"));
+}
