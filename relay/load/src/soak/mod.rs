@@ -22,9 +22,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
 use salon_domain::{
-    BusinessId, ClientName, IdempotencyKey, PhoneE164, PhoneOrigin, ServiceId, demo,
+    BusinessId, ClientName, Clock, IdempotencyKey, PhoneE164, PhoneOrigin, ServiceId, SystemClock,
+    demo,
 };
 use salon_functions::config::{RelayApiSettings, Secret};
 use salon_functions::{AppState, router};
@@ -120,7 +120,7 @@ async fn store(
             source: salon_domain::Source::Voice,
         };
         store
-            .book(&request, Timestamp::now())
+            .book(&request, store.clock().now())
             .await
             .map_err(setup)?;
         phones.push(phone);
@@ -132,7 +132,8 @@ async fn store(
 pub async fn run(options: Options) -> Result<Report, SoakError> {
     let began = Instant::now();
     let zone = jiff::tz::TimeZone::get("Europe/Bucharest").map_err(setup)?;
-    let today = Timestamp::now().to_zoned_datetime(zone).date();
+    // The day the soak runs, by the one clock the store and the functions use.
+    let today = SystemClock.now().to_zoned_datetime(zone).date();
     let concurrency = options.concurrency.clamp(1, options.calls.max(1));
     // The first part warms the relay up with at least one full round of calls.
     let warm = (options.calls / 5).max(concurrency.min(options.calls / 2));
