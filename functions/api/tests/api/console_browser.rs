@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
@@ -443,7 +444,32 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
     let driver = driver().await;
     let c = browser(&driver).await;
     c.goto(&format!("{base}/console")).await.unwrap();
-    sign_in(&c, &base).await;
+    // Without a mouse: the login field, Tab to the password, Enter to sign in.
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .send_keys(OWNER)
+        .await
+        .unwrap();
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Tab.to_string())
+        .await
+        .unwrap();
+    let focused = c.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("id").await.unwrap().as_deref(),
+        Some("password")
+    );
+    focused
+        .send_keys(&format!("{PASSWORD}{}", Key::Enter))
+        .await
+        .unwrap();
+    c.wait()
+        .for_url(&format!("{base}/console").parse().unwrap())
+        .await
+        .unwrap();
 
     // Ana's 12:00 to 13:00 blocked on Tuesday.
     c.goto(&format!("{base}/console?date=2026-12-15"))
