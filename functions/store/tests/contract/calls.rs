@@ -258,3 +258,32 @@ pub(crate) async fn tool_calls_are_recorded_alone_and_read_with_the_call(store: 
     );
     assert_eq!(record.appointments.len(), 10);
 }
+
+/// A salon's recent calls, read many at once: newest first, at most the limit, none before
+/// `since`, none of another salon.
+pub(crate) async fn recent_calls_come_newest_first_up_to_the_limit(store: Store) {
+    let at = |n: i64| monday_morning() + jiff::SignedDuration::from_mins(n);
+    for n in 0..40u32 {
+        let started = CallEvent::Started {
+            business: demo_id(),
+            from: "+40722123456".into(),
+            to: "+40312345678".into(),
+            at: at(i64::from(n)),
+        };
+        store
+            .claim_call(&sid(100 + n), &started, &format!("MZ{n}"))
+            .await
+            .unwrap();
+    }
+    let other = CallEvent::Started {
+        business: salon_domain::BusinessId::parse("alt-salon").unwrap(),
+        from: "+40722123456".into(),
+        to: "+40312345000".into(),
+        at: at(50),
+    };
+    store.claim_call(&sid(999), &other, "MZx").await.unwrap();
+    let listed = store.recent_calls(&demo_id(), at(2), 35).await.unwrap();
+    let sids: Vec<_> = listed.iter().map(|c| c.call_sid.clone()).collect();
+    let expected: Vec<_> = (3..40u32).rev().take(35).map(|n| sid(100 + n)).collect();
+    assert_eq!(sids, expected);
+}

@@ -166,6 +166,7 @@ macro_rules! contract {
                 blocked_time_is_nobodys_and_conflicts_change_nothing,
                 the_owners_edits_are_checked_whole_and_concurrent_ones_both_land,
                 a_walk_in_without_a_number_is_booked_by_name_and_owed_no_text,
+                recent_calls_come_newest_first_up_to_the_limit,
             );
         }
     };
