@@ -105,6 +105,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/staff/{id}/hours", post(settings::staff_hours))
         .route("/console/staff/{id}/absences", post(settings::add_absence))
+        .route(
+            "/console/staff/{id}/absences/remove",
+            post(settings::remove_absence),
+        )
         .route("/console/schedule", get(settings::schedule))
         .route("/console/schedule/hours", post(settings::salon_hours))
         .route("/console/schedule/days", post(settings::close_day))

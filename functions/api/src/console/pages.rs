@@ -151,18 +151,25 @@ pub(super) fn messages(b: &Business, messages: &[Message], csrf: &str) -> Markup
     )
 }
 
+/// One day of a stylist's week: their appointments and blocked time.
+pub(super) struct WeekDay {
+    pub(super) day: Date,
+    pub(super) appointments: Vec<Appointment>,
+    pub(super) blocks: Vec<Block>,
+}
+
 /// A stylist's week, day by day, with links to the other stylists and weeks.
 pub(super) fn week(
     b: &Business,
     stylist: &salon_domain::StaffId,
-    days: &[(Date, Vec<Appointment>)],
+    days: &[WeekDay],
     csrf: &str,
 ) -> Markup {
     let tz = b.time_zone.tz().clone();
     let name = b
         .staff_member(stylist)
         .map_or_else(|| stylist.to_string(), |s| s.name.clone());
-    let monday = days.first().map(|d| d.0);
+    let monday = days.first().map(|d| d.day);
     let before = monday.and_then(|m| m.checked_sub(jiff::Span::new().days(7)).ok());
     let after = monday.and_then(|m| m.checked_add(jiff::Span::new().days(7)).ok());
     layout(
@@ -184,9 +191,15 @@ pub(super) fn week(
             }
             main {
                 h2 { "Săptămâna lui " (name) }
-                @for (day, appointments) in days {
+                @for WeekDay { day, appointments, blocks } in days {
                     section aria-labelledby={ "zi-" (day) } {
                         h3 id={ "zi-" (day) } { a href={ "/console?date=" (day) } { (speech::date(*day)) } }
+                        @for k in blocks {
+                            p {
+                                "Timp blocat " span.nowrap { (k.start().to_zoned_datetime(tz.clone()).strftime("%H:%M")) "–" (k.end().to_zoned_datetime(tz.clone()).strftime("%H:%M")) }
+                                @if !k.note().is_empty() { " (" (k.note()) ")" }
+                            }
+                        }
                         @if appointments.is_empty() {
                             p { "Nicio programare." }
                         } @else {

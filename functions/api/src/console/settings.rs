@@ -335,6 +335,49 @@ pub(super) async fn add_absence(
     }
 }
 
+#[derive(Deserialize)]
+pub(super) struct AbsenceDays {
+    csrf: String,
+    from: String,
+    to: String,
+}
+
+/// Removes an absence (a holiday cancelled, a sick day that ended early): the stylist can be
+/// booked those days again.
+pub(super) async fn remove_absence(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<AbsenceDays>,
+) -> Response {
+    let (_, b) = match changing(&state, &headers, &form.csrf).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let Ok(staff) = StaffId::parse(&id) else {
+        return page(
+            StatusCode::NOT_FOUND,
+            pages::message("Stilistul nu există."),
+        );
+    };
+    let (Ok(from), Ok(to)) = (form.from.parse::<Date>(), form.to.parse::<Date>()) else {
+        return bad("Datele nu sunt valide.");
+    };
+    let edited = state
+        .store
+        .edit_business(&b.id, |b| {
+            b.staff_mut(&staff)?
+                .absences
+                .retain(|a| (a.from(), a.to()) != (from, to));
+            Ok(())
+        })
+        .await;
+    match edited {
+        Ok(_) => Redirect::to(&format!("/console/staff#stilist-{staff}")).into_response(),
+        Err(e) => edit_refused(e),
+    }
+}
+
 /// The salon's hours, closed days and public holidays.
 pub(super) async fn schedule(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let (owner, b) = match viewing(&state, &headers).await {

@@ -170,6 +170,12 @@ fn stylist(b: &Business, s: &Staff, services: &[Service], today: Date, csrf: &st
                             (speech::date(a.from()))
                             @if a.to() != a.from() { " – " (speech::date(a.to())) }
                             @if !a.reason().is_empty() { " (" (a.reason()) ")" }
+                            form method="post" action={ "/console/staff/" (id) "/absences/remove" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                input type="hidden" name="from" value=(a.from());
+                                input type="hidden" name="to" value=(a.to());
+                                button type="submit" aria-label={ "Șterge absența lui " (s.name) " din " (speech::date(a.from())) } { "Șterge" }
+                            }
                         }
                     }
                 }

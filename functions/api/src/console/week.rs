@@ -53,14 +53,38 @@ pub(super) async fn show(
     let monday = date
         .checked_sub(jiff::Span::new().days(i64::from(date.weekday().to_monday_zero_offset())))
         .unwrap_or(date);
+    let sunday = monday
+        .checked_add(jiff::Span::new().days(6))
+        .unwrap_or(monday);
+    // The week in two reads: its appointments and its blocked time.
+    let (appointments, blocks) = tokio::join!(
+        state.store.appointments_between(&b, monday, sunday),
+        state.store.blocks_between(&b, monday, sunday)
+    );
+    let (appointments, blocks) = match (appointments, blocks) {
+        (Ok(a), Ok(k)) => (a, k),
+        (Err(e), _) | (_, Err(e)) => return unavailable(e),
+    };
+    let tz = b.time_zone.tz().clone();
+    let on = |t: jiff::Timestamp| t.to_zoned_datetime(tz.clone()).date();
     let mut days = Vec::with_capacity(7);
     let mut day = monday;
     for _ in 0..7 {
-        let appointments = match state.store.appointments_on(&b, day).await {
-            Ok(a) => a.into_iter().filter(|a| a.staff == stylist).collect(),
-            Err(e) => return unavailable(e),
-        };
-        days.push((day, appointments));
+        let theirs = appointments
+            .iter()
+            .filter(|a| a.staff == stylist && on(a.start) == day)
+            .cloned()
+            .collect();
+        let blocked = blocks
+            .iter()
+            .filter(|k| k.staff() == &stylist && on(k.start()) == day)
+            .cloned()
+            .collect();
+        days.push(pages::WeekDay {
+            day,
+            appointments: theirs,
+            blocks: blocked,
+        });
         day = day.tomorrow().unwrap_or(day);
     }
     debug_assert_eq!(monday.weekday(), Weekday::Monday);

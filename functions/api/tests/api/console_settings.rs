@@ -78,6 +78,25 @@ async fn the_owner_blocks_a_stylists_time_and_the_agent_cannot_book_it() {
         "{html}"
     );
 
+    // Her week shows it on its day, beside her appointments.
+    let week = page(
+        &app,
+        &http,
+        &cookie,
+        "/console/week?stylist=ana&date=2026-12-17",
+    )
+    .await;
+    let tuesday = week
+        .split("id=\"zi-2026-12-15\"")
+        .nth(1)
+        .and_then(|s| s.split("id=\"zi-2026-12-16\"").next())
+        .unwrap();
+    assert!(
+        tuesday.contains("Timp blocat <span class=\"nowrap\">11:00–12:00</span> (la bancă)")
+            && tuesday.contains("Ion Popescu"),
+        "{tuesday}"
+    );
+
     // The agent cannot book Ana then.
     let refused = app
         .tool_as(
@@ -397,6 +416,52 @@ async fn a_stylists_hours_the_salons_closed_days_and_an_opened_holiday_reach_the
     ];
     let r = post_form(&app, &http, &cookie, "/console/staff/stefania/hours", &none).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // Ana away on Wednesday 16, then back after all: the agent books her again.
+    let away = [
+        ("csrf", csrf.as_str()),
+        ("from", "2026-12-16"),
+        ("to", "2026-12-16"),
+    ];
+    let mut with_reason = away.to_vec();
+    with_reason.push(("reason", "medical"));
+    let r = post_form(
+        &app,
+        &http,
+        &cookie,
+        "/console/staff/ana/absences",
+        &with_reason,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let ana_on_wednesday = |key: &'static str| {
+        let app = &app;
+        async move {
+            app.tool_as(
+                "+40722000114",
+                CREATE_VOICE_APPOINTMENT,
+                key,
+                json!({"service": "tuns", "date": "2026-12-16", "time": "15:00", "stylist": "Ana", "client_name": "Ioana Pop"}),
+            )
+            .await
+        }
+    };
+    assert_eq!(ana_on_wednesday("a1").await["ok"], false);
+    let html = page(&app, &http, &cookie, "/console/staff").await;
+    assert!(
+        html.contains("/console/staff/ana/absences/remove"),
+        "{html}"
+    );
+    let r = post_form(
+        &app,
+        &http,
+        &cookie,
+        "/console/staff/ana/absences/remove",
+        &away,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ana_on_wednesday("a2").await["ok"], true);
 
     // Christmas (a Friday) opened, Tuesday 29 closed for inventory.
     let html = page(&app, &http, &cookie, "/console/schedule").await;

@@ -115,10 +115,20 @@ impl Store {
 
     /// The blocks of a salon that begin on a local date, by start.
     pub async fn blocks_on(&self, b: &Business, day: Date) -> Result<Vec<Block>, StoreError> {
+        self.blocks_between(b, day, day).await
+    }
+
+    /// The blocks of a salon that begin on local dates `from..=to`, by start: one query.
+    pub async fn blocks_between(
+        &self,
+        b: &Business,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<Block>, StoreError> {
         let tz = b.time_zone.tz().clone();
         let (Ok(from), Ok(to)) = (
-            day.to_zoned_datetime(tz.clone()),
-            day.tomorrow().and_then(|d| d.to_zoned_datetime(tz)),
+            from.to_zoned_datetime(tz.clone()),
+            to.tomorrow().and_then(|d| d.to_zoned_datetime(tz)),
         ) else {
             return Ok(Vec::new());
         };
