@@ -13,7 +13,7 @@ use salon_domain::{
 use salon_store::BookingRequest;
 use serde::Deserialize;
 
-use super::{CsrfForm, forbidden, page, pages, refused, signed_in, unavailable};
+use super::{CsrfForm, bad, changing, page, pages, refused};
 use crate::app::AppState;
 
 #[derive(Deserialize)]
@@ -36,19 +36,10 @@ pub(super) async fn add(
     headers: HeaderMap,
     axum::Form(form): axum::Form<AddForm>,
 ) -> Response {
-    let owner = match signed_in(&state, &headers).await {
+    let (_, b) = match changing(&state, &headers, &form.csrf).await {
         Ok(o) => o,
         Err(r) => return r,
     };
-    if !owner.csrf_matches(&form.csrf) {
-        return forbidden();
-    }
-    let b = match state.store.business(&owner.session.business).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return page(StatusCode::NOT_FOUND, pages::message("Salonul nu există.")),
-        Err(e) => return unavailable(e),
-    };
-    let bad = |text: &str| page(StatusCode::BAD_REQUEST, pages::message(text));
     let Ok(date) = form.date.trim().parse::<Date>() else {
         return bad("Data nu este validă.");
     };
@@ -100,6 +91,14 @@ pub(super) async fn add(
     }
 }
 
+/// No such appointment in the owner's salon.
+fn not_found() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        pages::message("Programarea nu există."),
+    )
+}
+
 /// Cancels an appointment of the owner's salon (the salon is not held to the callers'
 /// cut-off).
 pub(super) async fn cancel(
@@ -108,32 +107,17 @@ pub(super) async fn cancel(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
-    let owner = match signed_in(&state, &headers).await {
+    let (_, b) = match changing(&state, &headers, form.token()).await {
         Ok(o) => o,
         Err(r) => return r,
-    };
-    if !owner.csrf_matches(form.token()) {
-        return forbidden();
-    }
-    let business = &owner.session.business;
-    let not_found = || {
-        page(
-            StatusCode::NOT_FOUND,
-            pages::message("Programarea nu există."),
-        )
     };
     let Ok(id) = AppointmentId::parse(&id) else {
         return not_found();
     };
-    let b = match state.store.business(business).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return not_found(),
-        Err(e) => return unavailable(e),
-    };
     // Looked up in the owner's salon only: another salon's id is no appointment here.
     match state
         .store
-        .cancel(business, &id, None, state.clock.now())
+        .cancel(&b.id, &id, None, state.clock.now())
         .await
     {
         Ok(a) => {
@@ -162,21 +146,10 @@ pub(super) async fn move_to(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<MoveForm>,
 ) -> Response {
-    let owner = match signed_in(&state, &headers).await {
+    let (_, b) = match changing(&state, &headers, &form.csrf).await {
         Ok(o) => o,
         Err(r) => return r,
     };
-    if !owner.csrf_matches(&form.csrf) {
-        return forbidden();
-    }
-    let business = &owner.session.business;
-    let not_found = || {
-        page(
-            StatusCode::NOT_FOUND,
-            pages::message("Programarea nu există."),
-        )
-    };
-    let bad = |text: &str| page(StatusCode::BAD_REQUEST, pages::message(text));
     let Ok(id) = AppointmentId::parse(&id) else {
         return not_found();
     };
@@ -197,15 +170,10 @@ pub(super) async fn move_to(
         None => salon_store::Stylist::Same,
         Some(s) => salon_store::Stylist::Named(s),
     };
-    let b = match state.store.business(business).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return not_found(),
-        Err(e) => return unavailable(e),
-    };
     let at = date.to_datetime(time);
     match state
         .store
-        .reschedule(business, &id, None, at, stylist, state.clock.now())
+        .reschedule(&b.id, &id, None, at, stylist, state.clock.now())
         .await
     {
         Ok(_) => Redirect::to(&format!("/console?date={date}")).into_response(),

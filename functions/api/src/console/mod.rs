@@ -281,14 +281,9 @@ async fn day(
     headers: HeaderMap,
     Query(q): Query<DayQuery>,
 ) -> Response {
-    let owner = match signed_in(&state, &headers).await {
+    let (owner, b) = match viewing(&state, &headers).await {
         Ok(o) => o,
         Err(r) => return r,
-    };
-    let b = match state.store.business(&owner.session.business).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return page(StatusCode::NOT_FOUND, pages::message("Salonul nu există.")),
-        Err(e) => return unavailable(e),
     };
     let today = state
         .clock
@@ -360,14 +355,7 @@ async fn viewing(
     headers: &HeaderMap,
 ) -> Result<(auth::Owner, salon_domain::Business), Response> {
     let owner = signed_in(state, headers).await?;
-    match state.store.business(&owner.session.business).await {
-        Ok(Some(b)) => Ok((owner, b)),
-        Ok(None) => Err(page(
-            StatusCode::NOT_FOUND,
-            pages::message("Salonul nu există."),
-        )),
-        Err(e) => Err(unavailable(e)),
-    }
+    with_salon(state, owner).await
 }
 
 /// The signed-in owner and their salon, for a change sent with `csrf` (refused unless it is
@@ -381,6 +369,14 @@ async fn changing(
     if !owner.csrf_matches(csrf) {
         return Err(forbidden());
     }
+    with_salon(state, owner).await
+}
+
+/// The owner with their salon's profile (read from the session, never from the request).
+async fn with_salon(
+    state: &AppState,
+    owner: auth::Owner,
+) -> Result<(auth::Owner, salon_domain::Business), Response> {
     match state.store.business(&owner.session.business).await {
         Ok(Some(b)) => Ok((owner, b)),
         Ok(None) => Err(page(

@@ -8,7 +8,7 @@ use jiff::civil::{Date, Weekday};
 use salon_domain::StaffId;
 use serde::Deserialize;
 
-use super::{page, pages, signed_in, unavailable};
+use super::{page, pages, unavailable, viewing};
 use crate::app::AppState;
 
 #[derive(Deserialize)]
@@ -22,14 +22,9 @@ pub(super) async fn show(
     headers: HeaderMap,
     Query(q): Query<WeekQuery>,
 ) -> Response {
-    let owner = match signed_in(&state, &headers).await {
+    let (owner, b) = match viewing(&state, &headers).await {
         Ok(o) => o,
         Err(r) => return r,
-    };
-    let b = match state.store.business(&owner.session.business).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return page(StatusCode::NOT_FOUND, pages::message("Salonul nu există.")),
-        Err(e) => return unavailable(e),
     };
     let bad = |text: &str| page(StatusCode::BAD_REQUEST, pages::message(text));
     let today = state
