@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Date;
-use salon_domain::{Absence, ConfigError, Minutes, Service, ServiceId, StaffId};
+use salon_domain::{Absence, Business, ConfigError, Minutes, Service, ServiceId, StaffId};
 use salon_store::{AbsenceError, StoreError};
 use serde::Deserialize;
 
@@ -460,24 +460,7 @@ pub(super) async fn open_day(
     Path(date): Path<String>,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
-    let (_, b) = match changing(&state, &headers, form.token()).await {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let Ok(date) = date.parse::<Date>() else {
-        return bad("Data nu este validă.");
-    };
-    match state
-        .store
-        .edit_business(&b.id, |b| {
-            b.open_on(date);
-            Ok(())
-        })
-        .await
-    {
-        Ok(_) => Redirect::to("/console/schedule").into_response(),
-        Err(e) => edit_refused(e),
-    }
+    edit_date(&state, &headers, form.token(), &date, Business::open_on).await
 }
 
 /// Closes a public holiday opened earlier.
@@ -487,7 +470,25 @@ pub(super) async fn close_holiday(
     Path(date): Path<String>,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Response {
-    let (_, b) = match changing(&state, &headers, form.token()).await {
+    edit_date(
+        &state,
+        &headers,
+        form.token(),
+        &date,
+        Business::close_holiday,
+    )
+    .await
+}
+
+/// Changes the salon's calendar on the date of a path, back to the schedule page.
+async fn edit_date(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    date: &str,
+    edit: fn(&mut Business, Date),
+) -> Response {
+    let (_, b) = match changing(state, headers, csrf).await {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -497,7 +498,7 @@ pub(super) async fn close_holiday(
     match state
         .store
         .edit_business(&b.id, |b| {
-            b.close_holiday(date);
+            edit(b, date);
             Ok(())
         })
         .await

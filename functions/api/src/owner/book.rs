@@ -46,6 +46,17 @@ pub(super) async fn business(
     }
 }
 
+/// The request's salon and its JSON body, for a change: or the answer refusing either.
+pub(super) async fn change_with<T>(
+    state: &AppState,
+    headers: &HeaderMap,
+    req: Result<Json<T>, JsonRejection>,
+) -> Result<(Business, T), Response> {
+    let b = business(state, headers, true).await?;
+    let t = body(req).map_err(|why| error(StatusCode::UNPROCESSABLE_ENTITY, &why))?;
+    Ok((b, t))
+}
+
 /// A JSON body, or why it was refused (to answer with 422).
 pub(super) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, String> {
     b.map(|Json(t)| t).map_err(|e| e.body_text())
@@ -110,13 +121,9 @@ pub(super) async fn add(
     headers: HeaderMap,
     req: Result<Json<NewAppointment>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, req) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     let Ok(name) = ClientName::parse(&req.client_name) else {
         return error(
@@ -206,13 +213,9 @@ pub(super) async fn move_to(
     Path(id): Path<String>,
     req: Result<Json<MoveTo>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, req) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     let Ok(id) = AppointmentId::parse(&id) else {
         return refused(StatusCode::NOT_FOUND);
@@ -249,13 +252,9 @@ pub(super) async fn block(
     headers: HeaderMap,
     req: Result<Json<NewBlock>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, req) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     let tz = b.time_zone.tz().clone();
     let (Ok(start), Ok(end)) = (

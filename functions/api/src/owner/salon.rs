@@ -17,7 +17,7 @@ use salon_store::StoreError;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::book::{body, business, error, unavailable};
+use super::book::{business, change_with, error, unavailable};
 use super::refused;
 use crate::app::AppState;
 
@@ -55,13 +55,9 @@ pub(super) async fn add_service(
     headers: HeaderMap,
     req: Result<Json<NewService>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, req) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     match state.store.services(&b.id).await {
         Ok(list) if list.iter().any(|s| s.id == req.id) => {
@@ -102,13 +98,9 @@ pub(super) async fn add_staff(
     headers: HeaderMap,
     req: Result<Json<NewStylist>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, req) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     if b.staff_member(&req.id).is_some() {
         return error(StatusCode::CONFLICT, "a stylist with this id exists");
@@ -161,13 +153,9 @@ pub(super) async fn change_staff(
     Path(id): Path<String>,
     req: Result<Json<StaffChange>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, req) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     let Ok(staff) = StaffId::parse(&id) else {
         return refused(StatusCode::NOT_FOUND);
@@ -195,13 +183,9 @@ pub(super) async fn hours(
     headers: HeaderMap,
     req: Result<Json<WeeklyHours>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, week) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let week = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     edited(
         state
@@ -226,13 +210,9 @@ pub(super) async fn close_day(
     Path(date): Path<String>,
     req: Result<Json<Closing>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, req) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     let Ok(date) = date.parse::<Date>() else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "a date is YYYY-MM-DD");
@@ -251,22 +231,7 @@ pub(super) async fn open_day(
     headers: HeaderMap,
     Path(date): Path<String>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Ok(date) = date.parse::<Date>() else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "a date is YYYY-MM-DD");
-    };
-    edited(
-        state
-            .store
-            .edit_business(&b.id, |b| {
-                b.open_on(date);
-                Ok(())
-            })
-            .await,
-    )
+    edit_date(&state, &headers, &date, Business::open_on).await
 }
 
 /// `POST /api/owner/holidays/{date}/close`: a public holiday opened earlier, closed again.
@@ -275,7 +240,17 @@ pub(super) async fn close_holiday(
     headers: HeaderMap,
     Path(date): Path<String>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
+    edit_date(&state, &headers, &date, Business::close_holiday).await
+}
+
+/// Changes the salon's calendar on the date of a path.
+async fn edit_date(
+    state: &AppState,
+    headers: &HeaderMap,
+    date: &str,
+    edit: fn(&mut Business, Date),
+) -> Response {
+    let b = match business(state, headers, true).await {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -286,7 +261,7 @@ pub(super) async fn close_holiday(
         state
             .store
             .edit_business(&b.id, |b| {
-                b.close_holiday(date);
+                edit(b, date);
                 Ok(())
             })
             .await,

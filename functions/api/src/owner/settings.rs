@@ -11,7 +11,7 @@ use salon_store::StoreError;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::book::{body, business, error, unavailable};
+use super::book::{business, change_with, error, unavailable};
 use super::refused;
 use crate::app::AppState;
 
@@ -42,13 +42,9 @@ pub(super) async fn change_service(
     Path(id): Path<String>,
     req: Result<Json<ServiceChange>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, req) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     let list = match state.store.services(&b.id).await {
         Ok(l) => l,
@@ -83,13 +79,9 @@ pub(super) async fn staff_hours(
     Path(id): Path<String>,
     req: Result<Json<StaffHours>, JsonRejection>,
 ) -> Response {
-    let b = match business(&state, &headers, true).await {
-        Ok(b) => b,
+    let (b, req) = match change_with(&state, &headers, req).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(why) => return error(StatusCode::UNPROCESSABLE_ENTITY, &why),
     };
     let Ok(staff) = StaffId::parse(&id) else {
         return refused(StatusCode::NOT_FOUND);

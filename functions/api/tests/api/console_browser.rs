@@ -144,12 +144,7 @@ async fn sign_in(c: &Client, base: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "button[type=submit]").await;
     c.wait()
         .for_url(&format!("{base}/console").parse().unwrap())
         .await
@@ -187,11 +182,7 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
             .ends_with("/console/signin")
     );
     shoot(&c, "signin-phone", 390, 844).await;
-    assert_eq!(
-        serious_violations(&c).await,
-        Vec::<Value>::new(),
-        "the sign-in page"
-    );
+    accessible(&c, "the sign-in page").await;
 
     sign_in(&c, &base).await;
 
@@ -234,12 +225,7 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
             .await
             .unwrap();
     }
-    c.find(Locator::Css("form[action='/console/appointments'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/console/appointments'] button").await;
     let ana = c
         .wait()
         .for_element(Locator::XPath(
@@ -256,11 +242,7 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
     );
     shoot(&c, "day-phone", 390, 844).await;
     shoot(&c, "day-desktop", 1280, 900).await;
-    assert_eq!(
-        serious_violations(&c).await,
-        Vec::<Value>::new(),
-        "the day's book"
-    );
+    accessible(&c, "the day's book").await;
 
     // Cancelled again from its row: gone from the book.
     c.find(Locator::Css(
@@ -285,12 +267,7 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
     assert!(ana.contains("Ion Popescu"), "{ana}");
 
     // The agent's call behind Ion's appointment, one tap away.
-    c.find(Locator::Css("a[aria-label='Vezi apelul lui Ion Popescu']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "a[aria-label='Vezi apelul lui Ion Popescu']").await;
     let heading = c
         .wait()
         .for_element(Locator::XPath("//main/h2[starts-with(., 'Apel de la')]"))
@@ -300,19 +277,10 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         .await
         .unwrap();
     assert_eq!(heading, "Apel de la 0722 123 456");
-    assert_eq!(
-        serious_violations(&c).await,
-        Vec::<Value>::new(),
-        "the call"
-    );
+    accessible(&c, "the call").await;
 
     // Ana's week, from the menu: Tuesday holds Ion's cut.
-    c.find(Locator::LinkText("Săptămâna"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(&c, "Săptămâna").await;
     c.goto(&format!("{base}/console/week?stylist=ana&date=2026-12-15"))
         .await
         .unwrap();
@@ -325,25 +293,11 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         .unwrap();
     assert!(tuesday.contains("Ion Popescu"), "{tuesday}");
     shoot(&c, "week-phone", 390, 844).await;
-    assert_eq!(
-        serious_violations(&c).await,
-        Vec::<Value>::new(),
-        "the week"
-    );
+    accessible(&c, "the week").await;
 
     // The messages: one left by a caller, marked done.
-    c.find(Locator::LinkText("Mesaje"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("article button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(&c, "Mesaje").await;
+    click(&c, "article button").await;
     let article = c
         .wait()
         .for_element(Locator::XPath("//article[contains(., 'Rezolvat.')]"))
@@ -353,19 +307,10 @@ async fn the_owner_signs_in_and_reads_the_day_in_chromium() {
         .await
         .unwrap();
     assert!(article.contains("Elena Dumitru"), "{article}");
-    assert_eq!(
-        serious_violations(&c).await,
-        Vec::<Value>::new(),
-        "the messages"
-    );
+    accessible(&c, "the messages").await;
 
     // Signing out lands on the sign-in page, and the book is closed again.
-    c.find(Locator::Css("form[action='/console/signout'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/console/signout'] button").await;
     c.wait()
         .for_url(&format!("{base}/console/signin").parse().unwrap())
         .await
@@ -400,9 +345,24 @@ async fn type_into(c: &Client, id: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
+/// Follows the link with this text.
+async fn follow(c: &Client, text: &str) {
+    c.find(Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Checks that axe-core finds no serious or critical violation in the page.
+async fn accessible(c: &Client, name: &str) {
+    assert_eq!(serious_violations(c).await, Vec::<Value>::new(), "{name}");
+}
+
 /// Checks a page with axe-core and takes its screenshots.
 async fn check_page(c: &Client, name: &str) {
-    assert_eq!(serious_violations(c).await, Vec::<Value>::new(), "{name}");
+    accessible(c, name).await;
     shoot(c, &format!("{name}-phone"), 390, 844).await;
     shoot(c, &format!("{name}-desktop"), 1280, 900).await;
 }
@@ -536,12 +496,7 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
     );
 
     // A cut costs 55 lei now.
-    c.find(Locator::LinkText("Servicii"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(&c, "Servicii").await;
     type_into(&c, "pret-tuns", "55").await;
     click(&c, "button[aria-label='Salvează Tuns']").await;
     let tuns = c
@@ -570,12 +525,7 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
     assert_eq!(tuns.price.bani, 5500);
 
     // Ion starts at 12:00 on Tuesdays.
-    c.find(Locator::LinkText("Stiliști"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(&c, "Stiliști").await;
     click(&c, "#propriu-ion").await;
     type_into(&c, "ion-tue-open", "1200PM").await;
     click(&c, "button[aria-label='Salvează programul lui Ion']").await;
@@ -593,12 +543,7 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
     );
 
     // Christmas opened.
-    c.find(Locator::LinkText("Program"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(&c, "Program").await;
     click(&c, "button[aria-label='Deschide de Crăciunul']").await;
     c.wait()
         .for_element(Locator::Css("button[aria-label='Închide de Crăciunul']"))
@@ -607,19 +552,9 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
     check_page(&c, "schedule").await;
 
     // The clients, and Ion's history one tap away.
-    c.find(Locator::LinkText("Clienți"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(&c, "Clienți").await;
     check_page(&c, "clients").await;
-    c.find(Locator::LinkText("Ion Popescu"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(&c, "Ion Popescu").await;
     let history = c
         .wait()
         .for_element(Locator::Css("main table"))
@@ -632,25 +567,11 @@ async fn the_owner_blocks_time_changes_settings_and_reads_the_phones_figures_in_
         history.contains("Tuns") && history.contains("Maria"),
         "{history}"
     );
-    assert_eq!(
-        serious_violations(&c).await,
-        Vec::<Value>::new(),
-        "a client's history"
-    );
+    accessible(&c, "a client's history").await;
 
     // The phone's figures: charts drawn from the seeded calls.
-    c.find(Locator::LinkText("Telefonul"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::LinkText("Ultimele 7 zile"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    follow(&c, "Telefonul").await;
+    follow(&c, "Ultimele 7 zile").await;
     c.wait()
         .for_url(&format!("{base}/console/analytics?days=7").parse().unwrap())
         .await
