@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use salon_wire::clock::{Clock, SystemClock};
 use serde_json::{Map, Value, json};
 
 use crate::error::InvocationError;
@@ -145,7 +146,7 @@ impl HttpApiRequest {
     pub fn to_event(&self) -> Value {
         // API Gateway's own stamp of when it received the request (the real time, as AWS's
         // is); the functions read their "now" from their own injected clock, never from it.
-        let now = jiff::Timestamp::now();
+        let now = SystemClock.now();
         let request_id = uuid::Uuid::new_v4().simple().to_string();
         let user_agent = self.header_value("user-agent").unwrap_or_default();
         let mut headers = Map::new();

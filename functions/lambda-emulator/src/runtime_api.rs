@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use salon_wire::clock::{Clock, SystemClock};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::{FunctionError, InvocationError};
@@ -172,13 +173,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Lambda's own wall clock, not the project's injected one: the function under test compares
-/// `Lambda-Runtime-Deadline-Ms` with its process's real time, so the deadline must be real too.
+/// Lambda's time, by the system clock (never a test's set clock): the function under test
+/// compares `Lambda-Runtime-Deadline-Ms` with its process's real time, so the deadline must be
+/// real too.
 fn epoch_ms() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis()
+    u128::try_from(SystemClock.now().as_millisecond()).unwrap_or_default()
 }
 
 /// `GET /runtime/invocation/next`: waits for an event and hands it out with its context.

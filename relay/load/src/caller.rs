@@ -11,6 +11,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::{SinkExt, StreamExt};
+use salon_wire::clock::{Clock, SystemClock};
 use salon_wire::{params, token, twilio_signature};
 use serde::Deserialize;
 use serde_json::json;
@@ -344,10 +345,10 @@ pub(crate) async fn send_frame(
 }
 
 /// When a stream token signed now should expire, `secs` from now. The relay under test
-/// checks the token against the wall clock (its clock when CLOCK_START is not set), so this
+/// checks the token against its clock (the system clock when CLOCK_START is not set), so this
 /// process, a peer like Twilio, signs by the same clock.
 pub(crate) fn token_expiry(secs: i64) -> i64 {
-    jiff::Timestamp::now().as_second() + secs
+    SystemClock.now().as_second() + secs
 }
 
 /// Sends Twilio's `connected` and `start` (μ-law 8 kHz, the stream token signed for `claims`

@@ -14,6 +14,7 @@ use crate::session::{Session, parse_format};
 use crate::vad::{InputTimeline, VadEvent};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use salon_wire::clock::{Clock, SystemClock};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -159,10 +160,8 @@ pub(crate) struct Connection {
 impl Connection {
     /// Creates the session for a connection that asked for `model`.
     pub fn new(shared: Arc<Shared>, model: String, id: u64) -> Connection {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        // OpenAI stamps a session with its own (real) time.
+        let now = u64::try_from(SystemClock.now().as_second()).unwrap_or(0);
         let session = Session::new(shared.ids.make("sess"), model, now);
         let conversation_id = shared.ids.make("conv");
         let own_script = shared
