@@ -73,7 +73,13 @@ pub enum ConfigError {
     /// A closure's reason is said to callers: a few words.
     #[error("a closure's reason must be 1 to 100 characters")]
     ClosureReason,
+    /// A stylist's name is what callers ask for: a few words.
+    #[error("a stylist's name must be 1 to {MAX_STAFF_NAME} characters")]
+    StaffName,
 }
+
+/// The longest stylist's name.
+pub const MAX_STAFF_NAME: usize = 40;
 
 /// An IANA time zone, kept with its name so it can be stored and shown.
 ///
@@ -573,6 +579,20 @@ impl Business {
             .ok_or_else(|| ConfigError::UnknownStaff(id.clone()))
     }
 
+    /// Adds a stylist who works the salon's hours and does every service, refusing an id the
+    /// salon already has or a name callers could not say.
+    pub fn add_staff(&mut self, id: StaffId, name: &str) -> Result<(), ConfigError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_STAFF_NAME {
+            return Err(ConfigError::StaffName);
+        }
+        if self.staff_member(&id).is_some() {
+            return Err(ConfigError::DuplicateStaff(id));
+        }
+        self.staff.push(Staff::new(id, name));
+        Ok(())
+    }
+
     /// Closes the salon on a date (replacing an earlier reason for it).
     pub fn close_on(&mut self, date: Date, reason: &str) -> Result<(), ConfigError> {
         let reason = reason.trim();
@@ -599,5 +619,33 @@ impl Business {
     /// Closes a public holiday again after it was opened.
     pub fn close_holiday(&mut self, date: Date) {
         self.closures.open_holidays.remove(&date);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+
+    #[test]
+    fn a_stylist_is_added_under_a_new_id_with_a_name_callers_can_say() {
+        let mut b = demo::business(PhoneE164::parse(demo::DEMO_NUMBER).unwrap());
+        let id = StaffId::parse("stefania").unwrap();
+        b.add_staff(id.clone(), " Ștefania ").unwrap();
+        let added = b.staff_member(&id).unwrap();
+        assert_eq!(added.name, "Ștefania");
+        assert!(added.active && added.services.is_none() && added.hours.is_none());
+        assert_eq!(
+            b.add_staff(id.clone(), "Alta"),
+            Err(ConfigError::DuplicateStaff(id))
+        );
+        let other = StaffId::parse("altcineva").unwrap();
+        for name in ["  ", &"x".repeat(MAX_STAFF_NAME + 1)] {
+            assert_eq!(
+                b.add_staff(other.clone(), name),
+                Err(ConfigError::StaffName)
+            );
+        }
+        b.validate().unwrap();
     }
 }

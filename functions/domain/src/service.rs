@@ -14,8 +14,8 @@ pub enum ServiceError {
     /// Durations are 5 minutes to 8 hours, in steps of 5, so a booking's slot locks fit one transaction.
     #[error("a service lasts 5 to 480 minutes in steps of 5, got {0}")]
     Duration(u16),
-    /// The name is what callers say; it cannot be empty.
-    #[error("a service needs a name")]
+    /// The name is what callers say: a few words, not none.
+    #[error("a service's name must be 1 to {MAX_SERVICE_NAME} characters")]
     Name,
     /// Processing must lie inside the service, apart, with work before and after each.
     #[error("processing must lie inside the service, with work before and after it")]
@@ -27,6 +27,9 @@ pub enum ServiceError {
     #[error("the stretches a booking holds do not hold together")]
     Shape,
 }
+
+/// The longest service name.
+pub const MAX_SERVICE_NAME: usize = 60;
 
 /// The longest a booking (one service or a combination, clean-up included) can hold a
 /// stylist: 8 hours, 32 lock steps of 15 minutes. A booking writes the stylist's and the
@@ -135,7 +138,8 @@ impl Service {
     /// Checks what serde cannot: a name, processing inside the service with work around it,
     /// and the whole within [`MAX_MINUTES`].
     pub fn validate(&self) -> Result<(), ServiceError> {
-        if self.name.trim().is_empty() {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_SERVICE_NAME {
             return Err(ServiceError::Name);
         }
         let mut work_from = 0;
@@ -258,6 +262,16 @@ mod tests {
         assert_eq!(Minutes::new(7), Err(ServiceError::Duration(7)));
         assert_eq!(Minutes::new(0), Err(ServiceError::Duration(0)));
         assert_eq!(Minutes::new(485), Err(ServiceError::Duration(485)));
+    }
+
+    #[test]
+    fn a_services_name_is_a_few_words() {
+        let mut s = crate::demo::services()[0].clone();
+        assert_eq!(s.validate(), Ok(()));
+        for name in [" ".to_owned(), "x".repeat(MAX_SERVICE_NAME + 1)] {
+            s.name = name;
+            assert_eq!(s.validate(), Err(ServiceError::Name));
+        }
     }
 
     #[test]

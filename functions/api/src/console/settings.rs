@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::Date;
+use salon_domain::service::{MAX_SERVICE_NAME, ServiceError};
 use salon_domain::{Absence, Business, ConfigError, Minutes, Service, ServiceId, StaffId};
 use salon_store::{AbsenceError, StoreError};
 use serde::Deserialize;
@@ -60,6 +61,9 @@ impl ServiceForm {
 /// The answer to a service the store would not write.
 fn service_refused(e: StoreError) -> Response {
     match e {
+        StoreError::InvalidService(ServiceError::Name) => bad(&format!(
+            "Scrieți numele serviciului (cel mult {MAX_SERVICE_NAME} de caractere)."
+        )),
         StoreError::InvalidService(_) => bad(
             "Serviciul nu poate fi salvat: o programare, cu tot cu curățenia de după, durează cel mult 8 ore (mai puțin într-un salon cu limită zilnică).",
         ),
@@ -78,9 +82,6 @@ pub(super) async fn add_service(
         Err(r) => return r,
     };
     let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 60 {
-        return bad("Scrieți numele serviciului (cel mult 60 de caractere).");
-    }
     let (duration, price) = match (form.minutes(), forms::price(&form.price)) {
         (Ok(d), Ok(p)) => (d, p),
         (Err(text), _) | (_, Err(text)) => return bad(&text),
@@ -188,6 +189,13 @@ fn edit_refused(e: StoreError) -> Response {
         StoreError::InvalidBusiness(ConfigError::NoStaff) => {
             bad("Salonul are nevoie de cel puțin un stilist.")
         }
+        StoreError::InvalidBusiness(ConfigError::StaffName) => bad(&format!(
+            "Scrieți numele stilistului (cel mult {} de caractere).",
+            salon_domain::business::MAX_STAFF_NAME
+        )),
+        StoreError::InvalidBusiness(ConfigError::DuplicateStaff(_)) => {
+            bad("Un stilist cu acest nume există deja: reîncărcați pagina.")
+        }
         StoreError::InvalidBusiness(_) => bad("Modificarea nu respectă regulile salonului."),
         e => unavailable(e),
     }
@@ -209,20 +217,13 @@ pub(super) async fn add_staff(
         Ok(o) => o,
         Err(r) => return r,
     };
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 40 {
-        return bad("Scrieți numele stilistului (cel mult 40 de caractere).");
-    }
     let taken: Vec<StaffId> = b.staff.iter().map(|s| s.id.clone()).collect();
-    let Some(id) = forms::staff_id(name, &taken) else {
+    let Some(id) = forms::staff_id(&form.name, &taken) else {
         return bad("Numele stilistului are nevoie de litere.");
     };
     let edited = state
         .store
-        .edit_business(&b.id, |b| {
-            b.staff.push(salon_domain::Staff::new(id.clone(), name));
-            Ok(())
-        })
+        .edit_business(&b.id, |b| b.add_staff(id.clone(), &form.name))
         .await;
     match edited {
         Ok(_) => Redirect::to(&format!("/console/staff#stilist-{id}")).into_response(),

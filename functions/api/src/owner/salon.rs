@@ -102,27 +102,16 @@ pub(super) async fn add_staff(
         Ok(x) => x,
         Err(r) => return r,
     };
-    if b.staff_member(&req.id).is_some() {
-        return error(StatusCode::CONFLICT, "a stylist with this id exists");
-    }
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 40 {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "a name of 1 to 40 characters",
-        );
-    }
+    // Checked inside the edit, so of two requests adding one id, one gets 409.
     let r = state
         .store
-        .edit_business(&b.id, |b| {
-            if b.staff_member(&req.id).is_none() {
-                b.staff.push(salon_domain::Staff::new(req.id.clone(), name));
-            }
-            Ok(())
-        })
+        .edit_business(&b.id, |b| b.add_staff(req.id.clone(), &req.name))
         .await;
     match r {
         Ok(Some(_)) => (StatusCode::CREATED, edited(r)).into_response(),
+        Err(StoreError::InvalidBusiness(ConfigError::DuplicateStaff(_))) => {
+            error(StatusCode::CONFLICT, "a stylist with this id exists")
+        }
         r => edited(r),
     }
 }
